@@ -1,0 +1,298 @@
+//! Command-line flags and environment variables, compatible with rq-dashboard, validated once
+//! into [`Settings`].
+//!
+//! Every flag also reads `RQ_DASHBOARD_<FLAG>` (e.g. `RQ_DASHBOARD_REDIS_URL`), as rq-dashboard's
+//! click options do. Invalid configuration is reported as one line by `main`.
+
+use clap::builder::FalseyValueParser;
+use clap::Parser;
+use std::time::Duration;
+
+/// The raw command line.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "rqdash",
+    version,
+    about = "A fast, safe web dashboard for RQ (Python Redis Queue), compatible with rq-dashboard",
+    after_help = "Every option can also be set with the environment variable shown in brackets."
+)]
+pub struct Cli {
+    /// Redis URL (redis://, rediss://, unix://); repeat for several instances. In the environment,
+    /// separate several URLs with spaces.
+    #[arg(
+        short = 'u',
+        long = "redis-url",
+        env = "RQ_DASHBOARD_REDIS_URL",
+        value_delimiter = ' ',
+        default_value = "redis://127.0.0.1:6379"
+    )]
+    pub redis_url: Vec<String>,
+
+    /// Address to listen on. Use 0.0.0.0 to accept connections from other hosts (put it behind
+    /// authentication or a proxy first).
+    #[arg(
+        short = 'b',
+        long,
+        env = "RQ_DASHBOARD_BIND",
+        default_value = "127.0.0.1"
+    )]
+    pub bind: String,
+
+    /// Port to listen on.
+    #[arg(short = 'p', long, env = "RQ_DASHBOARD_PORT", default_value_t = 9181)]
+    pub port: u16,
+
+    /// Path prefix the dashboard is served under, e.g. /rq behind a reverse proxy.
+    #[arg(long, env = "RQ_DASHBOARD_URL_PREFIX", default_value = "")]
+    pub url_prefix: String,
+
+    /// HTTP basic auth user name (auth is off unless both user name and password are set).
+    #[arg(long, env = "RQ_DASHBOARD_USERNAME")]
+    pub username: Option<String>,
+
+    /// HTTP basic auth password.
+    #[arg(long, env = "RQ_DASHBOARD_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+
+    /// How often pages refresh their live parts, in milliseconds.
+    #[arg(
+        long,
+        visible_alias = "interval",
+        env = "RQ_DASHBOARD_POLL_INTERVAL",
+        default_value_t = 2500
+    )]
+    pub poll_interval: u64,
+
+    /// Refuse deleting jobs and emptying registries.
+    #[arg(long, env = "RQ_DASHBOARD_DISABLE_DELETE", value_parser = FalseyValueParser::new(), default_value_t = false, num_args = 0, default_missing_value = "true")]
+    pub disable_delete: bool,
+
+    /// Refuse every action: a dashboard that only looks.
+    #[arg(long, env = "RQ_DASHBOARD_READ_ONLY", value_parser = FalseyValueParser::new(), default_value_t = false, num_args = 0, default_missing_value = "true")]
+    pub read_only: bool,
+
+    /// RQ's key prefix (RQ 3's RQ_KEY_PREFIX); RQ 1.x and 2.x always use "rq".
+    #[arg(long, env = "RQ_DASHBOARD_KEY_PREFIX", default_value = "rq")]
+    pub key_prefix: String,
+
+    /// Jobs use RQ's JSONSerializer (payloads are sniffed either way; this decides which decoder
+    /// is tried first).
+    #[arg(short = 'j', long, env = "RQ_DASHBOARD_JSON", value_parser = FalseyValueParser::new(), default_value_t = false, num_args = 0, default_missing_value = "true")]
+    pub json: bool,
+
+    /// Timeout of every Redis call, in milliseconds.
+    #[arg(long, env = "RQ_DASHBOARD_REDIS_TIMEOUT", default_value_t = 2000)]
+    pub redis_timeout: u64,
+
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, env = "RQ_DASHBOARD_HTTP_WORKERS")]
+    pub http_workers: Option<usize>,
+
+    /// Log every request.
+    #[arg(short = 'v', long, env = "RQ_DASHBOARD_VERBOSE", value_parser = FalseyValueParser::new(), default_value_t = false, num_args = 0, default_missing_value = "true")]
+    pub verbose: bool,
+}
+
+/// One Redis instance to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisTarget {
+    /// The URL as given (may hold a password: never show it).
+    pub url: String,
+    /// The URL with credentials masked, for display.
+    pub label: String,
+}
+
+/// Basic-auth credentials.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credentials({}, ***)", self.username)
+    }
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Redis instances, in the order given.
+    pub redis: Vec<RedisTarget>,
+    /// Listen address.
+    pub bind: String,
+    /// Listen port (0 picks a free one, for tests).
+    pub port: u16,
+    /// URL prefix: empty, or `/a/b` without a trailing slash.
+    pub url_prefix: String,
+    /// Basic auth, when enabled.
+    pub auth: Option<Credentials>,
+    /// Poll interval of the live parts.
+    pub poll_interval: Duration,
+    /// Destructive actions refused.
+    pub disable_delete: bool,
+    /// All actions refused.
+    pub read_only: bool,
+    /// RQ key prefix.
+    pub key_prefix: String,
+    /// Try JSON before pickle.
+    pub json: bool,
+    /// Timeout of each Redis call.
+    pub redis_timeout: Duration,
+    /// HTTP worker threads.
+    pub http_workers: usize,
+    /// Log every request.
+    pub verbose: bool,
+}
+
+/// Masks the user info of a URL: `redis://user:secret@host` → `redis://***:***@host`.
+pub fn mask_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***:***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+impl Settings {
+    /// Validates the command line.
+    ///
+    /// # Errors
+    /// One line saying what is wrong and how to fix it.
+    pub fn from_cli(cli: Cli) -> Result<Settings, String> {
+        let urls: Vec<String> = cli
+            .redis_url
+            .iter()
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty())
+            .collect();
+        if urls.is_empty() {
+            return Err("--redis-url is empty: give at least one Redis URL".into());
+        }
+        let mut redis = Vec::new();
+        for url in urls {
+            let label = mask_url(&url);
+            redis::Client::open(url.as_str())
+                .map_err(|e| format!("invalid --redis-url {label}: {e}"))?;
+            redis.push(RedisTarget { url, label });
+        }
+        let mut prefix = cli.url_prefix.trim().trim_end_matches('/').to_string();
+        if !prefix.is_empty() && !prefix.starts_with('/') {
+            prefix.insert(0, '/');
+        }
+        if prefix.contains(['?', '#', ' ', '"', '\'', '<', '>']) {
+            return Err(format!(
+                "invalid --url-prefix {prefix:?}: use a plain path like /rq"
+            ));
+        }
+        let auth = match (cli.username, cli.password) {
+            (Some(u), Some(p)) if !u.is_empty() => Some(Credentials {
+                username: u,
+                password: p,
+            }),
+            (Some(_), None) | (None, Some(_)) => {
+                return Err("--username and --password must be given together".into())
+            }
+            _ => None,
+        };
+        if cli.poll_interval < 250 {
+            return Err(format!(
+                "--poll-interval {} is too short: use at least 250 ms",
+                cli.poll_interval
+            ));
+        }
+        if cli.redis_timeout == 0 || cli.redis_timeout > 60_000 {
+            return Err("--redis-timeout must be between 1 and 60000 ms".into());
+        }
+        let key_prefix = cli.key_prefix.trim().to_string();
+        if key_prefix.is_empty() || key_prefix.contains(char::is_whitespace) {
+            return Err(format!(
+                "invalid --key-prefix {key_prefix:?}: RQ's default is rq"
+            ));
+        }
+        let http_workers = match cli.http_workers {
+            Some(0) => return Err("--http-workers must be at least 1".into()),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        };
+        Ok(Settings {
+            redis,
+            bind: cli.bind,
+            port: cli.port,
+            url_prefix: prefix,
+            auth,
+            poll_interval: Duration::from_millis(cli.poll_interval),
+            disable_delete: cli.disable_delete,
+            read_only: cli.read_only,
+            key_prefix,
+            json: cli.json,
+            redis_timeout: Duration::from_millis(cli.redis_timeout),
+            http_workers,
+            verbose: cli.verbose,
+        })
+    }
+
+    /// Settings for one Redis URL with every other value at its default, listening on a free
+    /// port of 127.0.0.1 (for tests and embedding).
+    pub fn for_url(url: &str) -> Settings {
+        let cli = Cli::parse_from(["rqdash", "-u", url, "-p", "0", "--http-workers", "1"]);
+        Settings::from_cli(cli).expect("default settings are valid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Settings, String> {
+        let mut all = vec!["rqdash"];
+        all.extend_from_slice(args);
+        Settings::from_cli(Cli::try_parse_from(all).map_err(|e| e.to_string())?)
+    }
+
+    #[test]
+    fn defaults_match_rq_dashboard_except_the_bind_address() {
+        let s = parse(&[]).unwrap();
+        assert_eq!(s.port, 9181);
+        assert_eq!(s.bind, "127.0.0.1");
+        assert_eq!(s.poll_interval, Duration::from_millis(2500));
+        assert_eq!(s.redis[0].url, "redis://127.0.0.1:6379");
+        assert_eq!(s.key_prefix, "rq");
+    }
+
+    #[test]
+    fn credentials_are_masked_in_labels() {
+        assert_eq!(
+            mask_url("redis://u:p@h:1/0"),
+            "redis://***:***@h:1/0".to_string()
+        );
+        assert_eq!(mask_url("redis://h:1"), "redis://h:1");
+    }
+
+    #[test]
+    fn bad_values_give_one_clear_line() {
+        assert!(parse(&["-u", "http://x"])
+            .unwrap_err()
+            .contains("invalid --redis-url"));
+        assert!(parse(&["--poll-interval", "0"])
+            .unwrap_err()
+            .contains("too short"));
+        assert!(parse(&["--username", "a"])
+            .unwrap_err()
+            .contains("together"));
+    }
+
+    #[test]
+    fn url_prefix_is_normalised() {
+        assert_eq!(parse(&["--url-prefix", "rq/"]).unwrap().url_prefix, "/rq");
+        assert_eq!(parse(&["--url-prefix", "/"]).unwrap().url_prefix, "");
+    }
+
+    #[test]
+    fn several_urls_can_be_repeated() {
+        let s = parse(&["-u", "redis://a:1", "-u", "unix:///tmp/r.sock"]).unwrap();
+        assert_eq!(s.redis.len(), 2);
+    }
+}

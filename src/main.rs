@@ -1,0 +1,32 @@
+//! The `rqdash` binary: parse flags, set up logging, serve. Everything else is in the library.
+
+use clap::Parser;
+use rqdash::config::{Cli, Settings};
+use rqdash::startup::Application;
+
+#[actix_web::main]
+async fn main() {
+    let cli = Cli::parse();
+    let settings = match Settings::from_cli(cli) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rqdash: {e}");
+            std::process::exit(2);
+        }
+    };
+    rqdash::telemetry::init(settings.verbose);
+    let addr = format!("{}:{}", settings.bind, settings.port);
+    let prefix = settings.url_prefix.clone();
+    let app = match Application::build(settings) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("rqdash: {e}");
+            std::process::exit(1);
+        }
+    };
+    tracing::info!("rqdash listening on http://{addr}{prefix}/");
+    if let Err(e) = app.run_until_stopped().await {
+        eprintln!("rqdash: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,271 @@
+//! rq-dashboard-compatible JSON: same paths, same field names (rq-dashboard 0.9), plus a few
+//! extra fields. Unlike rq-dashboard, errors are real status codes with a message.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use crate::error::AppError;
+use crate::routes::pages::{job_not_found, page_request, ListPath};
+use crate::routes::{instance_number, json};
+use crate::rq::model::Registry;
+use crate::state::AppState;
+use crate::views::page_window;
+
+/// Python's `datetime.isoformat()` of an aware UTC time, as rq-dashboard serializes job dates.
+pub fn isoformat(t: Option<DateTime<Utc>>) -> Value {
+    match t {
+        None => Value::Null,
+        Some(t) if t.timestamp_subsec_micros() == 0 => {
+            Value::String(t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string())
+        }
+        Some(t) => Value::String(t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()),
+    }
+}
+
+/// Flask's JSON form of a datetime (an HTTP date), as rq-dashboard serializes worker dates.
+pub fn http_date(t: Option<DateTime<Utc>>) -> Value {
+    t.map_or(Value::Null, |t| {
+        Value::String(t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+    })
+}
+
+/// `GET /{n}/data/queues.json`.
+pub async fn queues(state: web::Data<AppState>, n: web::Path<String>) -> HttpResponse {
+    let r = async {
+        let n = instance_number(&n)?;
+        let o = state.instance(n)?.overview().await?;
+        let urls = state.urls(n);
+        let queues: Vec<Value> = o
+            .queues
+            .iter()
+            .map(|q| {
+                let mut m = Map::new();
+                m.insert("name".into(), json!(q.name));
+                m.insert("count".into(), json!(q.queued));
+                m.insert(
+                    "queued_url".into(),
+                    json!(urls.jobs_default(&q.name, Registry::Queued)),
+                );
+                for r in &Registry::ALL[1..] {
+                    m.insert(format!("{r}_job_registry_count"), json!(q.count(*r)));
+                    m.insert(format!("{r}_url"), json!(urls.jobs_default(&q.name, *r)));
+                }
+                m.insert("oldest_enqueued_at".into(), isoformat(q.oldest_enqueued_at));
+                Value::Object(m)
+            })
+            .collect();
+        Ok(json!({ "queues": queues, "suspended": o.suspended }))
+    }
+    .await;
+    json(r)
+}
+
+/// `GET /{n}/data/workers.json`.
+pub async fn workers(state: web::Data<AppState>, n: web::Path<String>) -> HttpResponse {
+    let r = async {
+        let n = instance_number(&n)?;
+        let (workers, jobs) = state.instance(n)?.workers().await?;
+        let list: Vec<Value> = workers
+            .iter()
+            .map(|w| {
+                let current = match w.current_job.as_ref() {
+                    None => json!("idle"),
+                    Some(id) => {
+                        let j = jobs.get(id);
+                        json!({
+                            "job_id": id,
+                            "description": j.and_then(|j| j.description.clone()),
+                            "created_at": isoformat(j.and_then(|j| j.created_at)),
+                            "call_string": j.and_then(|j| j.description.clone()),
+                        })
+                    }
+                };
+                json!({
+                    "name": w.name,
+                    "pid": w.pid,
+                    "queues": w.queues,
+                    "state": w.state,
+                    "current_job": current,
+                    "last_heartbeat": http_date(w.last_heartbeat),
+                    "birth_date": http_date(w.birth),
+                    "successful_job_count": w.successful_job_count,
+                    "failed_job_count": w.failed_job_count,
+                    "total_working_time": w.total_working_time,
+                    "version": w.version.clone().unwrap_or_default(),
+                    "python_version": w.python_version.clone().unwrap_or_default(),
+                    "hostname": w.hostname,
+                    "ip_address": w.ip_address,
+                })
+            })
+            .collect();
+        Ok(json!({ "workers": list }))
+    }
+    .await;
+    json(r)
+}
+
+/// `GET /{n}/data/jobs/{queue}/{registry}/{per_page}/{order}/{page}.json`.
+pub async fn jobs(state: web::Data<AppState>, path: web::Path<ListPath>) -> HttpResponse {
+    let r = async {
+        let (n, queue, p) = path.parse(".json")?;
+        let page = state
+            .instance(n)?
+            .list_jobs(&queue, p.registry, page_request(&p))
+            .await?;
+        let urls = state.urls(n);
+        let u = |k: u64| json!({ "url": urls.jobs(&queue, p.registry, p.per_page, p.desc, k) });
+        let pages = page.total.div_ceil(p.per_page).max(1);
+        let jobs: Vec<Value> = page
+            .jobs
+            .iter()
+            .map(|j| {
+                json!({
+                    "id": j.id,
+                    "created_at": isoformat(j.created_at),
+                    "started_at": isoformat(j.started_at),
+                    "ended_at": isoformat(j.ended_at),
+                    "exc_info": j.exc_info,
+                    "description": j.description,
+                    "status": j.status.as_ref().map(|s| s.to_string()),
+                    "origin": j.origin,
+                    "enqueued_at": isoformat(j.enqueued_at),
+                    "worker_name": j.worker_name,
+                    "missing": !j.exists,
+                })
+            })
+            .collect();
+        let mut pagination = Map::new();
+        pagination.insert("current_page".into(), json!(p.page));
+        pagination.insert("num_pages".into(), json!(pages));
+        pagination.insert(
+            "pages_in_window".into(),
+            Value::Array(
+                page_window(p.page, pages, 10)
+                    .map(|k| {
+                        json!({"number": k, "url": urls.jobs(&queue, p.registry, p.per_page, p.desc, k)})
+                    })
+                    .collect(),
+            ),
+        );
+        if p.page < pages {
+            pagination.insert("next_page".into(), u(p.page + 1));
+        }
+        if p.page > 1 {
+            pagination.insert("prev_page".into(), u((p.page - 1).min(pages)));
+        }
+        pagination.insert("first_page".into(), u(1));
+        pagination.insert("last_page".into(), u(pages));
+        Ok(json!({
+            "name": queue,
+            "registry_name": p.registry.as_str(),
+            "total_items": page.total,
+            "per_page": p.per_page,
+            "order": if p.desc { "dsc" } else { "asc" },
+            "jobs": jobs,
+            "pagination": pagination,
+        }))
+    }
+    .await;
+    json(r)
+}
+
+/// `GET /{n}/data/job/{id}.json`.
+pub async fn job(state: web::Data<AppState>, path: web::Path<(String, String)>) -> HttpResponse {
+    let (n, id) = path.into_inner();
+    let r = async {
+        let n = instance_number(&n)?;
+        let id = id
+            .strip_suffix(".json")
+            .ok_or_else(|| AppError::NotFound(format!("no page at “{id}”")))?;
+        let j = state
+            .instance(n)?
+            .job(id)
+            .await?
+            .ok_or_else(|| job_not_found(id))?;
+        let meta = j.meta.as_ref().map_or(json!({}), |m| m.to_json());
+        let mut m = Map::new();
+        m.insert("id".into(), json!(j.id));
+        m.insert("created_at".into(), isoformat(j.created_at));
+        m.insert("enqueued_at".into(), isoformat(j.enqueued_at));
+        m.insert("started_at".into(), isoformat(j.started_at));
+        m.insert("ended_at".into(), isoformat(j.ended_at));
+        m.insert("origin".into(), json!(j.origin));
+        m.insert(
+            "status".into(),
+            json!(j.status.as_ref().map(|s| s.to_string())),
+        );
+        m.insert(
+            "result".into(),
+            j.return_value().map_or(Value::Null, |v| v.to_json()),
+        );
+        m.insert("exc_info".into(), json!(j.exc_info()));
+        m.insert("description".into(), json!(j.description));
+        m.insert("metadata".into(), json!(meta.to_string()));
+        if !j.dependencies.is_empty() {
+            m.insert(
+                "depends_on".into(),
+                json!(j.dependencies.iter().map(|d| &d.id).collect::<Vec<_>>()),
+            );
+            m.insert(
+                "depends_on_status".into(),
+                json!(j
+                    .dependencies
+                    .iter()
+                    .map(|d| if d.status.is_some() {
+                        "active"
+                    } else {
+                        "expired"
+                    })
+                    .collect::<Vec<_>>()),
+            );
+        }
+        m.insert(
+            "func_name".into(),
+            json!(j.call.as_ref().map(|c| &c.func_name)),
+        );
+        m.insert(
+            "args".into(),
+            json!(j
+                .call
+                .as_ref()
+                .map(|c| c.args.iter().map(|a| a.to_json()).collect::<Vec<_>>())),
+        );
+        m.insert(
+            "kwargs".into(),
+            json!(j.call.as_ref().map(|c| c
+                .kwargs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect::<Map<_, _>>())),
+        );
+        m.insert("worker_name".into(), json!(j.worker_name));
+        m.insert("ttl".into(), json!(j.key_ttl));
+        m.insert(
+            "dependents".into(),
+            json!(j
+                .dependents
+                .iter()
+                .map(|d| json!({"id": d.id, "status": d.status.as_ref().map(|s| s.to_string())}))
+                .collect::<Vec<_>>()),
+        );
+        m.insert(
+            "results".into(),
+            json!(j
+                .results
+                .iter()
+                .map(|r| json!({
+                    "type": r.kind.as_str(),
+                    "created_at": isoformat(r.created_at),
+                    "return_value": r.return_value.as_ref().map(|v| v.to_json()),
+                    "exc_string": r.exc_string,
+                    "worker_name": r.worker_name,
+                    "execution_id": r.execution_id,
+                }))
+                .collect::<Vec<_>>()),
+        );
+        Ok(Value::Object(m))
+    }
+    .await;
+    json(r)
+}

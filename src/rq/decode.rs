@@ -1,0 +1,340 @@
+//! Decoding of RQ's encoded fields: zlib, base64, pickle and JSON payloads, tracebacks.
+//!
+//! Nothing here can execute job data: pickles go through [`crate::rq::pickle`], a pure-data
+//! decoder that records class names instead of importing them. Every decoder is bounded in the
+//! memory it may allocate, and every failure becomes a [`Decoded::Opaque`] value that says what
+//! the bytes were, never an error page.
+
+use base64::Engine;
+use flate2::read::ZlibDecoder;
+use std::io::Read;
+
+use crate::rq::pickle::{self, PyValue};
+
+/// The most bytes a zlib field may inflate to (guards against zip bombs).
+pub const MAX_INFLATED: usize = 16 * 1024 * 1024;
+
+/// How long a repr may get before it is cut.
+pub const MAX_REPR: usize = 20_000;
+
+/// A decoded payload (argument, return value, meta).
+#[derive(Debug, Clone)]
+pub enum Decoded {
+    /// A Python pickle, decoded as inert data.
+    Pickle(PyValue),
+    /// A JSON document (RQ's `JSONSerializer`).
+    Json(serde_json::Value),
+    /// Plain text that is neither (e.g. RQ's literal `Unserializable return value`).
+    Text(String),
+    /// Bytes that could not be decoded: their size, what they look like, and why.
+    Opaque {
+        /// Size in bytes.
+        len: usize,
+        /// What the bytes look like (`pickle`, `binary`, ...).
+        kind: String,
+        /// Why decoding failed.
+        reason: String,
+    },
+}
+
+impl Decoded {
+    /// Returns a Python-like repr for display, cut at `max` characters.
+    pub fn repr(&self, max: usize) -> String {
+        match self {
+            Decoded::Pickle(v) => v.repr(max),
+            Decoded::Json(v) => truncate(&v.to_string(), max),
+            Decoded::Text(t) => truncate(t, max),
+            Decoded::Opaque { len, kind, reason } => {
+                format!("<{kind}, {len} bytes, not decoded: {reason}>")
+            }
+        }
+    }
+
+    /// Returns a JSON rendering for the API.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Decoded::Pickle(v) => v.to_json(),
+            Decoded::Json(v) => v.clone(),
+            Decoded::Text(t) => serde_json::Value::String(t.clone()),
+            Decoded::Opaque { .. } => serde_json::Value::String(self.repr(MAX_REPR)),
+        }
+    }
+
+    /// True when decoding failed.
+    pub fn is_opaque(&self) -> bool {
+        matches!(self, Decoded::Opaque { .. })
+    }
+}
+
+/// Cuts `s` at `max` characters, adding `…` when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// Inflates zlib data, refusing output larger than [`MAX_INFLATED`].
+pub fn inflate(data: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut dec = ZlibDecoder::new(data).take(MAX_INFLATED as u64 + 1);
+    dec.read_to_end(&mut out).map_err(|e| e.to_string())?;
+    if out.len() > MAX_INFLATED {
+        return Err(format!("inflates to more than {MAX_INFLATED} bytes"));
+    }
+    Ok(out)
+}
+
+/// Decodes a serializer output (pickle or JSON). `json_first` comes from `--json`; the bytes are
+/// sniffed either way, since Redis does not record which serializer wrote them.
+pub fn payload(data: &[u8], json_first: bool) -> Decoded {
+    let looks_pickle = data.first() == Some(&0x80);
+    let try_json = |d: &[u8]| serde_json::from_slice::<serde_json::Value>(d).ok();
+    if json_first || !looks_pickle {
+        if let Some(v) = try_json(data) {
+            return Decoded::Json(v);
+        }
+    }
+    if looks_pickle || !json_first {
+        match pickle::loads(data) {
+            Ok(v) => return Decoded::Pickle(v),
+            Err(e) if looks_pickle => {
+                return Decoded::Opaque {
+                    len: data.len(),
+                    kind: "pickle".into(),
+                    reason: e.to_string(),
+                }
+            }
+            Err(_) => {}
+        }
+    }
+    match std::str::from_utf8(data) {
+        Ok(t) => Decoded::Text(t.to_string()),
+        Err(_) => Decoded::Opaque {
+            len: data.len(),
+            kind: "binary".into(),
+            reason: "neither pickle, JSON nor text".into(),
+        },
+    }
+}
+
+/// Decodes a results-stream `return_value`: base64 of the serializer output.
+pub fn base64_payload(data: &[u8], json_first: bool) -> Decoded {
+    match base64::engine::general_purpose::STANDARD.decode(trim_ascii(data)) {
+        Ok(raw) => payload(&raw, json_first),
+        Err(e) => Decoded::Opaque {
+            len: data.len(),
+            kind: "base64".into(),
+            reason: e.to_string(),
+        },
+    }
+}
+
+fn trim_ascii(d: &[u8]) -> &[u8] {
+    let start = d
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(d.len());
+    let end = d
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &d[start..end]
+}
+
+/// Decodes a results-stream `exc_string`: base64 → zlib → UTF-8. Falls back to the text itself.
+pub fn exc_string(data: &[u8]) -> Option<String> {
+    let text = match base64::engine::general_purpose::STANDARD.decode(trim_ascii(data)) {
+        Ok(raw) => match inflate(&raw) {
+            Ok(t) => String::from_utf8_lossy(&t).into_owned(),
+            Err(_) => String::from_utf8_lossy(&raw).into_owned(),
+        },
+        Err(_) => String::from_utf8_lossy(data).into_owned(),
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+/// Decodes the job hash's `exc_info`: zlib (falling back to raw) → UTF-8; `None` when empty, as
+/// after a requeue.
+pub fn exc_info_field(data: &[u8]) -> Option<String> {
+    let raw = inflate(data).unwrap_or_else(|_| data.to_vec());
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    (!text.is_empty()).then_some(text)
+}
+
+/// A decoded job call: RQ's `data` 4-tuple `(func_name, instance, args, kwargs)`.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// Dotted function name.
+    pub func_name: String,
+    /// The instance for method jobs, as a repr.
+    pub instance: Option<String>,
+    /// Positional arguments.
+    pub args: Vec<Decoded>,
+    /// Keyword arguments: name and value.
+    pub kwargs: Vec<(String, Decoded)>,
+}
+
+impl Call {
+    /// Returns a Python-like call string, e.g. `mod.add(1, 2, k='v')`.
+    pub fn call_string(&self, max: usize) -> String {
+        let mut parts: Vec<String> = self.args.iter().map(|a| a.repr(200)).collect();
+        parts.extend(
+            self.kwargs
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.repr(200))),
+        );
+        truncate(&format!("{}({})", self.func_name, parts.join(", ")), max)
+    }
+}
+
+/// Decodes a job's `data` field.
+///
+/// # Errors
+/// A message saying why the payload is not a job call (it is then shown as such).
+pub fn job_data(data: &[u8], json_first: bool) -> Result<Call, String> {
+    // RQ falls back to the raw bytes when zlib fails (very old jobs).
+    let raw = inflate(data).unwrap_or_else(|_| data.to_vec());
+    match payload(&raw, json_first) {
+        Decoded::Pickle(PyValue::Tuple(items)) | Decoded::Pickle(PyValue::List(items))
+            if items.len() == 4 =>
+        {
+            let mut it = items.into_iter();
+            let (f, inst, args, kwargs) = (
+                it.next().unwrap_or(PyValue::None),
+                it.next().unwrap_or(PyValue::None),
+                it.next().unwrap_or(PyValue::None),
+                it.next().unwrap_or(PyValue::None),
+            );
+            let func_name = match f {
+                PyValue::Str(s) => s,
+                other => other.repr(500),
+            };
+            let instance = (inst != PyValue::None).then(|| inst.repr(500));
+            let args = match args {
+                PyValue::Tuple(v) | PyValue::List(v) => {
+                    v.into_iter().map(Decoded::Pickle).collect()
+                }
+                PyValue::None => Vec::new(),
+                other => vec![Decoded::Pickle(other)],
+            };
+            let kwargs = match kwargs {
+                PyValue::Dict(kv) => kv
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let k = match k {
+                            PyValue::Str(s) => s,
+                            other => other.repr(200),
+                        };
+                        (k, Decoded::Pickle(v))
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Ok(Call {
+                func_name,
+                instance,
+                args,
+                kwargs,
+            })
+        }
+        Decoded::Json(serde_json::Value::Array(items)) if items.len() == 4 => {
+            let func_name = match &items[0] {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let instance = (!items[1].is_null()).then(|| items[1].to_string());
+            let args = match &items[2] {
+                serde_json::Value::Array(a) => a.iter().cloned().map(Decoded::Json).collect(),
+                _ => Vec::new(),
+            };
+            let kwargs = match &items[3] {
+                serde_json::Value::Object(m) => m
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Decoded::Json(v.clone())))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Ok(Call {
+                func_name,
+                instance,
+                args,
+                kwargs,
+            })
+        }
+        Decoded::Opaque { len, kind, reason } => Err(format!(
+            "{kind} payload of {len} bytes not decoded: {reason}"
+        )),
+        other => Err(format!(
+            "not an RQ job call: {}",
+            truncate(&other.repr(200), 200)
+        )),
+    }
+}
+
+/// Returns a printable preview of raw bytes: text when UTF-8 (cut at `max`), else size and a hex
+/// head.
+pub fn preview_bytes(v: &[u8], max: usize) -> String {
+    match std::str::from_utf8(v) {
+        Ok(s) if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => truncate(s, max),
+        _ => {
+            let head: String = v.iter().take(16).map(|b| format!("{b:02x}")).collect();
+            format!(
+                "<{} bytes: {head}{}>",
+                v.len(),
+                if v.len() > 16 { "…" } else { "" }
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::{write::ZlibEncoder, Compression};
+    use std::io::Write;
+
+    fn zlib(d: &[u8]) -> Vec<u8> {
+        let mut e = ZlibEncoder::new(Vec::new(), Compression::default());
+        e.write_all(d).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn rq_empty_exc_info_marker_means_none() {
+        let marker = [0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01];
+        assert_eq!(exc_info_field(&marker), None);
+        assert_eq!(
+            exc_info_field(b"plain traceback").as_deref(),
+            Some("plain traceback")
+        );
+    }
+
+    #[test]
+    fn json_job_data_decodes() {
+        let data = zlib(br#"["mod.add", null, [1, 2], {"k": "v"}]"#);
+        let call = job_data(&data, true).unwrap();
+        assert_eq!(call.func_name, "mod.add");
+        assert_eq!(call.call_string(100), r#"mod.add(1, 2, k="v")"#);
+    }
+
+    #[test]
+    fn zip_bombs_are_refused() {
+        let big = vec![0u8; MAX_INFLATED + 10];
+        assert!(inflate(&zlib(&big)).is_err());
+    }
+
+    #[test]
+    fn garbage_is_opaque_not_an_error() {
+        let d = payload(&[0x80, 0x05, 0xff, 0xfe], false);
+        assert!(d.is_opaque());
+        assert!(d.repr(100).contains("4 bytes"));
+        assert!(job_data(&[1, 2, 3], false).is_err());
+    }
+
+    #[test]
+    fn stream_return_values_are_base64_pickles() {
+        // pickle.dumps(3, protocol=5) as RQ 2.12 stores it.
+        assert_eq!(base64_payload(b"gAVLAy4=", false).repr(10), "3");
+    }
+}

@@ -1,0 +1,149 @@
+//! RQ's Redis key names: the only module that knows them.
+//!
+//! Mirrors `rq/keys.py`, `rq/registry.py`, `rq/worker_registration.py` and friends as of RQ 1.16.2,
+//! 2.12.0 and 3.0.0. RQ 1.x and 2.x always use the prefix `rq`; RQ 3.0 makes it configurable with
+//! `RQ_KEY_PREFIX`, which rqdash takes as `--key-prefix`.
+
+use crate::rq::model::Registry;
+
+/// Builds every key rqdash reads, for one key prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Default for Keys {
+    fn default() -> Self {
+        Keys::new("rq")
+    }
+}
+
+impl Keys {
+    /// Returns the key builder for `prefix` (RQ's default is `rq`).
+    pub fn new(prefix: &str) -> Self {
+        Keys {
+            prefix: prefix.to_string(),
+        }
+    }
+
+    /// Returns the prefix these keys use.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Returns the set of all queue keys (`rq:queues`).
+    pub fn queues(&self) -> String {
+        format!("{}:queues", self.prefix)
+    }
+
+    /// Returns the set of all worker keys (`rq:workers`).
+    pub fn workers(&self) -> String {
+        format!("{}:workers", self.prefix)
+    }
+
+    /// Returns the key whose existence means "workers suspended" (`rq:suspended`).
+    pub fn suspended(&self) -> String {
+        format!("{}:suspended", self.prefix)
+    }
+
+    /// Returns the prefix of every queue key (`rq:queue:`).
+    pub fn queue_key_prefix(&self) -> String {
+        format!("{}:queue:", self.prefix)
+    }
+
+    /// Returns the list key of queue `name` (`rq:queue:<name>`).
+    pub fn queue(&self, name: &str) -> String {
+        format!("{}:queue:{name}", self.prefix)
+    }
+
+    /// Returns the queue name of a member of `rq:queues`, or `None` if it lacks the queue prefix.
+    pub fn queue_name_from_key<'a>(&self, key: &'a str) -> Option<&'a str> {
+        key.strip_prefix(&self.queue_key_prefix())
+    }
+
+    /// Returns the sorted-set key of a registry of queue `name` (`rq:failed:<name>`, ...).
+    ///
+    /// `Registry::Queued` is the queue list itself.
+    pub fn registry(&self, registry: Registry, name: &str) -> String {
+        let kind = match registry {
+            Registry::Queued => return self.queue(name),
+            Registry::Started => "wip",
+            Registry::Finished => "finished",
+            Registry::Failed => "failed",
+            Registry::Deferred => "deferred",
+            Registry::Scheduled => "scheduled",
+            Registry::Canceled => "canceled",
+            Registry::Ready => "ready",
+        };
+        format!("{}:{kind}:{name}", self.prefix)
+    }
+
+    /// Returns the hash key of job `id` (`rq:job:<id>`).
+    pub fn job(&self, id: &str) -> String {
+        format!("{}:job:{id}", self.prefix)
+    }
+
+    /// Returns the set of ids depending on job `id` (`rq:job:<id>:dependents`).
+    pub fn dependents(&self, id: &str) -> String {
+        format!("{}:job:{id}:dependents", self.prefix)
+    }
+
+    /// Returns the set of ids job `id` depends on (`rq:job::<id>:dependencies`; the double colon is RQ's).
+    pub fn dependencies(&self, id: &str) -> String {
+        format!("{}:job::{id}:dependencies", self.prefix)
+    }
+
+    /// Returns the results stream of job `id` (`rq:results:<id>`, RQ 1.12+).
+    pub fn results(&self, id: &str) -> String {
+        format!("{}:results:{id}", self.prefix)
+    }
+
+    /// Returns the executions sorted set of job `id` (`rq:executions:<id>`, RQ 2.0+).
+    pub fn executions(&self, id: &str) -> String {
+        format!("{}:executions:{id}", self.prefix)
+    }
+
+    /// Returns the prefix of every worker key (`rq:worker:`).
+    pub fn worker_key_prefix(&self) -> String {
+        format!("{}:worker:", self.prefix)
+    }
+
+    /// Returns the set of `job_id:execution_id` a worker runs (`rq:worker:<name>:executions`, RQ 3.0).
+    pub fn worker_executions(&self, name: &str) -> String {
+        format!("{}:worker:{name}:executions", self.prefix)
+    }
+
+    /// Returns the worker name of a member of `rq:workers`, or `None` if it lacks the worker prefix.
+    pub fn worker_name_from_key<'a>(&self, key: &'a str) -> Option<&'a str> {
+        key.strip_prefix(&self.worker_key_prefix())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_match_rq_names() {
+        let k = Keys::default();
+        assert_eq!(k.queues(), "rq:queues");
+        assert_eq!(k.queue("a/b:c"), "rq:queue:a/b:c");
+        assert_eq!(k.registry(Registry::Started, "q"), "rq:wip:q");
+        assert_eq!(k.registry(Registry::Queued, "q"), "rq:queue:q");
+        assert_eq!(k.registry(Registry::Ready, "q"), "rq:ready:q");
+        assert_eq!(k.dependencies("x"), "rq:job::x:dependencies");
+        assert_eq!(k.dependents("x"), "rq:job:x:dependents");
+        assert_eq!(k.results("x"), "rq:results:x");
+        assert_eq!(k.queue_name_from_key("rq:queue:a:b"), Some("a:b"));
+        assert_eq!(k.queue_name_from_key("other"), None);
+        assert_eq!(k.worker_name_from_key("rq:worker:w1"), Some("w1"));
+    }
+
+    #[test]
+    fn a_custom_prefix_replaces_rq_everywhere() {
+        let k = Keys::new("myapp");
+        assert_eq!(k.job("1"), "myapp:job:1");
+        assert_eq!(k.worker_executions("w"), "myapp:worker:w:executions");
+        assert_eq!(k.suspended(), "myapp:suspended");
+    }
+}

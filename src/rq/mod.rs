@@ -1,0 +1,14 @@
+//! RQ's Redis data, read-only: key names, the data model, decoders, and the repository.
+//!
+//! Checked against RQ 1.16.2, 2.12.0 and 3.0.0 (see `shared/RQ_REDIS_SCHEMA.md` of the project).
+//! Only [`repository`] talks to Redis and only [`keys`] knows key names.
+
+pub mod decode;
+pub mod keys;
+pub mod model;
+pub mod pickle;
+pub mod repository;
+
+pub use keys::Keys;
+pub use model::{JobStatus, Registry};
+pub use repository::{JobPage, PageRequest, RepoError, Repository};

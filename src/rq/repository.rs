@@ -1,0 +1,671 @@
+//! Redis access for one RQ instance: every question a page asks, answered in a fixed number of
+//! pipelined round trips.
+//!
+//! This is the only module that sends Redis commands. It only reads: no cleanup, no `LREM` of
+//! missing jobs, never `KEYS`. Handlers get `rq::model` values and a typed [`RepoError`], never a
+//! `redis::Value` or a key string.
+
+use chrono::Utc;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Pipeline, Value};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+use crate::rq::keys::Keys;
+use crate::rq::model::{
+    JobDetail, JobStatus, JobSummary, Overview, QueueCounts, RawHash, Registry, RelatedJob,
+    ResultEntry, Worker,
+};
+
+/// The fields of a job hash a list row reads (never the big `data` payload).
+const ROW_FIELDS: [&str; 9] = [
+    "status",
+    "origin",
+    "description",
+    "created_at",
+    "enqueued_at",
+    "started_at",
+    "ended_at",
+    "worker_name",
+    "exc_info",
+];
+
+/// How many results-stream entries the job page reads at most (RQ trims to about 10).
+const MAX_RESULTS: usize = 100;
+
+/// Why Redis could not answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RepoError {
+    /// Redis cannot be reached.
+    #[error("cannot reach redis at {0}: {1}")]
+    Unavailable(String, String),
+    /// Redis did not answer in time.
+    #[error("redis at {0} did not answer within {1} ms")]
+    Timeout(String, u128),
+    /// Redis answered with an error.
+    #[error("redis at {0} answered with an error: {1}")]
+    Redis(String, String),
+}
+
+/// One page of a queue or registry.
+#[derive(Debug, Clone)]
+pub struct JobPage {
+    /// The total number of entries in the queue or registry.
+    pub total: u64,
+    /// Whether the queue is listed in `rq:queues`.
+    pub queue_registered: bool,
+    /// The rows of this page, in display order.
+    pub jobs: Vec<JobSummary>,
+}
+
+/// A request for one page: `[offset, offset + limit)` in ascending or descending order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Index of the first entry, counted in the requested order.
+    pub offset: u64,
+    /// How many entries.
+    pub limit: u64,
+    /// Newest / last first.
+    pub descending: bool,
+}
+
+/// Read access to one RQ deployment on one Redis.
+pub struct Repository {
+    label: String,
+    client: redis::Client,
+    conn: OnceCell<ConnectionManager>,
+    keys: Keys,
+    timeout: Duration,
+    json_first: bool,
+}
+
+impl std::fmt::Debug for Repository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repository")
+            .field("label", &self.label)
+            .finish()
+    }
+}
+
+fn int_of(v: &Value) -> u64 {
+    match v {
+        Value::Int(i) => (*i).max(0) as u64,
+        Value::BulkString(b) => std::str::from_utf8(b)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn bytes_of(v: Value) -> Option<Vec<u8>> {
+    match v {
+        Value::BulkString(b) => Some(b),
+        Value::SimpleString(s) => Some(s.into_bytes()),
+        Value::VerbatimString { text, .. } => Some(text.into_bytes()),
+        Value::Int(i) => Some(i.to_string().into_bytes()),
+        _ => None,
+    }
+}
+
+fn text_of(v: Value) -> Option<String> {
+    bytes_of(v).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+fn items_of(v: Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) | Value::Set(a) => a,
+        Value::Map(m) => m.into_iter().flat_map(|(k, v)| [k, v]).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn texts_of(v: Value) -> Vec<String> {
+    items_of(v).into_iter().filter_map(text_of).collect()
+}
+
+fn hash_of(v: Value) -> RawHash {
+    let mut h = RawHash::new();
+    let mut it = items_of(v).into_iter();
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        if let (Some(k), Some(v)) = (text_of(k), bytes_of(v)) {
+            h.insert(k, v);
+        }
+    }
+    h
+}
+
+fn float_of(v: Value) -> Option<f64> {
+    match v {
+        Value::Double(d) => Some(d),
+        other => text_of(other).and_then(|s| match s.as_str() {
+            "inf" | "+inf" => Some(f64::INFINITY),
+            "-inf" => Some(f64::NEG_INFINITY),
+            s => s.parse().ok(),
+        }),
+    }
+}
+
+/// Parses an XRANGE/XREVRANGE reply into (entry id, fields).
+fn stream_entries(v: Value) -> Vec<(String, RawHash)> {
+    items_of(v)
+        .into_iter()
+        .filter_map(|entry| {
+            let mut parts = items_of(entry).into_iter();
+            let id = text_of(parts.next()?)?;
+            let fields = hash_of(parts.next()?);
+            Some((id, fields))
+        })
+        .collect()
+}
+
+impl Repository {
+    /// Creates the repository for `url`. Nothing is connected yet; the connection manager is
+    /// built on first use and reconnects by itself afterwards.
+    ///
+    /// # Errors
+    /// When the URL is not a valid Redis URL.
+    pub fn new(
+        url: &str,
+        label: String,
+        keys: Keys,
+        timeout: Duration,
+        json_first: bool,
+    ) -> Result<Repository, String> {
+        let client = redis::Client::open(url).map_err(|e| e.to_string())?;
+        Ok(Repository {
+            label,
+            client,
+            conn: OnceCell::new(),
+            keys,
+            timeout,
+            json_first,
+        })
+    }
+
+    /// Returns the display label (the URL with credentials masked).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Returns the key builder.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    fn classify(&self, e: redis::RedisError) -> RepoError {
+        if e.is_timeout() {
+            RepoError::Timeout(self.label.clone(), self.timeout.as_millis())
+        } else if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
+            RepoError::Unavailable(self.label.clone(), e.to_string())
+        } else {
+            RepoError::Redis(self.label.clone(), e.to_string())
+        }
+    }
+
+    async fn connection(&self) -> Result<ConnectionManager, RepoError> {
+        let cfg = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let init = async {
+            match tokio::time::timeout(
+                self.timeout,
+                ConnectionManager::new_with_config(self.client.clone(), cfg),
+            )
+            .await
+            {
+                Ok(Ok(c)) => Ok(c),
+                Ok(Err(e)) => Err(self.classify(e)),
+                Err(_) => Err(RepoError::Timeout(
+                    self.label.clone(),
+                    self.timeout.as_millis(),
+                )),
+            }
+        };
+        self.conn.get_or_try_init(|| init).await.cloned()
+    }
+
+    /// Runs a pipeline (errors of single commands come back as `Value::ServerError` in place).
+    async fn run(&self, pipe: &Pipeline) -> Result<Vec<Value>, RepoError> {
+        if pipe.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.connection().await?;
+        match tokio::time::timeout(self.timeout, pipe.query_async::<Vec<Value>>(&mut conn)).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(self.classify(e)),
+            Err(_) => Err(RepoError::Timeout(
+                self.label.clone(),
+                self.timeout.as_millis(),
+            )),
+        }
+    }
+
+    /// Checks that Redis answers.
+    ///
+    /// # Errors
+    /// When it does not.
+    pub async fn ping(&self) -> Result<(), RepoError> {
+        let mut p = redis::pipe();
+        p.cmd("PING");
+        let v = self.run(&p).await?;
+        match v.first() {
+            Some(Value::ServerError(e)) => {
+                Err(RepoError::Redis(self.label.clone(), format!("{e:?}")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Returns the names of all queues in `rq:queues`, sorted.
+    async fn queue_and_worker_names(&self) -> Result<(Vec<String>, Vec<String>, bool), RepoError> {
+        let mut p = redis::pipe();
+        p.ignore_errors()
+            .cmd("SMEMBERS")
+            .arg(self.keys.queues())
+            .cmd("SMEMBERS")
+            .arg(self.keys.workers())
+            .cmd("EXISTS")
+            .arg(self.keys.suspended());
+        let mut r = self.run(&p).await?.into_iter();
+        let queue_keys = texts_of(r.next().unwrap_or(Value::Nil));
+        let worker_keys = texts_of(r.next().unwrap_or(Value::Nil));
+        let suspended = int_of(&r.next().unwrap_or(Value::Nil)) > 0;
+        let mut queues: Vec<String> = queue_keys
+            .iter()
+            .filter_map(|k| self.keys.queue_name_from_key(k).map(str::to_string))
+            .collect();
+        queues.sort();
+        queues.dedup();
+        let mut workers: Vec<String> = worker_keys
+            .iter()
+            .filter_map(|k| self.keys.worker_name_from_key(k).map(str::to_string))
+            .collect();
+        workers.sort();
+        workers.dedup();
+        Ok((queues, workers, suspended))
+    }
+
+    fn push_worker_reads(&self, p: &mut Pipeline, names: &[String]) {
+        for w in names {
+            p.cmd("HGETALL")
+                .arg(format!("{}{w}", self.keys.worker_key_prefix()))
+                .cmd("SMEMBERS")
+                .arg(self.keys.worker_executions(w));
+        }
+    }
+
+    fn take_workers(names: &[String], r: &mut impl Iterator<Item = Value>) -> Vec<Worker> {
+        let mut workers = Vec::new();
+        for w in names {
+            let h = hash_of(r.next().unwrap_or(Value::Nil));
+            let execs = texts_of(r.next().unwrap_or(Value::Nil));
+            // A member whose hash is gone is a dead worker RQ has not cleaned yet: skip it as
+            // `Worker.all()` does.
+            if !h.is_empty() {
+                workers.push(Worker::from_hash(w, &h, &execs));
+            }
+        }
+        workers.sort_by(|a, b| {
+            (&a.state, a.queues.join(","), &a.name).cmp(&(&b.state, b.queues.join(","), &b.name))
+        });
+        workers
+    }
+
+    /// Reads the overview: counts of every queue and registry, the age of each queue's head, the
+    /// workers and the suspension flag, in three round trips whatever the number of queues.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn overview(&self) -> Result<Overview, RepoError> {
+        let (queues, worker_names, suspended) = self.queue_and_worker_names().await?;
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        for q in &queues {
+            p.cmd("LLEN").arg(self.keys.queue(q));
+            for r in &Registry::ALL[1..] {
+                p.cmd("ZCARD").arg(self.keys.registry(*r, q));
+            }
+            p.cmd("LINDEX").arg(self.keys.queue(q)).arg(0);
+        }
+        self.push_worker_reads(&mut p, &worker_names);
+        let mut r = self.run(&p).await?.into_iter();
+        let mut counts = Vec::with_capacity(queues.len());
+        let mut heads = Vec::new();
+        let mut has_ready = false;
+        for q in &queues {
+            let mut c = QueueCounts {
+                name: q.clone(),
+                queued: int_of(&r.next().unwrap_or(Value::Nil)),
+                ..QueueCounts::default()
+            };
+            for reg in &Registry::ALL[1..] {
+                let n = int_of(&r.next().unwrap_or(Value::Nil));
+                match reg {
+                    Registry::Started => c.started = n,
+                    Registry::Deferred => c.deferred = n,
+                    Registry::Scheduled => c.scheduled = n,
+                    Registry::Finished => c.finished = n,
+                    Registry::Failed => c.failed = n,
+                    Registry::Canceled => c.canceled = n,
+                    Registry::Ready => {
+                        c.ready = n;
+                        has_ready |= n > 0;
+                    }
+                    Registry::Queued => {}
+                }
+            }
+            heads.push(text_of(r.next().unwrap_or(Value::Nil)));
+            counts.push(c);
+        }
+        let workers = Self::take_workers(&worker_names, &mut r);
+
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        let head_ids: Vec<(usize, String)> = heads
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, h)| h.map(|h| (i, h)))
+            .collect();
+        for (_, id) in &head_ids {
+            p.cmd("HGET").arg(self.keys.job(id)).arg("enqueued_at");
+        }
+        let r = self.run(&p).await?;
+        for ((i, _), v) in head_ids.iter().zip(r) {
+            counts[*i].oldest_enqueued_at =
+                text_of(v).and_then(|s| crate::rq::model::parse_timestamp(&s));
+        }
+        Ok(Overview {
+            queues: counts,
+            workers,
+            suspended,
+            has_ready,
+            fetched_at: Utc::now(),
+        })
+    }
+
+    /// Reads the counts of one queue in one round trip (for the registry tabs of a list page).
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn queue_counts(&self, queue: &str) -> Result<QueueCounts, RepoError> {
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        p.cmd("LLEN").arg(self.keys.queue(queue));
+        for r in &Registry::ALL[1..] {
+            p.cmd("ZCARD").arg(self.keys.registry(*r, queue));
+        }
+        let r = self.run(&p).await?;
+        let mut c = QueueCounts {
+            name: queue.to_string(),
+            ..QueueCounts::default()
+        };
+        for (reg, v) in Registry::ALL.iter().zip(r.iter()) {
+            let n = int_of(v);
+            match reg {
+                Registry::Queued => c.queued = n,
+                Registry::Started => c.started = n,
+                Registry::Deferred => c.deferred = n,
+                Registry::Scheduled => c.scheduled = n,
+                Registry::Finished => c.finished = n,
+                Registry::Failed => c.failed = n,
+                Registry::Canceled => c.canceled = n,
+                Registry::Ready => c.ready = n,
+            }
+        }
+        Ok(c)
+    }
+
+    /// Reads the workers, with a summary of the job each one runs (id → description,
+    /// created_at), in three round trips.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn workers(&self) -> Result<(Vec<Worker>, HashMap<String, JobSummary>), RepoError> {
+        let (_, worker_names, _) = self.queue_and_worker_names().await?;
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        self.push_worker_reads(&mut p, &worker_names);
+        let mut r = self.run(&p).await?.into_iter();
+        let workers = Self::take_workers(&worker_names, &mut r);
+        let ids: Vec<String> = workers
+            .iter()
+            .filter_map(|w| w.current_job.clone())
+            .collect();
+        let rows = self.job_rows(&ids, &[], false).await?;
+        let jobs = ids.into_iter().zip(rows).collect();
+        Ok((workers, jobs))
+    }
+
+    /// Reads the list rows of `ids` (with their registry scores) in one round trip.
+    async fn job_rows(
+        &self,
+        ids: &[String],
+        scores: &[Option<f64>],
+        with_results: bool,
+    ) -> Result<Vec<JobSummary>, RepoError> {
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        for id in ids {
+            let key = self.keys.job(id);
+            p.cmd("HMGET").arg(&key).arg(&ROW_FIELDS[..]);
+            p.cmd("HEXISTS").arg(&key).arg("data");
+            if with_results {
+                p.cmd("XREVRANGE")
+                    .arg(self.keys.results(id))
+                    .arg("+")
+                    .arg("-")
+                    .arg("COUNT")
+                    .arg(1);
+            }
+        }
+        let mut r = self.run(&p).await?.into_iter();
+        let mut rows = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            let values: Vec<Option<Vec<u8>>> = items_of(r.next().unwrap_or(Value::Nil))
+                .into_iter()
+                .map(bytes_of)
+                .collect();
+            let exists = int_of(&r.next().unwrap_or(Value::Nil)) > 0;
+            let latest = if with_results {
+                stream_entries(r.next().unwrap_or(Value::Nil))
+                    .into_iter()
+                    .next()
+                    .map(|(sid, f)| ResultEntry::from_stream(&sid, &f, self.json_first))
+            } else {
+                None
+            };
+            let mut row = JobSummary::from_fields(
+                id.clone(),
+                values,
+                latest.as_ref(),
+                scores.get(i).copied().flatten(),
+            );
+            row.exists = exists;
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+
+    /// Reads one page of a queue or registry: `[offset, offset + limit)` in the requested order,
+    /// in two round trips whatever the registry's size.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn list_jobs(
+        &self,
+        queue: &str,
+        registry: Registry,
+        page: PageRequest,
+    ) -> Result<JobPage, RepoError> {
+        let key = self.keys.registry(registry, queue);
+        let (start, stop) = (page.offset, page.offset + page.limit.max(1) - 1);
+        let mut p = redis::pipe();
+        p.ignore_errors()
+            .cmd("SISMEMBER")
+            .arg(self.keys.queues())
+            .arg(self.keys.queue(queue));
+        if registry == Registry::Queued {
+            p.cmd("LLEN").arg(&key);
+            if page.descending {
+                // Counting from the tail: the newest entry is index -1.
+                p.cmd("LRANGE")
+                    .arg(&key)
+                    .arg(-(stop as i64) - 1)
+                    .arg(-(start as i64) - 1);
+            } else {
+                p.cmd("LRANGE").arg(&key).arg(start).arg(stop);
+            }
+        } else {
+            p.cmd("ZCARD").arg(&key);
+            p.cmd(if page.descending {
+                "ZREVRANGE"
+            } else {
+                "ZRANGE"
+            })
+            .arg(&key)
+            .arg(start)
+            .arg(stop)
+            .arg("WITHSCORES");
+        }
+        let mut r = self.run(&p).await?.into_iter();
+        let queue_registered = int_of(&r.next().unwrap_or(Value::Nil)) > 0;
+        let total_v = r.next().unwrap_or(Value::Nil);
+        if let Value::ServerError(e) = &total_v {
+            return Err(RepoError::Redis(self.label.clone(), format!("{e:?}")));
+        }
+        let total = int_of(&total_v);
+        let range = r.next().unwrap_or(Value::Nil);
+        let (ids, scores): (Vec<String>, Vec<Option<f64>>) = if registry == Registry::Queued {
+            let mut ids = texts_of(range);
+            if page.descending {
+                ids.reverse();
+            }
+            let n = ids.len();
+            (ids, vec![None; n])
+        } else {
+            let mut ids = Vec::new();
+            let mut scores = Vec::new();
+            let mut it = items_of(range).into_iter();
+            while let Some(m) = it.next() {
+                // RESP3 returns [member, score] pairs; RESP2 a flat list.
+                let (member, score) = match m {
+                    Value::Array(pair) if pair.len() == 2 => {
+                        let mut pi = pair.into_iter();
+                        (pi.next(), pi.next())
+                    }
+                    other => (Some(other), it.next()),
+                };
+                if let Some(member) = member.and_then(text_of) {
+                    let id = if registry == Registry::Started {
+                        // RQ 2+ stores `job_id:execution_id` here.
+                        member.split(':').next().unwrap_or(&member).to_string()
+                    } else {
+                        member
+                    };
+                    ids.push(id);
+                    scores.push(score.and_then(float_of));
+                }
+            }
+            (ids, scores)
+        };
+        let with_results = matches!(registry, Registry::Failed | Registry::Started);
+        let jobs = self.job_rows(&ids, &scores, with_results).await?;
+        Ok(JobPage {
+            total,
+            queue_registered,
+            jobs,
+        })
+    }
+
+    /// Reads everything about one job, in two round trips; `None` when it does not exist.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn job(&self, id: &str) -> Result<Option<JobDetail>, RepoError> {
+        let mut p = redis::pipe();
+        p.ignore_errors()
+            .cmd("HGETALL")
+            .arg(self.keys.job(id))
+            .cmd("TTL")
+            .arg(self.keys.job(id))
+            .cmd("XREVRANGE")
+            .arg(self.keys.results(id))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(MAX_RESULTS)
+            .cmd("SMEMBERS")
+            .arg(self.keys.dependencies(id))
+            .cmd("SMEMBERS")
+            .arg(self.keys.dependents(id));
+        let mut r = self.run(&p).await?.into_iter();
+        let hash_v = r.next().unwrap_or(Value::Nil);
+        if let Value::ServerError(e) = &hash_v {
+            return Err(RepoError::Redis(self.label.clone(), format!("{e:?}")));
+        }
+        let h = hash_of(hash_v);
+        if !h.contains_key("data") {
+            return Ok(None);
+        }
+        let mut job = JobDetail::from_hash(id, &h, self.json_first);
+        job.key_ttl = match r.next() {
+            Some(Value::Int(t)) => t,
+            _ => -1,
+        };
+        job.results = stream_entries(r.next().unwrap_or(Value::Nil))
+            .into_iter()
+            .map(|(sid, f)| ResultEntry::from_stream(&sid, &f, self.json_first))
+            .collect();
+        let mut deps = texts_of(r.next().unwrap_or(Value::Nil));
+        if let Some(list) = h
+            .get("dependency_ids")
+            .and_then(|b| serde_json::from_slice::<Vec<String>>(b).ok())
+        {
+            deps.extend(list);
+        }
+        // RQ 1.x's Python API returned `rq:job:<id>`; the stored values are plain ids, but be lenient.
+        let job_prefix = self.keys.job("");
+        let mut deps: Vec<String> = deps
+            .into_iter()
+            .map(|d| d.strip_prefix(&job_prefix).map(str::to_string).unwrap_or(d))
+            .collect();
+        deps.sort();
+        deps.dedup();
+        let mut dependents = texts_of(r.next().unwrap_or(Value::Nil));
+        dependents.sort();
+
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        for d in deps.iter().chain(dependents.iter()) {
+            p.cmd("HMGET")
+                .arg(self.keys.job(d))
+                .arg("status")
+                .arg("data");
+        }
+        let mut r = self.run(&p).await?.into_iter();
+        let mut related = |ids: Vec<String>| -> Vec<RelatedJob> {
+            ids.into_iter()
+                .map(|id| {
+                    let mut f = items_of(r.next().unwrap_or(Value::Nil)).into_iter();
+                    let status = f.next().and_then(text_of);
+                    let exists = f.next().and_then(bytes_of).is_some();
+                    RelatedJob {
+                        id,
+                        status: if exists {
+                            Some(JobStatus::parse(status.as_deref().unwrap_or("")))
+                        } else {
+                            None
+                        },
+                    }
+                })
+                .collect()
+        };
+        job.dependencies = related(deps);
+        job.dependents = related(dependents);
+        Ok(Some(job))
+    }
+}

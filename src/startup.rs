@@ -1,0 +1,186 @@
+//! Builds the HTTP server from [`Settings`]: binds the listener (port 0 works, for tests), creates
+//! the shared state, mounts the routes under the URL prefix and the middleware.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use base64::Engine;
+use std::net::TcpListener;
+use std::time::Instant;
+
+use crate::config::{Credentials, Settings};
+use crate::routes;
+use crate::state::AppState;
+
+/// The Content-Security-Policy of every answer: no inline scripts, no framing.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// A built, not yet running, dashboard.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+/// Compares two byte strings in time independent of where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= usize::from(x ^ y);
+    }
+    diff == 0
+}
+
+/// True when the request carries the configured basic-auth credentials.
+fn authorized(req: &ServiceRequest, creds: &Credentials) -> bool {
+    let Some(value) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let Some(encoded) = value.strip_prefix("Basic ") else {
+        return false;
+    };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
+        return false;
+    };
+    let expected = format!("{}:{}", creds.username, creds.password);
+    constant_time_eq(&decoded, expected.as_bytes())
+}
+
+async fn guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    if let Some(creds) = state.as_ref().and_then(|s| s.settings.auth.as_ref()) {
+        if !authorized(&req, creds) {
+            let resp = HttpResponse::Unauthorized()
+                .insert_header((
+                    header::WWW_AUTHENTICATE,
+                    "Basic realm=\"rqdash\", charset=\"UTF-8\"",
+                ))
+                .content_type("text/plain; charset=utf-8")
+                .body("This dashboard needs a user name and password.");
+            return Ok(req.into_response(resp));
+        }
+    }
+    let verbose = state.as_ref().is_some_and(|s| s.settings.verbose);
+    let method = req.method().clone();
+    let path = req.path().to_string();
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if verbose {
+        tracing::info!(
+            %method,
+            path,
+            status = res.status().as_u16(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+    }
+    Ok(res)
+}
+
+impl Application {
+    /// Binds the listener and builds the server.
+    ///
+    /// # Errors
+    /// When the address cannot be bound or a Redis URL is invalid.
+    pub fn build(settings: Settings) -> std::io::Result<Application> {
+        let listener = TcpListener::bind((settings.bind.as_str(), settings.port)).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot listen on {}:{}: {e}", settings.bind, settings.port),
+            )
+        })?;
+        let port = listener.local_addr()?.port();
+        let workers = settings.http_workers;
+        let prefix = settings.url_prefix.clone();
+        let state = web::Data::new(
+            AppState::new(settings)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+        );
+        // Connect in the background so the first page does not pay for it.
+        for repo in state.instances.clone() {
+            actix_web::rt::spawn(async move {
+                if let Err(e) = repo.ping().await {
+                    tracing::warn!(error = %e, "redis is not reachable yet; pages will say so until it is");
+                }
+            });
+        }
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PathConfig::default().error_handler(|e, _| {
+                    actix_web::error::InternalError::from_response(
+                        e.to_string(),
+                        HttpResponse::BadRequest().body(format!("bad path: {e}")),
+                    )
+                    .into()
+                }))
+                .wrap(from_fn(guard))
+                .service(web::scope(&prefix).configure(routes::configure))
+                .default_service(web::to(|| async {
+                    HttpResponse::NotFound()
+                        .content_type("text/plain; charset=utf-8")
+                        .body("Not found: no page at this address.")
+                }))
+        })
+        .workers(workers)
+        .shutdown_timeout(5)
+        .listen(listener)?
+        .run();
+        Ok(Application { port, server })
+    }
+
+    /// Returns the port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Returns the server handle (to spawn it or stop it).
+    pub fn server(self) -> Server {
+        self.server
+    }
+
+    /// Serves until stopped (SIGINT/SIGTERM stop gracefully).
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn constant_time_eq_compares_whole_strings() {
+        assert!(constant_time_eq(b"a:b", b"a:b"));
+        assert!(!constant_time_eq(b"a:b", b"a:c"));
+        assert!(!constant_time_eq(b"a:b", b"a:bb"));
+        assert!(!constant_time_eq(b"", b"x"));
+    }
+}

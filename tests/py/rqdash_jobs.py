@@ -1,0 +1,31 @@
+"""Job functions for the rqdash integration-test fixtures.
+
+Workers import these by their dotted names (``rqdash_jobs.add`` and so on), so this directory
+(tests/py) must be on ``sys.path`` of every worker process. ``rqfixture.py`` adds it itself.
+
+Keep the module free of side effects at import time: it is imported by the fixture process
+and again (already imported, via fork) inside RQ work horses.
+"""
+
+import time
+
+
+def add(a, b):
+    """Return ``a + b``."""
+    return a + b
+
+
+def fail(message):
+    """Always raise ``ValueError(message)``; the traceback ends with ``ValueError: <message>``."""
+    raise ValueError(message)
+
+
+def sleep(seconds):
+    """Sleep for ``seconds`` (float ok), then return ``'slept'``."""
+    time.sleep(float(seconds))
+    return 'slept'
+
+
+def echo(value):
+    """Return ``value`` unchanged."""
+    return value
