@@ -15,7 +15,7 @@ async fn main() {
         }
     };
     rqdash::telemetry::init(settings.verbose);
-    let addr = format!("{}:{}", settings.bind, settings.port);
+    let bind = settings.bind.clone();
     let prefix = settings.url_prefix.clone();
     let app = match Application::build(settings) {
         Ok(a) => a,
@@ -24,7 +24,7 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    tracing::info!("rqdash listening on http://{addr}{prefix}/");
+    tracing::info!("rqdash listening on http://{bind}:{}{prefix}/", app.port());
     if let Err(e) = app.run_until_stopped().await {
         eprintln!("rqdash: {e}");
         std::process::exit(1);

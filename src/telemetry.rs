@@ -1,6 +1,7 @@
 //! Logging setup: `tracing` to stderr, level from `RUST_LOG` (default `info`, or `debug` with
 //! `--verbose`).
 
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber; later calls do nothing.
@@ -10,5 +11,6 @@ pub fn init(verbose: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }

@@ -281,7 +281,7 @@ def cmd_seed(args):
 
     # --- phase 1: jobs that a burst worker will run -------------------------------------------------------
     default.enqueue(jobs.add, 2, 3, job_id=IDS['finished_1'])
-    default.enqueue(jobs.add, 10, 20, job_id=IDS['finished_2'])
+    default.enqueue(jobs.add, 10, b=20, job_id=IDS['finished_2'])
     default.enqueue(jobs.fail, FAIL_MESSAGE_1, job_id=IDS['failed_1'])
     default.enqueue(jobs.fail, FAIL_MESSAGE_2, job_id=IDS['failed_2'])
     default.enqueue(jobs.echo, HOSTILE_VALUE, job_id=IDS['hostile'], description=HOSTILE_DESCRIPTION)
@@ -630,7 +630,14 @@ def cmd_enqueue(args):
         options['job_id'] = args.job_id
     if args.at_front:
         options['at_front'] = True
-    job = queue.enqueue(func, *[parse_cli_value(a) for a in args.args], **options)
+    values = [parse_cli_value(a) for a in args.args]
+    if args.count > 1:
+        if args.job_id:
+            raise FixtureError('--job-id and --count > 1 do not go together')
+        ids = [queue.enqueue(func, *values, **options).id for _ in range(args.count)]
+        emit({'ids': ids, 'queue': queue.name})
+        return
+    job = queue.enqueue(func, *values, **options)
     emit({'id': job.id, 'status': enum_value(job.get_status(refresh=False)), 'queue': queue.name})
 
 
@@ -674,6 +681,7 @@ def build_parser():
     p.add_argument('--args', nargs='*', default=[], help='positional args; each parsed as JSON if possible')
     p.add_argument('--job-id')
     p.add_argument('--at-front', action='store_true')
+    p.add_argument('--count', type=int, default=1, help='enqueue this many identical jobs; prints {"ids": [...]}')
     p.set_defaults(handler=cmd_enqueue)
     return parser
 

@@ -1,0 +1,104 @@
+//! Pages in a real headless Chromium.
+
+use crate::support::browser::Browser;
+use crate::support::{wait_for, Rq, Seeded, TestApp, TestRedis};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn screenshot_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
+}
+
+#[test]
+fn the_overview_count_follows_real_rq_without_a_reload() {
+    // Arrange: a queue with one job, a dashboard polling every second.
+    let redis = TestRedis::start();
+    let rq = Rq::new("2.12.0");
+    rq.enqueue(&redis.url(), "live", 1);
+    let mut settings = rqdash::config::Settings::for_url(&redis.url());
+    settings.poll_interval = Duration::from_millis(1000);
+    let app = TestApp::spawn(settings);
+    let browser = Browser::start();
+    browser.goto(&format!("{}/0/view/queues", app.address));
+    let cell = "tr[data-queue=\"live\"] td[data-registry=\"queued\"]";
+    assert_eq!(browser.text(cell).as_deref(), Some("1"));
+    assert_eq!(
+        browser
+            .text("tr.total td[data-registry=\"queued\"]")
+            .as_deref(),
+        Some("1")
+    );
+    // A marker that a reload would wipe.
+    browser.eval("window.__rqdash_marker = 42; return null;");
+
+    // Act: real RQ enqueues two more jobs.
+    rq.enqueue(&redis.url(), "live", 2);
+    let enqueued = Instant::now();
+
+    // Assert: the count on screen changes within two poll intervals (plus slack for a loaded
+    // machine), and the page was not reloaded.
+    wait_for(
+        Duration::from_millis(2 * 1000 + 1500),
+        "the count to reach 3 on screen",
+        || (browser.text(cell).as_deref() == Some("3")).then_some(()),
+    );
+    eprintln!(
+        "count updated {} ms after the enqueue",
+        enqueued.elapsed().as_millis()
+    );
+    assert_eq!(
+        browser.eval("return window.__rqdash_marker;"),
+        42,
+        "the page was reloaded"
+    );
+    browser.screenshot(&screenshot_dir().join("overview.png"));
+}
+
+#[test]
+fn hostile_job_data_runs_no_script_in_the_browser() {
+    let env = Seeded::new("2.12.0");
+    let browser = Browser::start();
+    for path in [
+        "/0/view/jobs/default/finished/50/asc/1",
+        "/0/view/jobs/default/failed/50/asc/1",
+        "/0/view/job/job-hostile",
+        "/0/view/job/job-failed-1",
+    ] {
+        browser.goto(&format!("{}{path}", env.app.address));
+        // An alert() would make every WebDriver command fail with "unexpected alert open".
+        assert_eq!(
+            browser.eval("return document.querySelectorAll('img').length;"),
+            0,
+            "{path}"
+        );
+        assert_eq!(
+            browser.eval("return document.querySelectorAll('script').length;"),
+            2,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        browser
+            .text("#job-exc")
+            .map(|t| t.contains("ValueError: boom <script>alert(1)</script>")),
+        Some(true)
+    );
+    browser.screenshot(&screenshot_dir().join("job-failed.png"));
+    browser.goto(&format!(
+        "{}/0/view/jobs/default/failed/8/asc/1",
+        env.app.address
+    ));
+    browser.screenshot(&screenshot_dir().join("failed-list.png"));
+}
+
+#[test]
+fn the_jump_box_opens_a_job() {
+    let env = Seeded::new("2.12.0");
+    let browser = Browser::start();
+    browser.goto(&format!("{}/0/view/queues", env.app.address));
+    browser.eval("document.getElementById('jump-id').value = 'job-failed-2'; return null;");
+    browser.click(".jump button");
+    wait_for(Duration::from_secs(10), "the job page", || {
+        (browser.text("#job-id").as_deref() == Some("job-failed-2")).then_some(())
+    });
+}

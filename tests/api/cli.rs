@@ -1,0 +1,140 @@
+//! The `rqdash` binary as a user runs it: flags, environment, errors.
+
+use crate::support::{Rq, TestRedis};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn rqdash() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rqdash"))
+}
+
+#[test]
+fn help_lists_every_rq_dashboard_variable() {
+    let out = rqdash().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for var in [
+        "RQ_DASHBOARD_REDIS_URL",
+        "RQ_DASHBOARD_BIND",
+        "RQ_DASHBOARD_PORT",
+        "RQ_DASHBOARD_URL_PREFIX",
+        "RQ_DASHBOARD_USERNAME",
+        "RQ_DASHBOARD_PASSWORD",
+        "RQ_DASHBOARD_POLL_INTERVAL",
+        "RQ_DASHBOARD_DISABLE_DELETE",
+        "RQ_DASHBOARD_READ_ONLY",
+        "RQ_DASHBOARD_KEY_PREFIX",
+        "RQ_DASHBOARD_JSON",
+    ] {
+        assert!(help.contains(var), "--help lacks {var}");
+    }
+    for flag in [
+        "-u, --redis-url",
+        "-b, --bind",
+        "-p, --port",
+        "-j, --json",
+        "--disable-delete",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+}
+
+#[test]
+fn invalid_configuration_stops_with_one_clear_line() {
+    for (args, needle) in [
+        (vec!["-u", "http://nope"], "invalid --redis-url"),
+        (vec!["--poll-interval", "10"], "--poll-interval"),
+        (vec!["--username", "admin"], "--username and --password"),
+        (vec!["--port", "notaport"], "invalid value"),
+    ] {
+        let out = rqdash().args(&args).stdin(Stdio::null()).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            err.trim().lines().count() <= 4,
+            "{args:?}: short message: {err}"
+        );
+    }
+}
+
+#[test]
+fn the_binary_serves_instances_from_the_environment() {
+    let a = TestRedis::start();
+    let b = TestRedis::start();
+    Rq::new("1.16.2").enqueue(&b.url(), "from-env", 2);
+    let mut child = rqdash()
+        .env("RQ_DASHBOARD_REDIS_URL", format!("{} {}", a.url(), b.url()))
+        .env("RQ_DASHBOARD_PORT", "0")
+        .env("RQ_DASHBOARD_BIND", "127.0.0.1")
+        .env("RQ_DASHBOARD_URL_PREFIX", "/rq")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next().expect("rqdash logs its address").unwrap();
+        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            break digits.parse::<u16>().unwrap();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no address logged"
+        );
+    };
+    let base = format!("http://127.0.0.1:{port}/rq");
+    let v = crate::support::http::get(&format!("{base}/1/data/queues.json")).json();
+    assert_eq!(v["queues"][0]["name"], "from-env");
+    assert_eq!(v["queues"][0]["count"], 2);
+    assert_eq!(
+        crate::support::http::get(&format!("{base}/healthz")).status,
+        200
+    );
+    // Without the prefix nothing is served.
+    assert_eq!(
+        crate::support::http::get(&format!("http://127.0.0.1:{port}/healthz")).status,
+        404
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn basic_auth_protects_every_page_when_configured() {
+    let redis = TestRedis::start();
+    let mut settings = rqdash::config::Settings::for_url(&redis.url());
+    settings.auth = Some(rqdash::config::Credentials {
+        username: "ops".into(),
+        password: "pw".into(),
+    });
+    let app = crate::support::TestApp::spawn(settings);
+    for path in ["/", "/0/data/queues.json", "/static/app.css"] {
+        let r = app.get(path);
+        assert_eq!(r.status, 401, "{path}");
+        assert!(r
+            .header("www-authenticate")
+            .unwrap_or("")
+            .starts_with("Basic"));
+    }
+    // ops:pw
+    let ok = crate::support::http::request(
+        "GET",
+        &format!("{}/0/data/queues.json", app.address),
+        &[("Authorization", "Basic b3BzOnB3")],
+        None,
+    );
+    assert_eq!(ok.status, 200);
+    // ops:wrong
+    let bad = crate::support::http::request(
+        "GET",
+        &format!("{}/0/data/queues.json", app.address),
+        &[("Authorization", "Basic b3BzOndyb25n")],
+        None,
+    );
+    assert_eq!(bad.status, 401);
+}

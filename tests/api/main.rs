@@ -1,0 +1,34 @@
+//! Integration tests: each test starts its own redis-server on a free port, fills it with real RQ
+//! (1.16.2, 2.12.0 and 3.0.0, from `scripts/setup-rq-venvs.sh`) and compares what the dashboard
+//! shows with what RQ's own Python API reports for the same data.
+
+mod support;
+
+/// Generates one test per RQ version calling `$check(version)`.
+macro_rules! per_rq_version {
+    ($name:ident, $check:path) => {
+        mod $name {
+            #[test]
+            fn rq_1_16_2() {
+                $check("1.16.2")
+            }
+            #[test]
+            fn rq_2_12_0() {
+                $check("2.12.0")
+            }
+            #[test]
+            fn rq_3_0_0() {
+                $check("3.0.0")
+            }
+        }
+    };
+}
+
+mod browser;
+mod cli;
+mod errors;
+mod job_detail;
+mod jobs;
+mod overview;
+mod security;
+mod workers;

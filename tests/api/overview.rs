@@ -1,0 +1,150 @@
+//! The overview page and `queues.json` against RQ's own counts.
+
+use crate::support::html::{count, css_str, text, texts};
+use crate::support::{seg, Seeded};
+use serde_json::Value;
+
+const REGISTRIES: [&str; 7] = [
+    "queued",
+    "started",
+    "deferred",
+    "scheduled",
+    "finished",
+    "failed",
+    "canceled",
+];
+
+fn json_count(q: &Value, registry: &str) -> u64 {
+    let field = if registry == "queued" {
+        "count".to_string()
+    } else {
+        format!("{registry}_job_registry_count")
+    };
+    q[&field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{field} missing in {q}"))
+}
+
+pub fn counts_match_rq(version: &'static str) {
+    // Arrange
+    let env = Seeded::new(version);
+    let oracle = env.oracle();
+    let expected = oracle["queues"].as_object().unwrap();
+
+    // Act
+    let json = env.app.json("/0/data/queues.json");
+    let doc = env.app.html("/0/view/queues");
+
+    // Assert: the same queues, in name order, with the same counts in JSON and on the page.
+    let names: Vec<&str> = json["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap())
+        .collect();
+    let mut want: Vec<&str> = expected.keys().map(String::as_str).collect();
+    want.sort();
+    assert_eq!(names, want, "RQ {version}: queue names");
+    for q in json["queues"].as_array().unwrap() {
+        let name = q["name"].as_str().unwrap();
+        for r in REGISTRIES {
+            let want = expected[name][r].as_u64().unwrap();
+            assert_eq!(
+                json_count(q, r),
+                want,
+                "RQ {version}: {name}/{r} in queues.json"
+            );
+            let cell = text(
+                &doc,
+                &format!(
+                    "tr[data-queue=\"{}\"] td[data-registry=\"{r}\"]",
+                    css_str(name)
+                ),
+            );
+            assert_eq!(
+                cell,
+                want.to_string(),
+                "RQ {version}: {name}/{r} on the page"
+            );
+        }
+        let ready = oracle["ready_registries"]
+            .get(name)
+            .and_then(|r| r["count"].as_u64())
+            .unwrap_or(0);
+        assert_eq!(
+            q["ready_job_registry_count"].as_u64(),
+            Some(ready),
+            "RQ {version}: {name}/ready"
+        );
+    }
+    // The totals row adds up.
+    for r in REGISTRIES {
+        let sum: u64 = expected.values().map(|q| q[r].as_u64().unwrap()).sum();
+        let cell = text(&doc, &format!("tr.total td[data-registry=\"{r}\"]"));
+        assert_eq!(cell, sum.to_string(), "RQ {version}: total {r}");
+    }
+    // Every count links to its list, with the queue name encoded as one path segment.
+    let odd = "a/b:c ünï";
+    let links = crate::support::html::attrs(
+        &doc,
+        &format!(
+            "tr[data-queue=\"{}\"] td[data-registry=\"failed\"] a",
+            css_str(odd)
+        ),
+        "href",
+    );
+    assert_eq!(
+        links,
+        vec![format!("/0/view/jobs/{}/failed/8/asc/1", seg(odd))]
+    );
+    // The oldest queued job's age is shown for a non-empty queue.
+    assert_eq!(
+        count(&doc, "tr[data-queue=\"default\"] td.age time"),
+        1,
+        "RQ {version}: oldest-queued age"
+    );
+}
+
+per_rq_version!(overview_counts_match_rq, crate::overview::counts_match_rq);
+
+#[test]
+fn the_polled_fragment_is_the_table_without_the_layout() {
+    let env = Seeded::new("2.12.0");
+    let r = env.app.get("/0/fragments/overview");
+    assert_eq!(r.status, 200);
+    let body = r.text();
+    assert!(!body.contains("<html"), "fragment has no layout");
+    let doc = scraper::Html::parse_fragment(&body);
+    assert_eq!(count(&doc, "section#overview[hx-get][hx-trigger]"), 1);
+    assert_eq!(
+        texts(
+            &doc,
+            "tr[data-queue=\"default\"] td[data-registry=\"failed\"]"
+        ),
+        vec!["2"]
+    );
+}
+
+#[test]
+fn the_root_url_and_rq_dashboard_aliases_show_the_overview() {
+    let env = Seeded::new("2.12.0");
+    for path in ["/", "/0", "/0/", "/0/view", "/0/view/queues"] {
+        let doc = env.app.html(path);
+        assert_eq!(count(&doc, "table#queues"), 1, "{path}");
+    }
+}
+
+#[test]
+fn suspension_is_shown() {
+    let env = Seeded::new("2.12.0");
+    assert_eq!(count(&env.app.html("/0/view/queues"), "#suspended"), 0);
+    // `rq suspend` sets this key.
+    let mut c = env.redis.conn();
+    let _: () = redis::cmd("SET")
+        .arg("rq:suspended")
+        .arg(1)
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(count(&env.app.html("/0/view/queues"), "#suspended"), 1);
+    assert_eq!(env.app.json("/0/data/queues.json")["suspended"], true);
+}

@@ -1,0 +1,146 @@
+//! Test support: a private redis-server, real RQ, the dashboard on a free port, an HTTP client,
+//! HTML helpers and a WebDriver client for headless Chromium.
+
+#![allow(dead_code)]
+
+pub mod browser;
+pub mod html;
+pub mod http;
+pub mod redis;
+pub mod rq;
+
+use rqdash::config::Settings;
+use rqdash::startup::Application;
+use std::time::{Duration, Instant};
+
+pub use self::redis::TestRedis;
+pub use self::rq::Rq;
+
+/// A dashboard served on a free port by its own thread and actix system.
+pub struct TestApp {
+    /// `http://127.0.0.1:port`.
+    pub address: String,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestApp {
+    /// Serves `settings` (its port is forced to 0).
+    pub fn spawn(mut settings: Settings) -> TestApp {
+        settings.port = 0;
+        settings.bind = "127.0.0.1".into();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let app = Application::build(settings).expect("build app");
+                let port = app.port();
+                let server = app.server();
+                tx.send((port, server.handle())).unwrap();
+                server.await.unwrap();
+            })
+        });
+        let (port, handle) = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("app starts");
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            handle,
+            thread: Some(thread),
+        }
+    }
+
+    /// Serves one Redis with default settings.
+    pub fn for_redis(url: &str) -> TestApp {
+        TestApp::spawn(Settings::for_url(url))
+    }
+
+    /// GET `path`.
+    pub fn get(&self, path: &str) -> http::Response {
+        http::get(&format!("{}{path}", self.address))
+    }
+
+    /// GET `path`, expecting 200 and JSON.
+    pub fn json(&self, path: &str) -> serde_json::Value {
+        let r = self.get(path);
+        assert_eq!(r.status, 200, "GET {path}: {}", r.text());
+        r.json()
+    }
+
+    /// GET `path`, expecting 200 and HTML, parsed.
+    pub fn html(&self, path: &str) -> scraper::Html {
+        let r = self.get(path);
+        assert_eq!(r.status, 200, "GET {path}: {}", r.text());
+        assert!(r
+            .header("content-type")
+            .unwrap_or("")
+            .starts_with("text/html"));
+        scraper::Html::parse_document(&r.text())
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let h = self.handle.clone();
+        let stop = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(h.stop(false));
+        });
+        let _ = stop.join();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A test environment: a private Redis seeded by real RQ `version`, and a dashboard on it.
+pub struct Seeded {
+    /// The Redis.
+    pub redis: TestRedis,
+    /// RQ of this version.
+    pub rq: Rq,
+    /// The seed's answer (ids by role).
+    pub seed: serde_json::Value,
+    /// The dashboard.
+    pub app: TestApp,
+}
+
+impl Seeded {
+    /// Seeds with RQ `version` and starts the dashboard.
+    pub fn new(version: &'static str) -> Seeded {
+        Seeded::with(Rq::new(version))
+    }
+
+    /// Seeds with the given RQ and starts the dashboard.
+    pub fn with(rq: Rq) -> Seeded {
+        let redis = TestRedis::start();
+        let seed = rq.seed(&redis.url());
+        let app = TestApp::for_redis(&redis.url());
+        Seeded {
+            redis,
+            rq,
+            seed,
+            app,
+        }
+    }
+
+    /// What RQ's API reports now.
+    pub fn oracle(&self) -> serde_json::Value {
+        self.rq.oracle(&self.redis.url())
+    }
+}
+
+/// Polls `f` every 50 ms until it returns `Some`, or panics with `what` after `timeout`.
+pub fn wait_for<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Percent-encodes a path segment the way the dashboard does.
+pub fn seg(s: &str) -> String {
+    rqdash::views::seg(s)
+}

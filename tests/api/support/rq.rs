@@ -1,0 +1,168 @@
+//! Drives real RQ (pip-installed per version by `scripts/setup-rq-venvs.sh`) through
+//! `tests/py/rqfixture.py`: seeding, the oracle of what RQ's own API reports, and live workers.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+/// The RQ versions every comparison runs against.
+pub const RQ_VERSIONS: [&str; 3] = ["1.16.2", "2.12.0", "3.0.0"];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One RQ version's Python.
+#[derive(Debug, Clone)]
+pub struct Rq {
+    /// The RQ version.
+    pub version: &'static str,
+    python: PathBuf,
+    json: bool,
+}
+
+impl Rq {
+    /// The venv of `version`; panics with the fix when it is missing (never skips).
+    pub fn new(version: &'static str) -> Rq {
+        let dir = std::env::var("RQDASH_VENV_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| root().join(".venv"));
+        let python = dir.join(format!("rq-{version}")).join("bin").join("python");
+        assert!(
+            python.exists(),
+            "RQ {version} is not installed at {}: run scripts/setup-rq-venvs.sh first",
+            python.display()
+        );
+        Rq {
+            version,
+            python,
+            json: false,
+        }
+    }
+
+    /// The same RQ with the JSON serializer.
+    pub fn json_serializer(mut self) -> Rq {
+        self.json = true;
+        self
+    }
+
+    fn command(&self, sub: &str, url: &str) -> Command {
+        let mut c = Command::new(&self.python);
+        c.arg(root().join("tests/py/rqfixture.py"))
+            .arg(sub)
+            .arg("--url")
+            .arg(url)
+            .current_dir(root().join("tests/py"));
+        if self.json {
+            c.arg("--json-serializer");
+        }
+        c
+    }
+
+    fn run(&self, mut c: Command) -> Value {
+        let out = c.output().expect("run python");
+        assert!(
+            out.status.success(),
+            "rqfixture (RQ {}) failed: {}\n{}",
+            self.version,
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "rqfixture printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Seeds the scenario (see tests/py/README.md).
+    pub fn seed(&self, url: &str) -> Value {
+        self.run(self.command("seed", url))
+    }
+
+    /// What RQ's own API reports about the database.
+    pub fn oracle(&self, url: &str) -> Value {
+        self.run(self.command("oracle", url))
+    }
+
+    /// Enqueues `count` `add(1, 2)` jobs on `queue`; returns their ids.
+    pub fn enqueue(&self, url: &str, queue: &str, count: usize) -> Vec<String> {
+        let mut c = self.command("enqueue", url);
+        c.args([
+            "--queue",
+            queue,
+            "--func",
+            "add",
+            "--count",
+            &count.to_string(),
+            "--args",
+            "1",
+            "2",
+        ]);
+        let v = self.run(c);
+        match (v.get("ids"), v.get("id")) {
+            (Some(ids), _) => ids
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i.as_str().unwrap().to_string())
+                .collect(),
+            (_, Some(id)) => vec![id.as_str().unwrap().to_string()],
+            _ => panic!("enqueue printed {v}"),
+        }
+    }
+
+    /// Starts a worker that runs `sleep(600)` with id `job_id` on `queue`.
+    pub fn busy_worker(&self, url: &str, queue: &str, job_id: &str) -> Worker {
+        let mut c = self.command("busy-worker", url);
+        c.args(["--queue", queue, "--job-id", job_id]);
+        Worker::spawn(c)
+    }
+
+    /// Starts an idle worker named `name` on `queue`.
+    pub fn idle_worker(&self, url: &str, queue: &str, name: &str) -> Worker {
+        let mut c = self.command("idle-worker", url);
+        c.args(["--queue", queue, "--name", name]);
+        Worker::spawn(c)
+    }
+}
+
+/// A live RQ worker process, killed on drop.
+pub struct Worker {
+    child: Child,
+}
+
+impl Worker {
+    fn spawn(mut c: Command) -> Worker {
+        let mut child = c
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn worker");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("worker prints its pid");
+        assert!(line.contains("pid"), "worker said {line:?}");
+        Worker { child }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // SIGTERM: the fixture makes it a cold shutdown; then make sure.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..50 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
