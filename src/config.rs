@@ -88,6 +88,11 @@ pub struct Cli {
     #[arg(long, env = "RQ_DASHBOARD_HTTP_WORKERS")]
     pub http_workers: Option<usize>,
 
+    /// Do not serve: ask the dashboard configured by these flags for /healthz and exit 0 when it
+    /// is healthy (for container health checks).
+    #[arg(long)]
+    pub healthcheck: bool,
+
     /// Log every request.
     #[arg(short = 'v', long, env = "RQ_DASHBOARD_VERBOSE", value_parser = FalseyValueParser::new(), default_value_t = false, num_args = 0, default_missing_value = "true")]
     pub verbose: bool,

@@ -7,6 +7,7 @@ use rqdash::startup::Application;
 #[actix_web::main]
 async fn main() {
     let cli = Cli::parse();
+    let healthcheck = cli.healthcheck;
     let settings = match Settings::from_cli(cli) {
         Ok(s) => s,
         Err(e) => {
@@ -14,6 +15,15 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    if healthcheck {
+        match rqdash::startup::healthcheck(&settings) {
+            Ok(()) => std::process::exit(0),
+            Err(e) => {
+                eprintln!("rqdash: unhealthy: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
     rqdash::telemetry::init(settings.verbose);
     let bind = settings.bind.clone();
     let prefix = settings.url_prefix.clone();

@@ -218,7 +218,10 @@ impl Repository {
             .await
             {
                 Ok(Ok(c)) => Ok(c),
-                Ok(Err(e)) => Err(self.classify(e)),
+                // Any failure to set up the connection (refused, TLS, authentication) means
+                // Redis is unavailable to us.
+                Ok(Err(e)) if e.is_timeout() => Err(self.classify(e)),
+                Ok(Err(e)) => Err(RepoError::Unavailable(self.label.clone(), e.to_string())),
                 Err(_) => Err(RepoError::Timeout(
                     self.label.clone(),
                     self.timeout.as_millis(),

@@ -26,6 +26,7 @@ macro_rules! per_rq_version {
 
 mod browser;
 mod cli;
+mod connections;
 mod errors;
 mod job_detail;
 mod jobs;

@@ -90,6 +90,11 @@ impl TestRedis {
         panic!("could not start a redis-server after 5 attempts");
     }
 
+    /// The data directory (for sockets and certificates).
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     /// The URL of db 0.
     pub fn url(&self) -> String {
         match &self.password {
