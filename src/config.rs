@@ -80,6 +80,11 @@ pub struct Cli {
     #[arg(short = 'j', long, env = "RQ_DASHBOARD_JSON", value_parser = FalseyValueParser::new(), default_value_t = false, num_args = 0, default_missing_value = "true")]
     pub json: bool,
 
+    /// The RQ major version that writes the data (1, 2 or 3), where actions differ between
+    /// versions. Default: detected from the workers' reported versions and the data.
+    #[arg(long, env = "RQ_DASHBOARD_RQ_VERSION")]
+    pub rq_version: Option<u8>,
+
     /// Timeout of every Redis call, in milliseconds.
     #[arg(long, env = "RQ_DASHBOARD_REDIS_TIMEOUT", default_value_t = 2000)]
     pub redis_timeout: u64,
@@ -147,6 +152,8 @@ pub struct Settings {
     pub json: bool,
     /// Timeout of each Redis call.
     pub redis_timeout: Duration,
+    /// RQ major version forced by `--rq-version`.
+    pub rq_version: Option<u8>,
     /// HTTP worker threads.
     pub http_workers: usize,
     /// Log every request.
@@ -217,6 +224,11 @@ impl Settings {
                 "invalid --key-prefix {key_prefix:?}: RQ's default is rq"
             ));
         }
+        if let Some(v) = cli.rq_version {
+            if !(1..=3).contains(&v) {
+                return Err(format!("--rq-version {v} is not supported: use 1, 2 or 3"));
+            }
+        }
         let http_workers = match cli.http_workers {
             Some(0) => return Err("--http-workers must be at least 1".into()),
             Some(n) => n,
@@ -234,6 +246,7 @@ impl Settings {
             key_prefix,
             json: cli.json,
             redis_timeout: Duration::from_millis(cli.redis_timeout),
+            rq_version: cli.rq_version,
             http_workers,
             verbose: cli.verbose,
         })

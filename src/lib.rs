@@ -28,5 +28,6 @@ pub mod routes;
 pub mod rq;
 pub mod startup;
 pub mod state;
+pub mod tasks;
 pub mod telemetry;
 pub mod views;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::error::AppError;
 use crate::rq::{Keys, Repository};
+use crate::tasks::Tasks;
 use crate::views::{InstanceLink, Layout, Urls};
 
 /// Built once at start-up; handlers get it as `web::Data<AppState>`.
@@ -14,6 +15,33 @@ pub struct AppState {
     pub settings: Settings,
     /// One repository per `--redis-url`, in order.
     pub instances: Vec<Arc<Repository>>,
+    /// Bulk tasks of this process.
+    pub tasks: Tasks,
+    /// The anti-CSRF token forms and htmx requests carry (random per process).
+    pub csrf_token: String,
+}
+
+/// Returns 32 random hex characters from the OS.
+fn random_token() -> String {
+    use std::io::Read;
+    let mut buf = [0u8; 16];
+    let ok = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .is_ok();
+    if !ok {
+        // No /dev/urandom: fall back to the hasher's per-process random keys.
+        use std::hash::{BuildHasher, Hasher};
+        for chunk in buf.chunks_mut(8) {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u128(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos()),
+            );
+            chunk.copy_from_slice(&h.finish().to_le_bytes());
+        }
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl AppState {
@@ -34,12 +62,14 @@ impl AppState {
                     settings.redis_timeout,
                     settings.json,
                 )
-                .map(Arc::new)
+                .map(|r| Arc::new(r.with_rq_major(settings.rq_version)))
             })
             .collect::<Result<_, _>>()?;
         Ok(AppState {
             settings,
             instances,
+            tasks: Tasks::default(),
+            csrf_token: random_token(),
         })
     }
 
@@ -87,6 +117,17 @@ impl AppState {
             version: env!("CARGO_PKG_VERSION"),
             nav,
             title: title.into(),
+            csrf_token: self.csrf_token.clone(),
+            read_only: self.settings.read_only,
+            can_delete: !self.settings.read_only && !self.settings.disable_delete,
+        }
+    }
+
+    /// What the configuration allows.
+    pub fn perms(&self) -> crate::views::Perms {
+        crate::views::Perms {
+            act: !self.settings.read_only,
+            delete: !self.settings.read_only && !self.settings.disable_delete,
         }
     }
 

@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::{ErrorFragment, ErrorPage};
 
+pub mod actions;
 pub mod api;
 pub mod assets;
 pub mod health;
@@ -18,6 +19,7 @@ pub mod pages;
 
 /// Registers every route (the caller wraps them in the URL-prefix scope).
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    actions::configure(cfg);
     cfg.route("/", web::get().to(pages::home))
         .route("/healthz", web::get().to(health::healthz))
         .route("/static/{file}", web::get().to(assets::asset))

@@ -106,7 +106,13 @@ pub fn page_request(p: &ListParams) -> PageRequest {
 async fn overview_view(state: &AppState, n: usize) -> Result<OverviewView, AppError> {
     let repo = state.instance(n)?;
     let o = repo.overview().await?;
-    Ok(OverviewView::new(&o, &state.urls(n), state.poll_ms()))
+    Ok(OverviewView::new(
+        &o,
+        &state.urls(n),
+        state.poll_ms(),
+        state.perms(),
+        &state.csrf_token,
+    ))
 }
 
 /// `GET /`: the overview of the first instance.
@@ -173,6 +179,8 @@ async fn jobs_view(
         &jobs,
         &state.urls(n),
         state.poll_ms(),
+        state.perms(),
+        &state.csrf_token,
     ))
 }
 
@@ -279,6 +287,8 @@ async fn workers_view(state: &AppState, n: usize) -> Result<WorkersView, AppErro
         &jobs,
         &state.urls(n),
         state.poll_ms(),
+        state.perms(),
+        &state.csrf_token,
     ))
 }
 

@@ -3,6 +3,7 @@
 //! Checked against RQ 1.16.2, 2.12.0 and 3.0.0 (see `shared/RQ_REDIS_SCHEMA.md` of the project).
 //! Only [`repository`] talks to Redis and only [`keys`] knows key names.
 
+pub mod actions;
 pub mod decode;
 pub mod keys;
 pub mod model;

@@ -72,12 +72,14 @@ pub struct PageRequest {
 
 /// Read access to one RQ deployment on one Redis.
 pub struct Repository {
-    label: String,
+    pub(crate) label: String,
     client: redis::Client,
     conn: OnceCell<ConnectionManager>,
-    keys: Keys,
-    timeout: Duration,
+    pub(crate) keys: Keys,
+    pub(crate) timeout: Duration,
     json_first: bool,
+    /// The RQ major version forced by `--rq-version`, if any.
+    pub(crate) rq_major: Option<u8>,
 }
 
 impl std::fmt::Debug for Repository {
@@ -88,7 +90,7 @@ impl std::fmt::Debug for Repository {
     }
 }
 
-fn int_of(v: &Value) -> u64 {
+pub(crate) fn int_of(v: &Value) -> u64 {
     match v {
         Value::Int(i) => (*i).max(0) as u64,
         Value::BulkString(b) => std::str::from_utf8(b)
@@ -109,11 +111,11 @@ fn bytes_of(v: Value) -> Option<Vec<u8>> {
     }
 }
 
-fn text_of(v: Value) -> Option<String> {
+pub(crate) fn text_of(v: Value) -> Option<String> {
     bytes_of(v).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
-fn items_of(v: Value) -> Vec<Value> {
+pub(crate) fn items_of(v: Value) -> Vec<Value> {
     match v {
         Value::Array(a) | Value::Set(a) => a,
         Value::Map(m) => m.into_iter().flat_map(|(k, v)| [k, v]).collect(),
@@ -181,7 +183,14 @@ impl Repository {
             keys,
             timeout,
             json_first,
+            rq_major: None,
         })
+    }
+
+    /// Forces the RQ major version actions follow (`--rq-version`).
+    pub fn with_rq_major(mut self, major: Option<u8>) -> Repository {
+        self.rq_major = major;
+        self
     }
 
     /// Returns the display label (the URL with credentials masked).
@@ -194,7 +203,7 @@ impl Repository {
         &self.keys
     }
 
-    fn classify(&self, e: redis::RedisError) -> RepoError {
+    pub(crate) fn classify(&self, e: redis::RedisError) -> RepoError {
         if e.is_timeout() {
             RepoError::Timeout(self.label.clone(), self.timeout.as_millis())
         } else if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
@@ -204,7 +213,7 @@ impl Repository {
         }
     }
 
-    async fn connection(&self) -> Result<ConnectionManager, RepoError> {
+    pub(crate) async fn connection(&self) -> Result<ConnectionManager, RepoError> {
         let cfg = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))
             .set_response_timeout(Some(self.timeout))
@@ -232,7 +241,7 @@ impl Repository {
     }
 
     /// Runs a pipeline (errors of single commands come back as `Value::ServerError` in place).
-    async fn run(&self, pipe: &Pipeline) -> Result<Vec<Value>, RepoError> {
+    pub(crate) async fn run(&self, pipe: &Pipeline) -> Result<Vec<Value>, RepoError> {
         if pipe.is_empty() {
             return Ok(Vec::new());
         }
@@ -420,6 +429,24 @@ impl Repository {
             }
         }
         Ok(c)
+    }
+
+    /// Whether a queue exists for RQ: listed in `rq:queues`, or holding jobs in its list or any
+    /// registry.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn queue_exists(&self, queue: &str) -> Result<bool, RepoError> {
+        let mut p = redis::pipe();
+        p.cmd("SISMEMBER")
+            .arg(self.keys.queues())
+            .arg(self.keys.queue(queue));
+        let registered = int_of(self.run(&p).await?.first().unwrap_or(&Value::Nil)) > 0;
+        if registered {
+            return Ok(true);
+        }
+        let c = self.queue_counts(queue).await?;
+        Ok(Registry::ALL.iter().any(|r| c.count(*r) > 0))
     }
 
     /// Reads the workers, with a summary of the job each one runs (id → description,

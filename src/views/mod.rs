@@ -89,6 +89,59 @@ impl Urls {
     pub fn job(&self, id: &str) -> String {
         format!("{}/{}/view/job/{}", self.base, self.n, seg(id))
     }
+    /// An action endpoint of this instance, e.g. `act(&["job", id, "requeue"])`; every part is
+    /// encoded as one path segment.
+    pub fn act(&self, parts: &[&str]) -> String {
+        let mut u = format!("{}/{}", self.base, self.n);
+        for p in parts {
+            u.push('/');
+            u.push_str(&seg(p));
+        }
+        u
+    }
+}
+
+/// A button that POSTs an action after a confirmation saying exactly what will happen.
+#[derive(Debug, Clone)]
+pub struct ActionButton {
+    /// Button text.
+    pub label: String,
+    /// Endpoint.
+    pub url: String,
+    /// The confirmation question.
+    pub confirm: String,
+    /// CSS class (`danger` for destructive ones).
+    pub css: &'static str,
+    /// Extra form fields.
+    pub fields: Vec<(String, String)>,
+}
+
+impl ActionButton {
+    /// A button.
+    pub fn new(label: impl Into<String>, url: String, confirm: impl Into<String>) -> ActionButton {
+        ActionButton {
+            label: label.into(),
+            url,
+            confirm: confirm.into(),
+            css: "",
+            fields: Vec::new(),
+        }
+    }
+    /// Marks it destructive.
+    pub fn danger(mut self) -> ActionButton {
+        self.css = "danger";
+        self
+    }
+    /// Adds a form field.
+    pub fn field(mut self, k: &str, v: &str) -> ActionButton {
+        self.fields.push((k.to_string(), v.to_string()));
+        self
+    }
+}
+
+/// Formats a count with thousands separators.
+pub fn thousands(n: u64) -> String {
+    crate::routes::actions::thousands(n)
 }
 
 /// rq-dashboard's default page size.
@@ -196,6 +249,12 @@ pub struct Layout {
     pub nav: &'static str,
     /// The page title.
     pub title: String,
+    /// The anti-CSRF token for forms and htmx requests.
+    pub csrf_token: String,
+    /// `--read-only`: no action buttons.
+    pub read_only: bool,
+    /// Destructive actions allowed (neither read-only nor `--disable-delete`).
+    pub can_delete: bool,
 }
 
 /// A count in the overview, linking to its list.
@@ -279,12 +338,39 @@ pub struct OverviewView {
     pub workers_url: String,
     /// Poll interval in ms.
     pub poll_ms: u64,
+    /// Actions (requeue everywhere, suspend or resume).
+    pub actions: Vec<ActionButton>,
+    /// The anti-CSRF token.
+    pub csrf_token: String,
 }
 
 impl OverviewView {
     /// Builds the view.
-    pub fn new(o: &Overview, urls: &Urls, poll_ms: u64) -> OverviewView {
+    pub fn new(
+        o: &Overview,
+        urls: &Urls,
+        poll_ms: u64,
+        perms: Perms,
+        csrf_token: &str,
+    ) -> OverviewView {
         let now = Utc::now();
+        let mut actions = Vec::new();
+        let failed = o.totals().failed;
+        if perms.act {
+            if failed > 0 {
+                let n = thousands(failed);
+                actions.push(ActionButton::new(
+                    format!("Requeue all {n} failed"),
+                    urls.act(&["requeue-all"]),
+                    format!("Requeue {n} failed jobs of every queue?"),
+                ));
+            }
+            actions.push(if o.suspended {
+                ActionButton::new("Resume workers", urls.act(&["resume"]), "Resume all workers: they start taking jobs again?")
+            } else {
+                ActionButton::new("Suspend workers", urls.act(&["suspend"]), "Suspend all workers? They finish their current job and take no new one until resumed.").danger()
+            });
+        }
         let cols = overview_columns(o.has_ready);
         let stale = o.workers.iter().filter(|w| w.is_stale(now)).count();
         OverviewView {
@@ -305,6 +391,8 @@ impl OverviewView {
             fragment_url: format!("{}/{}/fragments/overview", urls.base, urls.n),
             workers_url: urls.workers(),
             poll_ms,
+            actions,
+            csrf_token: csrf_token.to_string(),
         }
     }
 }
@@ -450,6 +538,127 @@ pub struct JobsView {
     pub notice: Option<String>,
     /// Poll interval in ms.
     pub poll_ms: u64,
+    /// Whole-registry actions.
+    pub actions: Vec<ActionButton>,
+    /// Actions on the selected rows.
+    pub selection: Vec<ActionButton>,
+    /// The anti-CSRF token (the fragment has no layout).
+    pub csrf_token: String,
+}
+
+/// Whole-registry and selection actions of a job list.
+fn list_actions(
+    queue: &str,
+    registry: Registry,
+    total: u64,
+    urls: &Urls,
+    perms: Perms,
+) -> (Vec<ActionButton>, Vec<ActionButton>) {
+    let mut whole = Vec::new();
+    let mut sel = Vec::new();
+    if !perms.act {
+        return (whole, sel);
+    }
+    let n = thousands(total);
+    let reg = registry.as_str();
+    if registry == Registry::Failed && total > 0 {
+        whole.push(ActionButton::new(
+            format!("Requeue all {n}"),
+            urls.act(&["requeue", queue]),
+            format!("Requeue {n} failed jobs of “{queue}”?"),
+        ));
+        sel.push(ActionButton::new(
+            "Requeue selected",
+            urls.act(&["jobs", "requeue"]),
+            format!("Requeue the selected failed jobs of “{queue}”?"),
+        ));
+    }
+    if matches!(
+        registry,
+        Registry::Queued | Registry::Scheduled | Registry::Deferred
+    ) {
+        sel.push(ActionButton::new(
+            "Cancel selected",
+            urls.act(&["jobs", "cancel"]),
+            format!("Cancel the selected {reg} jobs of “{queue}”?"),
+        ));
+    }
+    if registry == Registry::Scheduled {
+        sel.push(ActionButton::new(
+            "Enqueue selected now",
+            urls.act(&["jobs", "enqueue"]),
+            format!("Enqueue the selected scheduled jobs of “{queue}” now?"),
+        ));
+    }
+    if perms.delete {
+        if registry == Registry::Queued && total > 0 {
+            whole.push(
+                ActionButton::new(
+                    format!("Empty queue ({n})"),
+                    urls.act(&["queue", queue, "queued", "empty"]),
+                    format!("Delete all {n} queued jobs of “{queue}”? This cannot be undone."),
+                )
+                .danger(),
+            );
+        }
+        if registry == Registry::Queued {
+            whole.push(ActionButton::new("Compact", urls.act(&["queue", queue, "compact"]), format!("Remove the ids of jobs that no longer exist from queue “{queue}”? Existing jobs keep their place.")));
+        }
+        if registry == Registry::Queued && total == 0 {
+            whole.push(
+                ActionButton::new(
+                    "Remove queue",
+                    urls.act(&["queue", queue, "remove"]),
+                    format!("Remove the empty queue “{queue}” from RQ's list of queues?"),
+                )
+                .danger(),
+            );
+        }
+        if matches!(
+            registry,
+            Registry::Finished
+                | Registry::Failed
+                | Registry::Canceled
+                | Registry::Scheduled
+                | Registry::Deferred
+        ) {
+            if total > 0 {
+                whole.push(
+                    ActionButton::new(
+                        format!("Delete all {n}"),
+                        urls.act(&["queue", queue, reg, "empty"]),
+                        format!("Delete all {n} {reg} jobs of “{queue}”? This cannot be undone."),
+                    )
+                    .danger(),
+                );
+            }
+            whole.push(ActionButton::new(
+                "Clean ghost ids",
+                urls.act(&["queue", queue, "clean"]),
+                format!("Remove ids whose job no longer exists from the registries of “{queue}”?"),
+            ));
+        }
+        if registry != Registry::Started {
+            sel.push(
+                ActionButton::new(
+                    "Delete selected",
+                    urls.act(&["jobs", "delete"]),
+                    format!("Delete the selected jobs of “{queue}”? This cannot be undone."),
+                )
+                .danger(),
+            );
+        }
+    }
+    (whole, sel)
+}
+
+/// What the configuration allows.
+#[derive(Debug, Clone, Copy)]
+pub struct Perms {
+    /// Any action (not `--read-only`).
+    pub act: bool,
+    /// Destructive actions (neither read-only nor `--disable-delete`).
+    pub delete: bool,
 }
 
 /// The page window: up to `size` page numbers around `page`.
@@ -482,7 +691,10 @@ impl JobsView {
         page: &crate::rq::JobPage,
         urls: &Urls,
         poll_ms: u64,
+        perms: Perms,
+        csrf_token: &str,
     ) -> JobsView {
+        let (actions, selection) = list_actions(queue, p.registry, page.total, urls, perms);
         let now = Utc::now();
         let pages = page.total.div_ceil(p.per_page).max(1);
         let offset = (p.page - 1) * p.per_page;
@@ -541,6 +753,9 @@ impl JobsView {
             fragment_url: urls.jobs_fragment(queue, p.registry, p.per_page, p.desc, p.page),
             notice,
             poll_ms,
+            actions,
+            selection,
+            csrf_token: csrf_token.to_string(),
         }
     }
 }
@@ -654,6 +869,67 @@ pub struct JobPageView {
     pub results: Vec<ResultRow>,
     /// Raw hash fields.
     pub raw: Vec<(String, String)>,
+    /// Actions for this job's state.
+    pub actions: Vec<ActionButton>,
+}
+
+/// The actions a job in `status` offers.
+pub fn job_actions(layout: &Layout, id: &str, status: &str, origin: &str) -> Vec<ActionButton> {
+    if layout.read_only {
+        return Vec::new();
+    }
+    let u = &layout.urls;
+    let mut a = Vec::new();
+    if matches!(status, "failed" | "stopped") {
+        a.push(ActionButton::new(
+            "Requeue",
+            u.act(&["job", id, "requeue"]),
+            format!("Requeue job {id} at the end of queue “{origin}”?"),
+        ));
+        a.push(
+            ActionButton::new(
+                "Requeue at front",
+                u.act(&["job", id, "requeue"]),
+                format!("Requeue job {id} at the front of queue “{origin}”, to run next?"),
+            )
+            .field("at_front", "1"),
+        );
+    }
+    if status == "scheduled" {
+        a.push(ActionButton::new(
+            "Enqueue now",
+            u.act(&["job", id, "enqueue"]),
+            format!("Enqueue scheduled job {id} on “{origin}” now instead of at its time?"),
+        ));
+    }
+    if matches!(status, "queued" | "scheduled" | "deferred") {
+        a.push(ActionButton::new(
+            "Cancel",
+            u.act(&["job", id, "cancel"]),
+            format!("Cancel {status} job {id}? It moves to the canceled registry of “{origin}” and will not run."),
+        ));
+    }
+    if status == "started" {
+        a.push(
+            ActionButton::new(
+                "Stop",
+                u.act(&["job", id, "stop"]),
+                format!("Stop running job {id}? Its worker kills the job; it ends as stopped, in the failed registry."),
+            )
+            .danger(),
+        );
+    }
+    if layout.can_delete {
+        a.push(
+            ActionButton::new(
+                "Delete",
+                u.act(&["job", id, "delete"]),
+                format!("Delete job {id} and its data from “{origin}”? This cannot be undone."),
+            )
+            .danger(),
+        );
+    }
+    a
 }
 
 fn related(rows: &[crate::rq::model::RelatedJob], urls: &Urls) -> Vec<RelatedRow> {
@@ -776,6 +1052,12 @@ impl JobPageView {
             dependents: related(&j.dependents, &urls),
             results,
             raw: j.raw_fields.clone(),
+            actions: job_actions(
+                &layout,
+                &j.id,
+                j.status.as_ref().map(|s| s.as_str()).unwrap_or(""),
+                j.origin.as_deref().unwrap_or(""),
+            ),
             layout,
         }
     }
@@ -816,6 +1098,8 @@ pub struct WorkerRow {
     pub python: String,
     /// Full Python version string.
     pub python_full: String,
+    /// Worker actions.
+    pub actions: Vec<ActionButton>,
 }
 
 /// The live part of the workers page.
@@ -827,6 +1111,8 @@ pub struct WorkersView {
     pub fragment_url: String,
     /// Poll interval in ms.
     pub poll_ms: u64,
+    /// The anti-CSRF token.
+    pub csrf_token: String,
 }
 
 impl WorkersView {
@@ -836,6 +1122,8 @@ impl WorkersView {
         jobs: &std::collections::HashMap<String, JobSummary>,
         urls: &Urls,
         poll_ms: u64,
+        perms: Perms,
+        csrf_token: &str,
     ) -> WorkersView {
         let now = Utc::now();
         WorkersView {
@@ -873,10 +1161,37 @@ impl WorkersView {
                         .unwrap_or_default()
                         .to_string(),
                     python_full: w.python_version.clone().unwrap_or_default(),
+                    actions: if perms.act {
+                        let mut a = vec![ActionButton::new(
+                            "Shut down",
+                            urls.act(&["worker", &w.name, "shutdown"]),
+                            format!(
+                                "Shut down worker {} after its current job (warm shutdown)?",
+                                w.name
+                            ),
+                        )];
+                        if w.state == "busy" {
+                            a.push(
+                                ActionButton::new(
+                                    "Kill horse",
+                                    urls.act(&["worker", &w.name, "kill-horse"]),
+                                    format!(
+                                        "Kill the work horse of {}? Its running job fails at once.",
+                                        w.name
+                                    ),
+                                )
+                                .danger(),
+                            );
+                        }
+                        a
+                    } else {
+                        Vec::new()
+                    },
                 })
                 .collect(),
             fragment_url: format!("{}/{}/fragments/workers", urls.base, urls.n),
             poll_ms,
+            csrf_token: csrf_token.to_string(),
         }
     }
 }
@@ -897,6 +1212,94 @@ pub struct WorkersPage {
 pub struct WorkersFragment {
     /// Live part.
     pub v: WorkersView,
+}
+
+/// A bulk task's progress for display.
+#[derive(Debug, Clone)]
+pub struct TaskView {
+    /// Task id.
+    pub id: u64,
+    /// What it does.
+    pub description: String,
+    /// `running`, `finished`, `cancelled` or `failed`.
+    pub state: &'static str,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Entries to go through.
+    pub total: u64,
+    /// Jobs acted on.
+    pub done: u64,
+    /// Entries left alone.
+    pub kept: u64,
+    /// Percent through (0–100).
+    pub percent: u64,
+    /// Elapsed time.
+    pub elapsed: String,
+    /// Still running.
+    pub running: bool,
+    /// Cancel URL.
+    pub cancel_url: String,
+    /// Fragment URL.
+    pub fragment_url: String,
+    /// Poll interval in ms.
+    pub poll_ms: u64,
+}
+
+impl TaskView {
+    /// Builds the view.
+    pub fn new(t: &crate::tasks::Task, urls: &Urls, poll_ms: u64) -> TaskView {
+        use std::sync::atomic::Ordering::Relaxed;
+        let state = t.state();
+        let (total, done, kept) = (
+            t.total.load(Relaxed),
+            t.done.load(Relaxed),
+            t.kept.load(Relaxed),
+        );
+        let end = t.finished_at().unwrap_or_else(Utc::now);
+        TaskView {
+            id: t.id,
+            description: t.description.clone(),
+            state: state.as_str(),
+            error: match state {
+                crate::tasks::TaskState::Failed(e) => Some(e),
+                _ => None,
+            },
+            total,
+            done,
+            kept,
+            percent: if total == 0 {
+                100
+            } else {
+                ((done + kept) * 100 / total).min(100)
+            },
+            elapsed: format!(
+                "{:.1} s",
+                (end - t.started_at).num_milliseconds() as f64 / 1000.0
+            ),
+            running: t.state() == crate::tasks::TaskState::Running,
+            cancel_url: format!("{}/{}/tasks/{}/cancel", urls.base, urls.n, t.id),
+            fragment_url: format!("{}/{}/fragments/tasks/{}", urls.base, urls.n, t.id),
+            poll_ms: poll_ms.min(1000),
+        }
+    }
+}
+
+/// `/<n>/tasks/<id>`.
+#[derive(Template)]
+#[template(path = "task.html")]
+pub struct TaskPage {
+    /// Layout.
+    pub layout: Layout,
+    /// Progress.
+    pub v: TaskView,
+}
+
+/// The polled progress of a task.
+#[derive(Template)]
+#[template(path = "task.html", block = "task")]
+pub struct TaskFragment {
+    /// Progress.
+    pub v: TaskView,
 }
 
 /// A full error page.

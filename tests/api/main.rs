@@ -24,6 +24,7 @@ macro_rules! per_rq_version {
     };
 }
 
+mod actions;
 mod browser;
 mod cli;
 mod connections;

@@ -642,6 +642,141 @@ def cmd_enqueue(args):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Actions done by RQ itself (the reference rqdash's actions are compared with), and a burst worker.
+# ---------------------------------------------------------------------------------------------------------
+
+
+def cmd_act(args):
+    """Do one operator action through RQ's own Python API; prints {"ok": true, ...}."""
+    from rq import Queue
+    from rq.job import Job
+    from rq.registry import (
+        CanceledJobRegistry,
+        DeferredJobRegistry,
+        FailedJobRegistry,
+        FinishedJobRegistry,
+        ScheduledJobRegistry,
+    )
+
+    conn = connect(args.url)
+    serializer = get_serializer(args.json_serializer)
+    registries = {
+        'failed': FailedJobRegistry,
+        'finished': FinishedJobRegistry,
+        'canceled': CanceledJobRegistry,
+        'scheduled': ScheduledJobRegistry,
+        'deferred': DeferredJobRegistry,
+    }
+
+    def fetch(job_id):
+        return Job.fetch(job_id, connection=conn, serializer=serializer)
+
+    what = args.action
+    result = {'ok': True}
+    if what == 'requeue':
+        job = fetch(args.id)
+        registry = FailedJobRegistry(job.origin, connection=conn, serializer=serializer)
+        registry.requeue(job, at_front=args.at_front)
+    elif what == 'cancel':
+        fetch(args.id).cancel()
+    elif what == 'delete':
+        fetch(args.id).delete()
+    elif what == 'enqueue-now':
+        # What RQ's scheduler does with a due job: enqueue it and drop it from the registry.
+        job = fetch(args.id)
+        queue = Queue(job.origin, connection=conn, serializer=serializer)
+        registry = ScheduledJobRegistry(job.origin, connection=conn, serializer=serializer)
+        with conn.pipeline() as pipe:
+            if hasattr(queue, '_enqueue_job'):
+                queue._enqueue_job(job, pipeline=pipe, at_front=bool(job.enqueue_at_front))
+            else:
+                queue.enqueue_job(job, pipeline=pipe, at_front=bool(job.enqueue_at_front))
+            registry.remove(job, pipeline=pipe)
+            pipe.execute()
+    elif what == 'empty':
+        result['count'] = Queue(args.queue, connection=conn, serializer=serializer).empty()
+    elif what == 'compact':
+        Queue(args.queue, connection=conn, serializer=serializer).compact()
+    elif what == 'requeue-all':
+        registry = FailedJobRegistry(args.queue, connection=conn, serializer=serializer)
+        ids = registry.get_job_ids()
+        for job_id in ids:
+            registry.requeue(job_id, at_front=args.at_front)
+        result['count'] = len(ids)
+    elif what == 'purge':
+        # rq-dashboard's "empty registry": delete every job, drop ids whose job is gone.
+        from rq.exceptions import NoSuchJobError
+
+        registry = registries[args.registry](args.queue, connection=conn, serializer=serializer)
+        for job_id in registry.get_job_ids():
+            try:
+                fetch(job_id).delete()
+            except NoSuchJobError:
+                registry.remove(job_id)
+    elif what == 'suspend':
+        from rq.suspension import suspend
+
+        suspend(conn)
+    elif what == 'resume':
+        from rq.suspension import resume
+
+        resume(conn)
+    elif what == 'remove-queue':
+        Queue(args.queue, connection=conn, serializer=serializer).delete(delete_jobs=False)
+    else:
+        raise FixtureError(f'unknown action {what!r}')
+    emit(result)
+
+
+def cmd_burst(args):
+    """Run a burst worker on the given queues until they are empty; prints {"ok": true}."""
+    from rq import Queue
+
+    conn = connect(args.url)
+    serializer = get_serializer(args.json_serializer)
+    queues = [Queue(q, connection=conn, serializer=serializer) for q in args.queues]
+    worker_class = make_worker_class()
+    worker = worker_class(queues, connection=conn, serializer=serializer, name=args.name)
+    worker.work(burst=True)
+    emit({'ok': True})
+
+
+def cmd_make_jobs(args):
+    """Create COUNT `add(1, 2)` jobs on QUEUE quickly, through RQ's API in pipelines. With --failed they
+    are created as RQ records a failure (status failed, in the FailedJobRegistry, not in the queue)
+    without running them; otherwise they are enqueued. Prints {"count": N}."""
+    from rq import Queue
+    from rq.job import Job, JobStatus
+    from rq.registry import FailedJobRegistry
+
+    import rqdash_jobs as jobs
+
+    conn = connect(args.url)
+    serializer = get_serializer(args.json_serializer)
+    queue = Queue(args.queue, connection=conn, serializer=serializer)
+    registry = FailedJobRegistry(args.queue, connection=conn, serializer=serializer)
+    made = 0
+    batch = 2000
+    while made < args.count:
+        n = min(batch, args.count - made)
+        if args.failed:
+            with conn.pipeline() as pipe:
+                for i in range(n):
+                    job = Job.create(jobs.add, args=(1, 2), connection=conn, serializer=serializer,
+                                     origin=queue.name, id=f'{args.prefix}{made + i}')
+                    job.set_status(JobStatus.FAILED, pipeline=pipe)
+                    job.save(pipeline=pipe)
+                    registry.add(job, pipeline=pipe)
+                pipe.sadd(queue.redis_queues_keys, queue.key)
+                pipe.execute()
+        else:
+            datas = [Queue.prepare_data(jobs.add, args=(1, 2), job_id=f'{args.prefix}{made + i}') for i in range(n)]
+            queue.enqueue_many(datas)
+        made += n
+    emit({'count': made})
+
+
+# ---------------------------------------------------------------------------------------------------------
 # CLI
 # ---------------------------------------------------------------------------------------------------------
 
@@ -683,6 +818,26 @@ def build_parser():
     p.add_argument('--at-front', action='store_true')
     p.add_argument('--count', type=int, default=1, help='enqueue this many identical jobs; prints {"ids": [...]}')
     p.set_defaults(handler=cmd_enqueue)
+
+    p = sub.add_parser('act', parents=[common], help="do one operator action through RQ's own API")
+    p.add_argument('--action', required=True)
+    p.add_argument('--id')
+    p.add_argument('--queue')
+    p.add_argument('--registry')
+    p.add_argument('--at-front', action='store_true')
+    p.set_defaults(handler=cmd_act)
+
+    p = sub.add_parser('make-jobs', parents=[common], help='create COUNT add(1, 2) jobs fast (queued, or --failed)')
+    p.add_argument('--queue', required=True)
+    p.add_argument('--count', type=int, required=True)
+    p.add_argument('--prefix', default='bulk-')
+    p.add_argument('--failed', action='store_true')
+    p.set_defaults(handler=cmd_make_jobs)
+
+    p = sub.add_parser('burst', parents=[common], help='run a burst worker on QUEUES until they are empty')
+    p.add_argument('--queues', nargs='+', required=True)
+    p.add_argument('--name', default='rqdash-burst-worker')
+    p.set_defaults(handler=cmd_burst)
     return parser
 
 

@@ -8,6 +8,7 @@ pub mod html;
 pub mod http;
 pub mod redis;
 pub mod rq;
+pub mod snapshot;
 
 use rqdash::config::Settings;
 use rqdash::startup::Application;
@@ -57,6 +58,22 @@ impl TestApp {
     /// GET `path`.
     pub fn get(&self, path: &str) -> http::Response {
         http::get(&format!("{}{path}", self.address))
+    }
+
+    /// POST `path` with `headers` and an empty form body.
+    pub fn post(&self, path: &str, headers: &[(&str, &str)]) -> http::Response {
+        let mut h = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        h.extend_from_slice(headers);
+        http::request("POST", &format!("{}{path}", self.address), &h, Some(b""))
+    }
+
+    /// POST `path` as a script would (no browser headers), expecting 200 and `"status": "OK"`.
+    pub fn act(&self, path: &str) -> serde_json::Value {
+        let r = self.post(path, &[]);
+        assert_eq!(r.status, 200, "POST {path}: {}", r.text());
+        let v = r.json();
+        assert_eq!(v["status"], "OK", "POST {path}: {v}");
+        v
     }
 
     /// GET `path`, expecting 200 and JSON.

@@ -114,6 +114,38 @@ impl Rq {
         }
     }
 
+    /// Does an operator action through RQ's own API (`act` in rqfixture.py), e.g.
+    /// `act(url, &["--action", "requeue", "--id", "x"])`.
+    pub fn act(&self, url: &str, args: &[&str]) -> Value {
+        let mut c = self.command("act", url);
+        c.args(args);
+        self.run(c)
+    }
+
+    /// Runs a burst worker on `queues` until they are empty.
+    pub fn burst(&self, url: &str, queues: &[&str]) {
+        let mut c = self.command("burst", url);
+        c.arg("--queues").args(queues);
+        self.run(c);
+    }
+
+    /// Creates `count` `add(1, 2)` jobs with ids `{prefix}{i}`: queued, or recorded as failed.
+    pub fn make_jobs(&self, url: &str, queue: &str, count: usize, prefix: &str, failed: bool) {
+        let mut c = self.command("make-jobs", url);
+        c.args([
+            "--queue",
+            queue,
+            "--count",
+            &count.to_string(),
+            "--prefix",
+            prefix,
+        ]);
+        if failed {
+            c.arg("--failed");
+        }
+        self.run(c);
+    }
+
     /// Starts a worker that runs `sleep(600)` with id `job_id` on `queue`.
     pub fn busy_worker(&self, url: &str, queue: &str, job_id: &str) -> Worker {
         let mut c = self.command("busy-worker", url);

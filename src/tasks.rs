@@ -1,0 +1,386 @@
+//! Bulk work (requeue all, purge, empty, compact, clean) as background tasks: bounded chunks,
+//! live progress, cancellation, exact counts at the end.
+//!
+//! A task never holds its id list in memory: it walks the registry or queue in place, one chunk
+//! per Redis call. Work done is never repeated, so a task stopped by an outage can simply be run
+//! again to finish.
+
+use chrono::{DateTime, Utc};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::rq::model::Registry;
+use crate::rq::{RepoError, Repository};
+
+/// Jobs per chunk for per-job work (requeue, purge): about a millisecond of Redis time.
+pub const JOB_CHUNK: u64 = 200;
+/// Ids per chunk for cheap work (empty, compact, clean).
+pub const ID_CHUNK: u64 = 500;
+/// Bulk actions over at most this many entries answer synchronously.
+pub const SYNC_LIMIT: u64 = 2_000;
+/// How many finished tasks are remembered.
+const KEEP: usize = 50;
+
+/// What a bulk task does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BulkOp {
+    /// Requeue every failed job of these queues.
+    Requeue {
+        /// Queues (one, or all for "requeue everywhere").
+        queues: Vec<String>,
+        /// Push to the front of the queue.
+        at_front: bool,
+    },
+    /// Delete every job of a registry (purge finished / failed / canceled / scheduled /
+    /// deferred).
+    Purge {
+        /// Queue.
+        queue: String,
+        /// Registry.
+        registry: Registry,
+    },
+    /// Delete every queued job of a queue (`Queue.empty`).
+    Empty {
+        /// Queue.
+        queue: String,
+    },
+    /// Drop ids whose job is gone from a queue list, in place.
+    Compact {
+        /// Queue.
+        queue: String,
+    },
+    /// Drop ids whose job is gone from every registry of a queue.
+    Clean {
+        /// Queue.
+        queue: String,
+    },
+}
+
+/// Registries whose ghost ids `Clean` removes (the started registry holds executions, which
+/// RQ's own maintenance handles).
+pub const CLEANABLE: [Registry; 5] = [
+    Registry::Finished,
+    Registry::Failed,
+    Registry::Canceled,
+    Registry::Scheduled,
+    Registry::Deferred,
+];
+
+/// Where a task is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskState {
+    /// Working.
+    Running,
+    /// Done.
+    Finished,
+    /// Stopped by the operator.
+    Cancelled,
+    /// Stopped by an error; running the action again continues where it stopped.
+    Failed(String),
+}
+
+impl TaskState {
+    /// A lower-case name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TaskState::Running => "running",
+            TaskState::Finished => "finished",
+            TaskState::Cancelled => "cancelled",
+            TaskState::Failed(_) => "failed",
+        }
+    }
+}
+
+/// One bulk task and its live counters.
+#[derive(Debug)]
+pub struct Task {
+    /// Its id.
+    pub id: u64,
+    /// The instance it acts on.
+    pub instance: usize,
+    /// What it does, for people.
+    pub description: String,
+    /// Entries to go through (known at the start).
+    pub total: AtomicU64,
+    /// Jobs acted on.
+    pub done: AtomicU64,
+    /// Entries left alone (missing jobs RQ would not touch, jobs in another state).
+    pub kept: AtomicU64,
+    cancel: AtomicBool,
+    state: Mutex<TaskState>,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    finished_at: Mutex<Option<DateTime<Utc>>>,
+}
+
+impl Task {
+    /// The current state.
+    pub fn state(&self) -> TaskState {
+        self.state
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or(TaskState::Running)
+    }
+
+    /// When it ended, if it has.
+    pub fn finished_at(&self) -> Option<DateTime<Utc>> {
+        self.finished_at.lock().ok().and_then(|f| *f)
+    }
+
+    /// Asks the task to stop after the current chunk.
+    pub fn request_cancel(&self) {
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+    }
+
+    fn end(&self, state: TaskState) {
+        if let Ok(mut s) = self.state.lock() {
+            *s = state;
+        }
+        if let Ok(mut f) = self.finished_at.lock() {
+            *f = Some(Utc::now());
+        }
+    }
+
+    /// A JSON view of the task.
+    pub fn to_json(&self) -> serde_json::Value {
+        let state = self.state();
+        serde_json::json!({
+            "id": self.id,
+            "instance": self.instance,
+            "description": self.description,
+            "state": state.as_str(),
+            "error": match &state { TaskState::Failed(e) => Some(e.clone()), _ => None },
+            "total": self.total.load(Ordering::Relaxed),
+            "done": self.done.load(Ordering::Relaxed),
+            "kept": self.kept.load(Ordering::Relaxed),
+            "started_at": self.started_at.to_rfc3339(),
+            "finished_at": self.finished_at().map(|t| t.to_rfc3339()),
+        })
+    }
+}
+
+/// The tasks of this process: running ones and the last few finished.
+#[derive(Debug, Default)]
+pub struct Tasks {
+    next: AtomicU64,
+    list: Mutex<VecDeque<Arc<Task>>>,
+}
+
+impl Tasks {
+    /// Registers a new task.
+    pub fn create(&self, instance: usize, description: String) -> Arc<Task> {
+        let task = Arc::new(Task {
+            id: self.next.fetch_add(1, Ordering::Relaxed) + 1,
+            instance,
+            description,
+            total: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            kept: AtomicU64::new(0),
+            cancel: AtomicBool::new(false),
+            state: Mutex::new(TaskState::Running),
+            started_at: Utc::now(),
+            finished_at: Mutex::new(None),
+        });
+        if let Ok(mut l) = self.list.lock() {
+            l.push_back(task.clone());
+            while l.len() > KEEP {
+                match l.iter().position(|t| t.state() != TaskState::Running) {
+                    Some(i) => {
+                        l.remove(i);
+                    }
+                    None => break,
+                }
+            }
+        }
+        task
+    }
+
+    /// Finds a task of `instance` by id.
+    pub fn get(&self, instance: usize, id: u64) -> Option<Arc<Task>> {
+        self.list
+            .lock()
+            .ok()?
+            .iter()
+            .find(|t| t.id == id && t.instance == instance)
+            .cloned()
+    }
+}
+
+/// Counts the entries `op` will go through.
+///
+/// # Errors
+/// When Redis does not answer.
+pub async fn count(repo: &Repository, op: &BulkOp) -> Result<u64, RepoError> {
+    Ok(match op {
+        BulkOp::Requeue { queues, .. } => {
+            let mut n = 0;
+            for q in queues {
+                n += repo.registry_bounds(q, Registry::Failed).await?.0;
+            }
+            n
+        }
+        BulkOp::Purge { queue, registry } => repo.registry_bounds(queue, *registry).await?.0,
+        BulkOp::Empty { queue } | BulkOp::Compact { queue } => {
+            repo.queue_counts(queue).await?.queued
+        }
+        BulkOp::Clean { queue } => {
+            let c = repo.queue_counts(queue).await?;
+            CLEANABLE.iter().map(|r| c.count(*r)).sum()
+        }
+    })
+}
+
+/// Retries a chunk through short Redis hiccups; gives up after about 5 s.
+async fn retry<T, F, Fut>(mut f: F) -> Result<T, RepoError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, RepoError>>,
+{
+    let mut delay = Duration::from_millis(100);
+    let mut last = None;
+    for _ in 0..6 {
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) => {
+                last = Some(e);
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+    Err(last.expect("at least one attempt"))
+}
+
+async fn run_registry(
+    repo: &Repository,
+    task: &Task,
+    queue: &str,
+    registry: Registry,
+    sub: &str,
+    major: u8,
+    at_front: bool,
+) -> Result<bool, RepoError> {
+    let (_, max_score) = repo.registry_bounds(queue, registry).await?;
+    let chunk = if sub == "clean" { ID_CHUNK } else { JOB_CHUNK };
+    let mut offset = 0;
+    loop {
+        if task.cancelled() {
+            return Ok(false);
+        }
+        let c = retry(|| {
+            repo.registry_chunk(
+                queue, registry, sub, offset, chunk, max_score, major, at_front,
+            )
+        })
+        .await?;
+        task.done.fetch_add(c.done, Ordering::Relaxed);
+        task.kept.fetch_add(c.kept, Ordering::Relaxed);
+        offset += c.kept;
+        if c.finished {
+            return Ok(true);
+        }
+    }
+}
+
+/// Runs `op` to the end (or until cancelled or Redis fails for good), updating `task`.
+pub async fn run(repo: &Repository, op: &BulkOp, task: &Task) {
+    let result = run_inner(repo, op, task).await;
+    let state = match result {
+        Ok(true) => TaskState::Finished,
+        Ok(false) => TaskState::Cancelled,
+        Err(e) => TaskState::Failed(format!(
+            "stopped after {} of {}: {e}. Run the action again to finish: work already done is not repeated",
+            task.done.load(Ordering::Relaxed),
+            task.total.load(Ordering::Relaxed)
+        )),
+    };
+    tracing::info!(
+        target: "rqdash::audit",
+        task = task.id,
+        instance = task.instance,
+        what = %task.description,
+        state = state.as_str(),
+        done = task.done.load(Ordering::Relaxed),
+        kept = task.kept.load(Ordering::Relaxed),
+        "bulk task ended"
+    );
+    task.end(state);
+}
+
+async fn run_inner(repo: &Repository, op: &BulkOp, task: &Task) -> Result<bool, RepoError> {
+    task.total.store(count(repo, op).await?, Ordering::Relaxed);
+    let (queue, registry) = match op {
+        BulkOp::Requeue { queues, .. } => (
+            queues.first().cloned().unwrap_or_default(),
+            Registry::Failed,
+        ),
+        BulkOp::Purge { queue, registry } => (queue.clone(), *registry),
+        BulkOp::Empty { queue } | BulkOp::Compact { queue } | BulkOp::Clean { queue } => {
+            (queue.clone(), Registry::Queued)
+        }
+    };
+    let hint = repo.sample_brief(&queue, registry).await?;
+    let major = repo.rq_major(hint.as_ref()).await?;
+    match op {
+        BulkOp::Requeue { queues, at_front } => {
+            for q in queues {
+                if !run_registry(repo, task, q, Registry::Failed, "requeue", major, *at_front)
+                    .await?
+                {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        BulkOp::Purge { queue, registry } => {
+            run_registry(repo, task, queue, *registry, "delete", major, false).await
+        }
+        BulkOp::Clean { queue } => {
+            for r in CLEANABLE {
+                if !run_registry(repo, task, queue, r, "clean", major, false).await? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        BulkOp::Empty { queue } => {
+            // Only as many as were queued at the start: jobs enqueued meanwhile survive.
+            let mut left = task.total.load(Ordering::Relaxed);
+            while left > 0 {
+                if task.cancelled() {
+                    return Ok(false);
+                }
+                let (deleted, remaining) =
+                    retry(|| repo.empty_chunk(queue, left.min(ID_CHUNK), major)).await?;
+                task.done.fetch_add(deleted, Ordering::Relaxed);
+                left = left.saturating_sub(deleted);
+                if deleted == 0 || remaining == 0 {
+                    break;
+                }
+            }
+            Ok(true)
+        }
+        BulkOp::Compact { queue } => {
+            let mut start = 0;
+            loop {
+                if task.cancelled() {
+                    return Ok(false);
+                }
+                let (removed, scanned) =
+                    retry(|| repo.compact_chunk(queue, start, ID_CHUNK)).await?;
+                task.done.fetch_add(removed, Ordering::Relaxed);
+                task.kept.fetch_add(scanned - removed, Ordering::Relaxed);
+                start += scanned - removed;
+                if scanned < ID_CHUNK {
+                    return Ok(true);
+                }
+            }
+        }
+    }
+}

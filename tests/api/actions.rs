@@ -1,0 +1,227 @@
+//! Operator actions leave Redis exactly as RQ's own API would, and real workers carry on.
+//!
+//! Each case seeds real RQ data once, clones it into two fresh Redis servers, does the action
+//! through RQ's Python API on one and through rqdash on the other, and compares every key.
+
+use crate::support::snapshot::{clone_into, diff, snapshot};
+use crate::support::{seg, Rq, TestApp, TestRedis};
+
+struct Case {
+    name: &'static str,
+    rq: Vec<&'static str>,
+    ours: String,
+    /// Keys to delete in both copies first (e.g. to leave a ghost id for compact).
+    del_first: &'static [&'static str],
+}
+
+fn case(name: &'static str, rq: &[&'static str], ours: String) -> Case {
+    Case {
+        name,
+        rq: rq.to_vec(),
+        ours,
+        del_first: &[],
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let odd = "a/b:c ünï";
+    let mut compact = case(
+        "compact a queue holding a ghost id",
+        &["--action", "compact", "--queue", odd],
+        format!("/0/queue/{}/compact", seg(odd)),
+    );
+    compact.del_first = &["rq:job:job-odd-1"];
+    vec![
+        case(
+            "requeue",
+            &["--action", "requeue", "--id", "job-failed-1"],
+            "/0/job/job-failed-1/requeue".into(),
+        ),
+        case(
+            "requeue at front",
+            &["--action", "requeue", "--id", "job-failed-2", "--at-front"],
+            "/0/job/job-failed-2/requeue?at_front=1".into(),
+        ),
+        case(
+            "cancel a queued job",
+            &["--action", "cancel", "--id", "job-queued-1"],
+            "/0/job/job-queued-1/cancel".into(),
+        ),
+        case(
+            "cancel a scheduled job",
+            &["--action", "cancel", "--id", "job-scheduled"],
+            "/0/job/job-scheduled/cancel".into(),
+        ),
+        case(
+            "cancel a deferred job",
+            &["--action", "cancel", "--id", "job-deferred"],
+            "/0/job/job-deferred/cancel".into(),
+        ),
+        case(
+            "delete a finished job",
+            &["--action", "delete", "--id", "job-finished-1"],
+            "/0/job/job-finished-1/delete".into(),
+        ),
+        case(
+            "delete a failed job",
+            &["--action", "delete", "--id", "job-failed-2"],
+            "/0/job/job-failed-2/delete".into(),
+        ),
+        case(
+            "delete a queued job with a dependent",
+            &["--action", "delete", "--id", "job-queued-1"],
+            "/0/job/job-queued-1/delete".into(),
+        ),
+        case(
+            "delete a canceled job",
+            &["--action", "delete", "--id", "job-to-cancel"],
+            "/0/job/job-to-cancel/delete".into(),
+        ),
+        case(
+            "enqueue a scheduled job now",
+            &["--action", "enqueue-now", "--id", "job-scheduled"],
+            "/0/job/job-scheduled/enqueue".into(),
+        ),
+        case(
+            "empty a queue",
+            &["--action", "empty", "--queue", "default"],
+            "/0/queue/default/queued/empty".into(),
+        ),
+        case(
+            "requeue all failed jobs",
+            &["--action", "requeue-all", "--queue", "default"],
+            "/0/requeue/default".into(),
+        ),
+        case(
+            "purge the finished registry",
+            &[
+                "--action",
+                "purge",
+                "--queue",
+                "default",
+                "--registry",
+                "finished",
+            ],
+            "/0/queue/default/finished/empty".into(),
+        ),
+        case(
+            "purge the failed registry",
+            &[
+                "--action",
+                "purge",
+                "--queue",
+                "default",
+                "--registry",
+                "failed",
+            ],
+            "/0/queue/default/failed/empty".into(),
+        ),
+        case(
+            "purge the canceled registry",
+            &[
+                "--action",
+                "purge",
+                "--queue",
+                "default",
+                "--registry",
+                "canceled",
+            ],
+            "/0/queue/default/canceled/empty".into(),
+        ),
+        case(
+            "suspend workers",
+            &["--action", "suspend"],
+            "/0/suspend".into(),
+        ),
+        case(
+            "remove an empty queue",
+            &["--action", "remove-queue", "--queue", "empty-queue"],
+            "/0/queue/empty-queue/remove".into(),
+        ),
+        compact,
+    ]
+}
+
+pub fn actions_match_rq(version: &'static str) {
+    let rq = Rq::new(version);
+    let base = TestRedis::start();
+    rq.seed(&base.url());
+    let before = snapshot(&base);
+    let mut failures = Vec::new();
+    for c in cases() {
+        let by_rq = TestRedis::start();
+        let by_us = TestRedis::start();
+        clone_into(&base, &by_rq);
+        clone_into(&base, &by_us);
+        for k in c.del_first {
+            for r in [&by_rq, &by_us] {
+                let _: () = redis::cmd("DEL").arg(*k).query(&mut r.conn()).unwrap();
+            }
+        }
+        rq.act(&by_rq.url(), &c.rq);
+        let app = TestApp::for_redis(&by_us.url());
+        app.act(&c.ours);
+        let after_rq = snapshot(&by_rq);
+        // The comparison means something only if RQ's action changed the data.
+        assert!(
+            !diff(&before, &after_rq).is_empty(),
+            "RQ {version}, {}: RQ changed nothing",
+            c.name
+        );
+        let d = diff(&after_rq, &snapshot(&by_us));
+        if !d.is_empty() {
+            failures.push(format!("RQ {version}, {}:\n  {}", c.name, d.join("\n  ")));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "rqdash left Redis unlike RQ:\n{}",
+        failures.join("\n")
+    );
+}
+
+per_rq_version!(
+    actions_leave_redis_as_rq_does,
+    crate::actions::actions_match_rq
+);
+
+pub fn workers_carry_on(version: &'static str) {
+    // Arrange
+    let rq = Rq::new(version);
+    let redis = TestRedis::start();
+    rq.seed(&redis.url());
+    let app = TestApp::for_redis(&redis.url());
+
+    // Act: requeue a failed job and enqueue the scheduled one now, then let a real worker run.
+    app.act("/0/job/job-failed-1/requeue");
+    app.act("/0/job/job-scheduled/enqueue");
+    rq.burst(&redis.url(), &["default"]);
+
+    // Assert: RQ ran both.
+    let oracle = rq.oracle(&redis.url());
+    let failed = &oracle["jobs"]["job-failed-1"];
+    assert_eq!(
+        failed["status"], "failed",
+        "RQ {version}: the requeued job ran (and failed again)"
+    );
+    let j = app.json("/0/data/job/job-failed-1.json");
+    assert_eq!(
+        j["results"].as_array().unwrap().len(),
+        2,
+        "RQ {version}: two failures recorded"
+    );
+    assert_eq!(
+        oracle["jobs"]["job-scheduled"]["status"], "finished",
+        "RQ {version}"
+    );
+    assert_eq!(
+        oracle["jobs"]["job-scheduled"]["result"], "2",
+        "RQ {version}"
+    );
+    assert_eq!(oracle["queues"]["default"]["queued"], 0, "RQ {version}");
+}
+
+per_rq_version!(
+    real_workers_run_requeued_jobs,
+    crate::actions::workers_carry_on
+);
