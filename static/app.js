@@ -22,7 +22,9 @@
   // Pause polling while the tab is hidden; refresh at once when it comes back.
   document.addEventListener("htmx:beforeRequest", function (evt) {
     var el = evt.detail && evt.detail.elt;
-    if (document.hidden && el && el.hasAttribute && el.hasAttribute("data-poll")) {
+    if (!el || !el.hasAttribute || !el.hasAttribute("data-poll")) return;
+    // Hidden tab, or rows ticked for a bulk action: keep what is on screen.
+    if (document.hidden || el.querySelector("input[name=ids]:checked")) {
       evt.preventDefault();
     }
   });

@@ -1,7 +1,7 @@
 //! POST actions: rq-dashboard's endpoints (same paths, `{"status": "OK", ...}` answers) and new
 //! ones, each also under `/<n>/...` so an action always hits the instance the operator looks at.
 //!
-//! Every action goes through [`prepare`]: cross-site requests are refused (`Sec-Fetch-Site`,
+//! Every action goes through `prepare`: cross-site requests are refused (`Sec-Fetch-Site`,
 //! `Origin`, and the per-process token when a request carries one), `--read-only` refuses all
 //! actions and `--disable-delete` the destructive ones, on the server. Every action is logged
 //! (target `rqdash::audit`) with who, what, where and how many.
@@ -359,7 +359,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

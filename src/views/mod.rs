@@ -1267,11 +1267,9 @@ impl TaskView {
             total,
             done,
             kept,
-            percent: if total == 0 {
-                100
-            } else {
-                ((done + kept) * 100 / total).min(100)
-            },
+            percent: ((done + kept) * 100)
+                .checked_div(total)
+                .map_or(100, |p| p.min(100)),
             elapsed: format!(
                 "{:.1} s",
                 (end - t.started_at).num_milliseconds() as f64 / 1000.0

@@ -102,3 +102,42 @@ fn the_jump_box_opens_a_job() {
         (browser.text("#job-id").as_deref() == Some("job-failed-2")).then_some(())
     });
 }
+
+#[test]
+fn requeue_from_the_job_page_after_confirming() {
+    let env = Seeded::new("2.12.0");
+    let browser = Browser::start();
+    browser.goto(&format!("{}/0/view/job/job-failed-1", env.app.address));
+    assert_eq!(browser.text("#job-status").as_deref(), Some("failed"));
+    browser.click("#job-actions form.act:first-of-type button");
+    let question = wait_for(Duration::from_secs(10), "the confirmation", || {
+        browser.dialog_text()
+    });
+    assert_eq!(
+        question,
+        "Requeue job job-failed-1 at the end of queue “default”?"
+    );
+    browser.accept_dialog();
+    wait_for(
+        Duration::from_secs(10),
+        "the page to show the job queued",
+        || (browser.text("#job-status").as_deref() == Some("queued")).then_some(()),
+    );
+    browser.screenshot(&screenshot_dir().join("job-requeued.png"));
+    // It left the failed list.
+    browser.goto(&format!(
+        "{}/0/view/jobs/default/failed/8/asc/1",
+        env.app.address
+    ));
+    assert_eq!(
+        browser
+            .eval(r#"return document.querySelectorAll('tr[data-job-id="job-failed-1"]').length;"#),
+        0
+    );
+    assert_eq!(
+        browser
+            .eval(r#"return document.querySelectorAll('tr[data-job-id="job-failed-2"]').length;"#),
+        1
+    );
+    assert_eq!(env.oracle()["jobs"]["job-failed-1"]["status"], "queued");
+}

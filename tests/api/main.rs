@@ -24,8 +24,10 @@ macro_rules! per_rq_version {
     };
 }
 
+mod action_safety;
 mod actions;
 mod browser;
+mod bulk;
 mod cli;
 mod connections;
 mod errors;

@@ -134,6 +134,18 @@ impl Browser {
         self.call("POST", &format!("/element/{id}/click"), Some(json!({})));
     }
 
+    /// The text of the open `confirm()` dialog, or `None`.
+    pub fn dialog_text(&self) -> Option<String> {
+        let url = format!("{}/session/{}/alert/text", self.base, self.session);
+        let r = http::request("GET", &url, &[], None);
+        (r.status == 200).then(|| r.json()["value"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// Accepts the open dialog.
+    pub fn accept_dialog(&self) {
+        self.call("POST", "/alert/accept", Some(json!({})));
+    }
+
     /// Saves a PNG screenshot to `path`.
     pub fn screenshot(&self, path: &std::path::Path) {
         let v = self.call("GET", "/screenshot", None);

@@ -45,6 +45,9 @@ pub fn clone_into(from: &TestRedis, to: &TestRedis) {
     }
 }
 
+/// One stream entry: its id and fields.
+pub type Entry = (String, Vec<(Vec<u8>, Vec<u8>)>);
+
 /// A key's value, structured for comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Val {
@@ -59,7 +62,7 @@ pub enum Val {
     /// A sorted set, in order.
     ZSet(Vec<(Vec<u8>, f64)>),
     /// A stream: (entry id, fields).
-    Stream(Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>),
+    Stream(Vec<Entry>),
 }
 
 /// Every key: (value, TTL in ms or -1).
