@@ -115,6 +115,7 @@ impl AppState {
                 .collect(),
             poll_ms: self.settings.poll_interval.as_millis() as u64,
             version: env!("CARGO_PKG_VERSION"),
+            asset_version: format!("{:016x}", crate::routes::assets::ASSET_VERSION),
             nav,
             title: title.into(),
             csrf_token: self.csrf_token.clone(),

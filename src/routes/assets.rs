@@ -7,6 +7,21 @@ const CSS: &str = include_str!("../../static/app.css");
 const JS: &str = include_str!("../../static/app.js");
 const FAVICON: &str = include_str!("../../static/favicon.svg");
 
+/// FNV-1a over bytes, usable in constants.
+const fn fnv1a(bytes: &[u8], mut h: u64) -> u64 {
+    let mut i = 0;
+    while i < bytes.len() {
+        h ^= bytes[i] as u64;
+        h = h.wrapping_mul(0x100000001b3);
+        i += 1;
+    }
+    h
+}
+
+/// A hash of the stylesheet and script, put in their URLs (`?v=`) so browsers never keep a
+/// stale copy after an upgrade while caching them for a day otherwise.
+pub const ASSET_VERSION: u64 = fnv1a(JS.as_bytes(), fnv1a(CSS.as_bytes(), 0xcbf29ce484222325));
+
 /// `GET /static/{file}`.
 pub async fn asset(file: web::Path<String>) -> HttpResponse {
     let (body, ctype) = match file.as_str() {

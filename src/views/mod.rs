@@ -245,6 +245,8 @@ pub struct Layout {
     pub poll_ms: u64,
     /// rqdash's version.
     pub version: &'static str,
+    /// Content hash of the CSS and JS, for their URLs.
+    pub asset_version: String,
     /// Which nav entry is active: `queues`, `workers` or `job`.
     pub nav: &'static str,
     /// The page title.
