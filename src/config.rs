@@ -85,6 +85,11 @@ pub struct Cli {
     #[arg(long, env = "RQ_DASHBOARD_RQ_VERSION")]
     pub rq_version: Option<u8>,
 
+    /// How long one read of the overview and workers is shared by every viewer and JSON client,
+    /// in milliseconds (default: 90% of the poll interval; 0 reads Redis on every request).
+    #[arg(long, env = "RQ_DASHBOARD_SNAPSHOT_TTL")]
+    pub snapshot_ttl: Option<u64>,
+
     /// Timeout of every Redis call, in milliseconds.
     #[arg(long, env = "RQ_DASHBOARD_REDIS_TIMEOUT", default_value_t = 2000)]
     pub redis_timeout: u64,
@@ -154,6 +159,8 @@ pub struct Settings {
     pub redis_timeout: Duration,
     /// RQ major version forced by `--rq-version`.
     pub rq_version: Option<u8>,
+    /// How long an overview snapshot is shared.
+    pub snapshot_ttl: Duration,
     /// HTTP worker threads.
     pub http_workers: usize,
     /// Log every request.
@@ -247,6 +254,11 @@ impl Settings {
             json: cli.json,
             redis_timeout: Duration::from_millis(cli.redis_timeout),
             rq_version: cli.rq_version,
+            snapshot_ttl: Duration::from_millis(
+                cli.snapshot_ttl
+                    .unwrap_or(cli.poll_interval * 9 / 10)
+                    .min(60_000),
+            ),
             http_workers,
             verbose: cli.verbose,
         })

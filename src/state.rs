@@ -62,7 +62,12 @@ impl AppState {
                     settings.redis_timeout,
                     settings.json,
                 )
-                .map(|r| Arc::new(r.with_rq_major(settings.rq_version)))
+                .map(|r| {
+                    Arc::new(
+                        r.with_rq_major(settings.rq_version)
+                            .with_snapshot_ttl(settings.snapshot_ttl),
+                    )
+                })
             })
             .collect::<Result<_, _>>()?;
         Ok(AppState {

@@ -311,6 +311,7 @@ pub async fn run(repo: &Repository, op: &BulkOp, task: &Task) {
         "bulk task ended"
     );
     task.end(state);
+    repo.invalidate();
 }
 
 async fn run_inner(repo: &Repository, op: &BulkOp, task: &Task) -> Result<bool, RepoError> {

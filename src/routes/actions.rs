@@ -287,6 +287,10 @@ fn reply(
         .get("n")
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
+    if let Some(repo) = state.instances.get(n) {
+        // The next page must show the action's effect, not the shared snapshot from before it.
+        repo.invalidate();
+    }
     match r {
         Ok(done) => {
             tracing::info!(target: "rqdash::audit", who = %who(req), instance = n, action = what, result = %done.message, "action");

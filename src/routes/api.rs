@@ -34,7 +34,8 @@ pub fn http_date(t: Option<DateTime<Utc>>) -> Value {
 pub async fn queues(state: web::Data<AppState>, n: web::Path<String>) -> HttpResponse {
     let r = async {
         let n = instance_number(&n)?;
-        let o = state.instance(n)?.overview().await?;
+        let snap = state.instance(n)?.snapshot().await?;
+        let o = &snap.overview;
         let urls = state.urls(n);
         let queues: Vec<Value> = o
             .queues
@@ -65,7 +66,8 @@ pub async fn queues(state: web::Data<AppState>, n: web::Path<String>) -> HttpRes
 pub async fn workers(state: web::Data<AppState>, n: web::Path<String>) -> HttpResponse {
     let r = async {
         let n = instance_number(&n)?;
-        let (workers, jobs) = state.instance(n)?.workers().await?;
+        let snap = state.instance(n)?.snapshot().await?;
+        let (workers, jobs) = (&snap.overview.workers, &snap.current_jobs);
         let list: Vec<Value> = workers
             .iter()
             .map(|w| {

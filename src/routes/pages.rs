@@ -105,7 +105,8 @@ pub fn page_request(p: &ListParams) -> PageRequest {
 
 async fn overview_view(state: &AppState, n: usize) -> Result<OverviewView, AppError> {
     let repo = state.instance(n)?;
-    let o = repo.overview().await?;
+    let snap = repo.snapshot().await?;
+    let o = &snap.overview;
     Ok(OverviewView::new(
         &o,
         &state.urls(n),
@@ -281,10 +282,10 @@ pub async fn jump(
 }
 
 async fn workers_view(state: &AppState, n: usize) -> Result<WorkersView, AppError> {
-    let (workers, jobs) = state.instance(n)?.workers().await?;
+    let snap = state.instance(n)?.snapshot().await?;
     Ok(WorkersView::new(
-        &workers,
-        &jobs,
+        &snap.overview.workers,
+        &snap.current_jobs,
         &state.urls(n),
         state.poll_ms(),
         state.perms(),

@@ -9,7 +9,8 @@ use chrono::Utc;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Pipeline, Value};
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
 
 use crate::rq::keys::Keys;
@@ -70,6 +71,17 @@ pub struct PageRequest {
     pub descending: bool,
 }
 
+/// The overview and the workers (with their current jobs), read together and shared.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Counts, workers, suspension.
+    pub overview: Overview,
+    /// Summaries of the jobs workers are running, by id.
+    pub current_jobs: HashMap<String, JobSummary>,
+}
+
+type Cached = Option<(Instant, u64, Result<Arc<Snapshot>, RepoError>)>;
+
 /// Read access to one RQ deployment on one Redis.
 pub struct Repository {
     pub(crate) label: String,
@@ -80,6 +92,9 @@ pub struct Repository {
     json_first: bool,
     /// The RQ major version forced by `--rq-version`, if any.
     pub(crate) rq_major: Option<u8>,
+    snapshot: tokio::sync::Mutex<Cached>,
+    snapshot_ttl: Duration,
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Repository {
@@ -184,6 +199,61 @@ impl Repository {
             timeout,
             json_first,
             rq_major: None,
+            snapshot: tokio::sync::Mutex::new(None),
+            snapshot_ttl: Duration::ZERO,
+            generation: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+
+    /// Shares each overview read for `ttl` among all callers (0: no sharing).
+    pub fn with_snapshot_ttl(mut self, ttl: Duration) -> Repository {
+        self.snapshot_ttl = ttl;
+        self
+    }
+
+    /// Returns the shared snapshot, reading Redis only when the last read is older than the
+    /// snapshot TTL. Concurrent callers wait for one read instead of each sending their own, so
+    /// Redis load does not grow with the number of viewers. Failures are shared too (briefly),
+    /// so an outage does not queue up one timeout per viewer.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, RepoError> {
+        use std::sync::atomic::Ordering;
+        let mut cached = self.snapshot.lock().await;
+        let generation = self.generation.load(Ordering::SeqCst);
+        if let Some((at, g, r)) = cached.as_ref() {
+            let ttl = if r.is_ok() {
+                self.snapshot_ttl
+            } else {
+                self.snapshot_ttl.min(Duration::from_millis(500))
+            };
+            if *g == generation && at.elapsed() < ttl {
+                return r.clone();
+            }
+        }
+        let r = self.read_snapshot().await.map(Arc::new);
+        *cached = Some((Instant::now(), generation, r.clone()));
+        r
+    }
+
+    /// Forgets the shared snapshot (after an action, so the next page shows its effect).
+    pub fn invalidate(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    async fn read_snapshot(&self) -> Result<Snapshot, RepoError> {
+        let overview = self.overview().await?;
+        let ids: Vec<String> = overview
+            .workers
+            .iter()
+            .filter_map(|w| w.current_job.clone())
+            .collect();
+        let rows = self.job_rows(&ids, &[], false).await?;
+        Ok(Snapshot {
+            overview,
+            current_jobs: ids.into_iter().zip(rows).collect(),
         })
     }
 
@@ -447,27 +517,6 @@ impl Repository {
         }
         let c = self.queue_counts(queue).await?;
         Ok(Registry::ALL.iter().any(|r| c.count(*r) > 0))
-    }
-
-    /// Reads the workers, with a summary of the job each one runs (id → description,
-    /// created_at), in three round trips.
-    ///
-    /// # Errors
-    /// When Redis does not answer.
-    pub async fn workers(&self) -> Result<(Vec<Worker>, HashMap<String, JobSummary>), RepoError> {
-        let (_, worker_names, _) = self.queue_and_worker_names().await?;
-        let mut p = redis::pipe();
-        p.ignore_errors();
-        self.push_worker_reads(&mut p, &worker_names);
-        let mut r = self.run(&p).await?.into_iter();
-        let workers = Self::take_workers(&worker_names, &mut r);
-        let ids: Vec<String> = workers
-            .iter()
-            .filter_map(|w| w.current_job.clone())
-            .collect();
-        let rows = self.job_rows(&ids, &[], false).await?;
-        let jobs = ids.into_iter().zip(rows).collect();
-        Ok((workers, jobs))
     }
 
     /// Reads the list rows of `ids` (with their registry scores) in one round trip.

@@ -77,7 +77,9 @@ fn an_unknown_instance_is_a_404() {
 #[test]
 fn redis_down_gives_503_with_a_reason_and_health_says_so() {
     let mut redis = TestRedis::start();
-    let app = TestApp::for_redis(&redis.url());
+    let mut s = rqdash::config::Settings::for_url(&redis.url());
+    s.snapshot_ttl = std::time::Duration::ZERO;
+    let app = TestApp::spawn(s);
     assert_eq!(app.get("/healthz").status, 200);
     assert_eq!(app.get("/0/data/queues.json").status, 200);
     redis.stop();

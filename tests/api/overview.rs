@@ -136,7 +136,12 @@ fn the_root_url_and_rq_dashboard_aliases_show_the_overview() {
 
 #[test]
 fn suspension_is_shown() {
-    let env = Seeded::new("2.12.0");
+    let redis = crate::support::TestRedis::start();
+    crate::support::Rq::new("2.12.0").seed(&redis.url());
+    let mut s = rqdash::config::Settings::for_url(&redis.url());
+    s.snapshot_ttl = std::time::Duration::ZERO;
+    let env = crate::support::TestApp::spawn(s);
+    let env = Env { app: env, redis };
     assert_eq!(count(&env.app.html("/0/view/queues"), "#suspended"), 0);
     // `rq suspend` sets this key.
     let mut c = env.redis.conn();
@@ -147,4 +152,55 @@ fn suspension_is_shown() {
         .unwrap();
     assert_eq!(count(&env.app.html("/0/view/queues"), "#suspended"), 1);
     assert_eq!(env.app.json("/0/data/queues.json")["suspended"], true);
+}
+
+struct Env {
+    app: crate::support::TestApp,
+    redis: crate::support::TestRedis,
+}
+
+#[test]
+fn many_viewers_share_one_read_of_redis() {
+    let env = Seeded::new("2.12.0");
+    let mut c = env.redis.conn();
+    // One read, to learn what a snapshot costs.
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut c).unwrap();
+    env.app.json("/0/data/queues.json");
+    let one = total_calls(&mut c);
+    assert!(one > 0);
+    // Twenty viewers at once, on every page and JSON built from the overview.
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut c).unwrap();
+    std::thread::scope(|s| {
+        for i in 0..20 {
+            let app = &env.app;
+            s.spawn(move || {
+                let path = [
+                    "/0/data/queues.json",
+                    "/0/fragments/overview",
+                    "/0/data/workers.json",
+                    "/0/view/workers",
+                ][i % 4];
+                assert_eq!(app.get(path).status, 200);
+            });
+        }
+    });
+    let twenty = total_calls(&mut c);
+    assert!(
+        twenty <= one,
+        "20 viewers cost {twenty} Redis calls, one cost {one}: the snapshot is shared"
+    );
+}
+
+fn total_calls(c: &mut redis::Connection) -> u64 {
+    let info: String = redis::cmd("INFO").arg("commandstats").query(c).unwrap();
+    info.lines()
+        .filter(|l| {
+            l.starts_with("cmdstat_")
+                && !l.starts_with("cmdstat_config")
+                && !l.starts_with("cmdstat_info")
+        })
+        .filter_map(|l| l.split("calls=").nth(1))
+        .filter_map(|v| v.split(',').next())
+        .filter_map(|v| v.parse::<u64>().ok())
+        .sum()
 }
