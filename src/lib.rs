@@ -24,6 +24,7 @@
 
 pub mod config;
 pub mod error;
+pub mod render_cache;
 pub mod routes;
 pub mod rq;
 pub mod startup;

@@ -19,6 +19,8 @@ pub struct AppState {
     pub tasks: Tasks,
     /// The anti-CSRF token forms and htmx requests carry (random per process).
     pub csrf_token: String,
+    /// Answers rendered from the shared snapshot.
+    pub renders: crate::render_cache::RenderCache,
 }
 
 /// Returns 32 random hex characters from the OS.
@@ -75,6 +77,7 @@ impl AppState {
             instances,
             tasks: Tasks::default(),
             csrf_token: random_token(),
+            renders: Default::default(),
         })
     }
 

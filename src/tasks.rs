@@ -14,8 +14,8 @@ use std::time::Duration;
 use crate::rq::model::Registry;
 use crate::rq::{RepoError, Repository};
 
-/// Jobs per chunk for per-job work (requeue, purge): about a millisecond of Redis time.
-pub const JOB_CHUNK: u64 = 200;
+/// Jobs per chunk for per-job work (requeue, purge): one to three milliseconds of Redis time.
+pub const JOB_CHUNK: u64 = 100;
 /// Ids per chunk for cheap work (empty, compact, clean).
 pub const ID_CHUNK: u64 = 500;
 /// Bulk actions over at most this many entries answer synchronously.

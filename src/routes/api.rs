@@ -1,7 +1,7 @@
 //! rq-dashboard-compatible JSON: same paths, same field names (rq-dashboard 0.9), plus a few
 //! extra fields. Unlike rq-dashboard, errors are real status codes with a message.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
@@ -9,6 +9,7 @@ use crate::error::AppError;
 use crate::routes::pages::{job_not_found, page_request, ListPath};
 use crate::routes::{instance_number, json};
 use crate::rq::model::Registry;
+use crate::rq::repository::Snapshot;
 use crate::state::AppState;
 use crate::views::page_window;
 
@@ -30,11 +31,41 @@ pub fn http_date(t: Option<DateTime<Utc>>) -> Value {
     })
 }
 
-/// `GET /{n}/data/queues.json`.
-pub async fn queues(state: web::Data<AppState>, n: web::Path<String>) -> HttpResponse {
+/// Serves JSON built from instance `n`'s shared snapshot, once per snapshot.
+async fn snapshot_json(
+    req: &HttpRequest,
+    state: &AppState,
+    n: &str,
+    key: &'static str,
+    build: impl FnOnce(&AppState, usize, &Snapshot) -> Value,
+) -> HttpResponse {
     let r = async {
-        let n = instance_number(&n)?;
+        let n = instance_number(n)?;
         let snap = state.instance(n)?.snapshot().await?;
+        state
+            .renders
+            .get_or_render(n, key, &snap, "application/json", || {
+                Ok(build(state, n, &snap).to_string())
+            })
+    }
+    .await;
+    match r {
+        Ok(rendered) => crate::render_cache::respond(req, &rendered),
+        Err(e) => json(Err(e)),
+    }
+}
+
+/// `GET /{n}/data/queues.json`.
+pub async fn queues(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    n: web::Path<String>,
+) -> HttpResponse {
+    snapshot_json(&req, &state, &n, "queues_json", queues_value).await
+}
+
+fn queues_value(state: &AppState, n: usize, snap: &Snapshot) -> Value {
+    {
         let o = &snap.overview;
         let urls = state.urls(n);
         let queues: Vec<Value> = o
@@ -56,17 +87,21 @@ pub async fn queues(state: web::Data<AppState>, n: web::Path<String>) -> HttpRes
                 Value::Object(m)
             })
             .collect();
-        Ok(json!({ "queues": queues, "suspended": o.suspended }))
+        json!({ "queues": queues, "suspended": o.suspended })
     }
-    .await;
-    json(r)
 }
 
 /// `GET /{n}/data/workers.json`.
-pub async fn workers(state: web::Data<AppState>, n: web::Path<String>) -> HttpResponse {
-    let r = async {
-        let n = instance_number(&n)?;
-        let snap = state.instance(n)?.snapshot().await?;
+pub async fn workers(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    n: web::Path<String>,
+) -> HttpResponse {
+    snapshot_json(&req, &state, &n, "workers_json", workers_value).await
+}
+
+fn workers_value(_state: &AppState, _n: usize, snap: &Snapshot) -> Value {
+    {
         let (workers, jobs) = (&snap.overview.workers, &snap.current_jobs);
         let list: Vec<Value> = workers
             .iter()
@@ -101,10 +136,8 @@ pub async fn workers(state: web::Data<AppState>, n: web::Path<String>) -> HttpRe
                 })
             })
             .collect();
-        Ok(json!({ "workers": list }))
+        json!({ "workers": list })
     }
-    .await;
-    json(r)
 }
 
 /// `GET /{n}/data/jobs/{queue}/{registry}/{per_page}/{order}/{page}.json`.

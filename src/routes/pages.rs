@@ -1,6 +1,6 @@
 //! HTML pages and their polled fragments.
 
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -103,56 +103,129 @@ pub fn page_request(p: &ListParams) -> PageRequest {
     }
 }
 
-async fn overview_view(state: &AppState, n: usize) -> Result<OverviewView, AppError> {
-    let repo = state.instance(n)?;
-    let snap = repo.snapshot().await?;
-    let o = &snap.overview;
-    Ok(OverviewView::new(
-        &o,
-        &state.urls(n),
-        state.poll_ms(),
-        state.perms(),
-        &state.csrf_token,
-    ))
+/// Which rendering of the snapshot a handler serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SnapView {
+    OverviewPage,
+    OverviewFragment,
+    WorkersPage,
+    WorkersFragment,
+}
+
+/// Serves a view rendered from instance `n`'s shared snapshot, rendering it only once per
+/// snapshot (see [`crate::render_cache`]).
+async fn snapshot_view(
+    req: &HttpRequest,
+    state: &AppState,
+    n: Result<usize, AppError>,
+    view: SnapView,
+) -> HttpResponse {
+    let full = matches!(view, SnapView::OverviewPage | SnapView::WorkersPage);
+    let shown = n.as_ref().copied().unwrap_or(0);
+    let r = async {
+        let n = n?;
+        let snap = state.instance(n)?.snapshot().await?;
+        let key = match view {
+            SnapView::OverviewPage => "overview_page",
+            SnapView::OverviewFragment => "overview_fragment",
+            SnapView::WorkersPage => "workers_page",
+            SnapView::WorkersFragment => "workers_fragment",
+        };
+        state
+            .renders
+            .get_or_render(n, key, &snap, "text/html; charset=utf-8", || {
+                let urls = state.urls(n);
+                let (poll, perms, token) = (state.poll_ms(), state.perms(), &state.csrf_token);
+                let o = &snap.overview;
+                Ok(match view {
+                    SnapView::OverviewPage => OverviewPage {
+                        layout: state.layout(n, "queues", "Queues"),
+                        ov: OverviewView::new(o, &urls, poll, perms, token),
+                    }
+                    .render()?,
+                    SnapView::OverviewFragment => OverviewFragment {
+                        ov: OverviewView::new(o, &urls, poll, perms, token),
+                    }
+                    .render()?,
+                    SnapView::WorkersPage => WorkersPage {
+                        layout: state.layout(n, "workers", "Workers"),
+                        v: WorkersView::new(
+                            &o.workers,
+                            &snap.current_jobs,
+                            &urls,
+                            poll,
+                            perms,
+                            token,
+                        ),
+                    }
+                    .render()?,
+                    SnapView::WorkersFragment => WorkersFragment {
+                        v: WorkersView::new(
+                            &o.workers,
+                            &snap.current_jobs,
+                            &urls,
+                            poll,
+                            perms,
+                            token,
+                        ),
+                    }
+                    .render()?,
+                })
+            })
+    }
+    .await;
+    match r {
+        Ok(rendered) => crate::render_cache::respond(req, &rendered),
+        Err(e) if full => page(state, shown, Err(e)),
+        Err(e) => fragment(Err(e)),
+    }
 }
 
 /// `GET /`: the overview of the first instance.
-pub async fn home(state: web::Data<AppState>) -> HttpResponse {
-    render_overview(&state, 0).await
-}
-
-async fn render_overview(state: &AppState, n: usize) -> HttpResponse {
-    let r = async {
-        let ov = overview_view(state, n).await?;
-        Ok(OverviewPage {
-            layout: state.layout(n, "queues", "Queues"),
-            ov,
-        }
-        .render()?)
-    }
-    .await;
-    page(state, n, r)
+pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    snapshot_view(&req, &state, Ok(0), SnapView::OverviewPage).await
 }
 
 /// `GET /{n}/view/queues` (and `/{n}/`, `/{n}/view`).
-pub async fn overview_page(state: web::Data<AppState>, n: web::Path<String>) -> HttpResponse {
-    match instance_number(&n) {
-        Ok(n) => render_overview(&state, n).await,
-        Err(e) => page(&state, 0, Err(e)),
-    }
+pub async fn overview_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    n: web::Path<String>,
+) -> HttpResponse {
+    snapshot_view(&req, &state, instance_number(&n), SnapView::OverviewPage).await
 }
 
 /// `GET /{n}/fragments/overview`: the polled part of the overview.
-pub async fn overview_fragment(state: web::Data<AppState>, n: web::Path<String>) -> HttpResponse {
-    let r = async {
-        let n = instance_number(&n)?;
-        Ok(OverviewFragment {
-            ov: overview_view(&state, n).await?,
-        }
-        .render()?)
-    }
-    .await;
-    fragment(r)
+pub async fn overview_fragment(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    n: web::Path<String>,
+) -> HttpResponse {
+    snapshot_view(
+        &req,
+        &state,
+        instance_number(&n),
+        SnapView::OverviewFragment,
+    )
+    .await
+}
+
+/// `GET /{n}/view/workers`.
+pub async fn workers_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    n: web::Path<String>,
+) -> HttpResponse {
+    snapshot_view(&req, &state, instance_number(&n), SnapView::WorkersPage).await
+}
+
+/// `GET /{n}/fragments/workers`.
+pub async fn workers_fragment(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    n: web::Path<String>,
+) -> HttpResponse {
+    snapshot_view(&req, &state, instance_number(&n), SnapView::WorkersFragment).await
 }
 
 /// `GET /{n}/view/jobs`: rq-dashboard's job page without a queue; the overview is the place
@@ -279,44 +352,4 @@ pub async fn jump(
             .finish())
     })();
     r.unwrap_or_else(|e| page(&state, 0, Err(e)))
-}
-
-async fn workers_view(state: &AppState, n: usize) -> Result<WorkersView, AppError> {
-    let snap = state.instance(n)?.snapshot().await?;
-    Ok(WorkersView::new(
-        &snap.overview.workers,
-        &snap.current_jobs,
-        &state.urls(n),
-        state.poll_ms(),
-        state.perms(),
-        &state.csrf_token,
-    ))
-}
-
-/// `GET /{n}/view/workers`.
-pub async fn workers_page(state: web::Data<AppState>, n: web::Path<String>) -> HttpResponse {
-    let n_num = instance_number(&n).unwrap_or(0);
-    let r = async {
-        let n = instance_number(&n)?;
-        Ok(WorkersPage {
-            layout: state.layout(n, "workers", "Workers"),
-            v: workers_view(&state, n).await?,
-        }
-        .render()?)
-    }
-    .await;
-    page(&state, n_num, r)
-}
-
-/// `GET /{n}/fragments/workers`.
-pub async fn workers_fragment(state: web::Data<AppState>, n: web::Path<String>) -> HttpResponse {
-    let r = async {
-        let n = instance_number(&n)?;
-        Ok(WorkersFragment {
-            v: workers_view(&state, n).await?,
-        }
-        .render()?)
-    }
-    .await;
-    fragment(r)
 }

@@ -9,7 +9,11 @@
 //!
 //! Differences between RQ versions followed here (from `RQ_REDIS_SCHEMA.md` §2, §5, §6):
 //! RQ 1.x re-adds the queue to `rq:queues` on every enqueue; RQ 1.x's started registry holds
-//! plain ids, 2.x+ `id:execution` members and execution keys; RQ 3 deletes results with the job.
+//! plain ids, 2.x+ `id:execution` members and execution keys.
+//!
+//! One deliberate difference: deleting a job (or emptying a queue) also deletes the job's
+//! results stream for every version, as RQ 3 does. RQ 1.x and 2.x leave it behind, and a failed
+//! job's stream never expires, so it would outlive the job forever.
 
 use chrono::Utc;
 use redis::{Script, Value};

@@ -161,7 +161,22 @@ pub fn actions_match_rq(version: &'static str) {
         rq.act(&by_rq.url(), &c.rq);
         let app = TestApp::for_redis(&by_us.url());
         app.act(&c.ours);
-        let after_rq = snapshot(&by_rq);
+        let mut after_rq = snapshot(&by_rq);
+        if !version.starts_with('3') {
+            // rqdash deletes the results of a deleted job, as RQ 3 does; RQ 1.x/2.x leave them.
+            let orphans: Vec<String> = after_rq
+                .keys()
+                .filter_map(|k| k.strip_prefix("rq:results:"))
+                .filter(|id| {
+                    let job = format!("rq:job:{id}");
+                    before.contains_key(&job) && !after_rq.contains_key(&job)
+                })
+                .map(|id| format!("rq:results:{id}"))
+                .collect();
+            for k in orphans {
+                after_rq.remove(&k);
+            }
+        }
         // The comparison means something only if RQ's action changed the data.
         assert!(
             !diff(&before, &after_rq).is_empty(),

@@ -122,3 +122,57 @@ fn requeue_and_empty_of_100k_jobs_beside_two_workers_account_for_every_job() {
     assert_eq!(deleted + exists, N, "deleted {deleted} + run {exists}");
     assert!(deleted > N / 2, "the empty deleted most: {deleted}");
 }
+
+#[test]
+fn a_stopped_bulk_task_keeps_exact_counts_and_finishes_when_run_again() {
+    const M: usize = 60_000;
+    let redis = TestRedis::start();
+    let rq = Rq::new("2.12.0");
+    rq.make_jobs(&redis.url(), "cq", M, "c-", true);
+    let app = TestApp::for_redis(&redis.url());
+    let mut c = redis.conn();
+
+    // Start, and stop it at once.
+    let r = app.post("/0/requeue/cq", &[]);
+    assert_eq!(r.status, 202, "{}", r.text());
+    let id = r.json()["task"].as_u64().unwrap();
+    app.act(&format!("/0/tasks/{id}/cancel"));
+    let t = wait_for(Duration::from_secs(120), "the task to end", || {
+        let t = app.json(&format!("/0/data/tasks/{id}.json"));
+        (t["state"] != "running").then_some(t)
+    });
+    eprintln!("stopped task: {t}");
+    let done = t["done"].as_u64().unwrap();
+    let queued: u64 = redis::cmd("LLEN").arg("rq:queue:cq").query(&mut c).unwrap();
+    let failed: u64 = redis::cmd("ZCARD")
+        .arg("rq:failed:cq")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(queued, done, "the count it reports is what it did");
+    assert_eq!(queued + failed, M as u64, "nothing lost or doubled");
+
+    // Run it again: it finishes the rest and nothing is requeued twice.
+    let r = app.post("/0/requeue/cq", &[]);
+    let second = if r.status == 202 {
+        let id = r.json()["task"].as_u64().unwrap();
+        wait_for(Duration::from_secs(120), "the second task", || {
+            let t = app.json(&format!("/0/data/tasks/{id}.json"));
+            (t["state"] != "running").then_some(t)
+        })["done"]
+            .as_u64()
+            .unwrap()
+    } else {
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["count"].as_u64().unwrap()
+    };
+    assert_eq!(done + second, M as u64);
+    let ids: Vec<String> = redis::cmd("LRANGE")
+        .arg("rq:queue:cq")
+        .arg(0)
+        .arg(-1)
+        .query(&mut c)
+        .unwrap();
+    let unique: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(ids.len(), M);
+    assert_eq!(unique.len(), M, "no job queued twice");
+}

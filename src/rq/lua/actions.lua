@@ -64,7 +64,8 @@ local function cancel(id)
 end
 
 -- Job.delete: out of its queue and the registry of its status (and, RQ 2+, its executions and
--- group), then the hash, dependents and dependencies keys; RQ 3 also drops the results stream.
+-- group), then the hash, dependents and dependencies keys, and the results stream. (RQ 3 drops
+-- the results too; RQ 1.x and 2.x leave them behind, where a failed job's stream never expires.)
 local function delete(id)
   local jk = jkey(id)
   local f = redis.call('HMGET', jk, 'origin', 'status', 'group_id', 'data')
@@ -84,8 +85,7 @@ local function delete(id)
     redis.call('DEL', ek)
     if f[3] and f[3] ~= '' then redis.call('SREM', P .. ':group:' .. f[3], id) end
   end
-  redis.call('DEL', jk, jk .. ':dependents', P .. ':job::' .. id .. ':dependencies')
-  if major >= 3 then redis.call('DEL', P .. ':results:' .. id) end
+  redis.call('DEL', jk, jk .. ':dependents', P .. ':job::' .. id .. ':dependencies', P .. ':results:' .. id)
   return 'ok'
 end
 
@@ -139,14 +139,13 @@ elseif op == 'zchunk' then
 elseif op == 'lchunk' then
   -- KEYS[1]: a queue list.
   if sub == 'empty' then
-    -- Queue.empty, bounded: LPOP up to ARGV[8] ids, deleting each job and its dependents set
-    -- (RQ 3 also its results). Returns {deleted, length left}.
+    -- Queue.empty, bounded: LPOP up to ARGV[8] ids, deleting each job, its dependents set and
+    -- its results (as RQ 3 does). Returns {deleted, length left}.
     local n, done = tonumber(ARGV[8]), 0
     while done < n do
       local id = redis.call('LPOP', KEYS[1])
       if not id then break end
-      redis.call('DEL', jkey(id), jkey(id) .. ':dependents')
-      if major >= 3 then redis.call('DEL', P .. ':results:' .. id) end
+      redis.call('DEL', jkey(id), jkey(id) .. ':dependents', P .. ':results:' .. id)
       done = done + 1
     end
     return { done, redis.call('LLEN', KEYS[1]) }

@@ -1,0 +1,98 @@
+//! Rendered answers built from the shared snapshot (overview, workers and their JSON), kept
+//! until the snapshot changes, with a gzip copy for browsers.
+//!
+//! The snapshot already makes Redis cost independent of the number of viewers; this makes the
+//! CPU cost independent too: 50 browsers and a JSON scraper polling the same instance cause one
+//! render per snapshot, not one per request.
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse};
+use flate2::{write::GzEncoder, Compression};
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use crate::error::AppError;
+use crate::rq::repository::Snapshot;
+
+/// One rendered answer.
+#[derive(Debug)]
+pub struct Rendered {
+    /// The body.
+    pub body: Bytes,
+    /// The body, gzip-compressed.
+    pub gzip: Bytes,
+    /// Its content type.
+    pub content_type: &'static str,
+}
+
+type Entry = (Arc<Snapshot>, Arc<Rendered>);
+
+/// Rendered answers per (instance, view), each tied to the snapshot it was rendered from.
+#[derive(Debug, Default)]
+pub struct RenderCache {
+    map: Mutex<HashMap<(usize, &'static str), Entry>>,
+}
+
+impl RenderCache {
+    /// Returns the answer for `view` of instance `n` rendered from `snap`, rendering it only when
+    /// the cached one came from another snapshot.
+    ///
+    /// # Errors
+    /// When rendering fails.
+    pub fn get_or_render(
+        &self,
+        n: usize,
+        view: &'static str,
+        snap: &Arc<Snapshot>,
+        content_type: &'static str,
+        render: impl FnOnce() -> Result<String, AppError>,
+    ) -> Result<Arc<Rendered>, AppError> {
+        if let Ok(map) = self.map.lock() {
+            if let Some((s, r)) = map.get(&(n, view)) {
+                if Arc::ptr_eq(s, snap) {
+                    return Ok(r.clone());
+                }
+            }
+        }
+        let body = render()?;
+        let mut gz = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::fast());
+        gz.write_all(body.as_bytes())
+            .and_then(|_| gz.flush())
+            .map_err(|e| AppError::Internal(format!("gzip: {e}")))?;
+        let gzip = gz
+            .finish()
+            .map_err(|e| AppError::Internal(format!("gzip: {e}")))?;
+        let r = Arc::new(Rendered {
+            body: Bytes::from(body),
+            gzip: Bytes::from(gzip),
+            content_type,
+        });
+        if let Ok(mut map) = self.map.lock() {
+            map.insert((n, view), (snap.clone(), r.clone()));
+        }
+        Ok(r)
+    }
+}
+
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")))
+}
+
+/// Answers with a rendered body, gzip-compressed when the client accepts it.
+pub fn respond(req: &HttpRequest, r: &Rendered) -> HttpResponse {
+    let mut b = HttpResponse::Ok();
+    b.content_type(r.content_type)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::VARY, "Accept-Encoding"));
+    if accepts_gzip(req) {
+        b.insert_header((header::CONTENT_ENCODING, "gzip"))
+            .body(r.gzip.clone())
+    } else {
+        b.body(r.body.clone())
+    }
+}
