@@ -54,6 +54,44 @@ pub struct Cli {
     #[arg(long, env = "RQ_DASHBOARD_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
 
+    /// Read the password from this file instead (so it never shows in `ps`).
+    #[arg(long, env = "RQ_DASHBOARD_PASSWORD_FILE", conflicts_with = "password")]
+    pub password_file: Option<std::path::PathBuf>,
+
+    /// A second user name that may look but not act.
+    #[arg(long, env = "RQ_DASHBOARD_READONLY_USERNAME")]
+    pub readonly_username: Option<String>,
+
+    /// The read-only user's password.
+    #[arg(long, env = "RQ_DASHBOARD_READONLY_PASSWORD", hide_env_values = true)]
+    pub readonly_password: Option<String>,
+
+    /// Read the read-only user's password from this file.
+    #[arg(
+        long,
+        env = "RQ_DASHBOARD_READONLY_PASSWORD_FILE",
+        conflicts_with = "readonly_password"
+    )]
+    pub readonly_password_file: Option<std::path::PathBuf>,
+
+    /// Trust this request header (e.g. X-Forwarded-User) as the user name, set by an
+    /// authenticating reverse proxy. Requests without it are refused.
+    #[arg(long, env = "RQ_DASHBOARD_AUTH_HEADER")]
+    pub auth_header: Option<String>,
+
+    /// Leave /healthz and /metrics open when authentication is on (for probes and scrapers).
+    #[arg(long, env = "RQ_DASHBOARD_PUBLIC_PROBES", value_parser = FalseyValueParser::new(), default_value_t = false, num_args = 0, default_missing_value = "true")]
+    pub public_probes: bool,
+
+    /// Trust X-Forwarded-Prefix (the path a reverse proxy serves the dashboard under) and
+    /// X-Forwarded-For (the client address in the audit log). Only behind a proxy that sets them.
+    #[arg(long, env = "RQ_DASHBOARD_TRUST_PROXY", value_parser = FalseyValueParser::new(), default_value_t = false, num_args = 0, default_missing_value = "true")]
+    pub trust_proxy: bool,
+
+    /// Log format: text or json.
+    #[arg(long, env = "RQ_DASHBOARD_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+
     /// How often pages refresh their live parts, in milliseconds.
     #[arg(
         long,
@@ -145,6 +183,16 @@ pub struct Settings {
     pub url_prefix: String,
     /// Basic auth, when enabled.
     pub auth: Option<Credentials>,
+    /// The read-only credential, when set.
+    pub readonly_auth: Option<Credentials>,
+    /// The trusted user-name header, when set.
+    pub auth_header: Option<String>,
+    /// /healthz and /metrics need no authentication.
+    pub public_probes: bool,
+    /// Trust X-Forwarded-Prefix and X-Forwarded-For.
+    pub trust_proxy: bool,
+    /// `text` or `json` logs.
+    pub log_json: bool,
     /// Poll interval of the live parts.
     pub poll_interval: Duration,
     /// Destructive actions refused.
@@ -206,7 +254,16 @@ impl Settings {
                 "invalid --url-prefix {prefix:?}: use a plain path like /rq"
             ));
         }
-        let auth = match (cli.username, cli.password) {
+        let read_file = |p: &std::path::Path, flag: &str| -> Result<String, String> {
+            std::fs::read_to_string(p)
+                .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+                .map_err(|e| format!("cannot read {flag} {}: {e}", p.display()))
+        };
+        let password = match (&cli.password, &cli.password_file) {
+            (_, Some(f)) => Some(read_file(f, "--password-file")?),
+            (p, None) => p.clone(),
+        };
+        let auth = match (cli.username, password) {
             (Some(u), Some(p)) if !u.is_empty() => Some(Credentials {
                 username: u,
                 password: p,
@@ -215,6 +272,45 @@ impl Settings {
                 return Err("--username and --password must be given together".into())
             }
             _ => None,
+        };
+        let ro_password = match (&cli.readonly_password, &cli.readonly_password_file) {
+            (_, Some(f)) => Some(read_file(f, "--readonly-password-file")?),
+            (p, None) => p.clone(),
+        };
+        let readonly_auth = match (cli.readonly_username, ro_password) {
+            (Some(u), Some(p)) if !u.is_empty() => Some(Credentials {
+                username: u,
+                password: p,
+            }),
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(
+                    "--readonly-username and --readonly-password must be given together".into(),
+                )
+            }
+            _ => None,
+        };
+        if readonly_auth.is_some() && auth.is_none() {
+            return Err("--readonly-username needs --username/--password as well (otherwise everyone may act anyway)".into());
+        }
+        if readonly_auth
+            .as_ref()
+            .zip(auth.as_ref())
+            .is_some_and(|(r, a)| r.username == a.username)
+        {
+            return Err("--readonly-username must differ from --username".into());
+        }
+        let auth_header = cli.auth_header.filter(|h| !h.trim().is_empty());
+        if let Some(h) = &auth_header {
+            if actix_web::http::header::HeaderName::from_bytes(h.as_bytes()).is_err() {
+                return Err(format!(
+                    "invalid --auth-header {h:?}: give a header name like X-Forwarded-User"
+                ));
+            }
+        }
+        let log_json = match cli.log_format.as_str() {
+            "text" => false,
+            "json" => true,
+            other => return Err(format!("invalid --log-format {other:?}: use text or json")),
         };
         if cli.poll_interval < 250 {
             return Err(format!(
@@ -247,6 +343,11 @@ impl Settings {
             port: cli.port,
             url_prefix: prefix,
             auth,
+            readonly_auth,
+            auth_header,
+            public_probes: cli.public_probes,
+            trust_proxy: cli.trust_proxy,
+            log_json,
             poll_interval: Duration::from_millis(cli.poll_interval),
             disable_delete: cli.disable_delete,
             read_only: cli.read_only,

@@ -24,7 +24,9 @@
 
 pub mod config;
 pub mod error;
+pub mod history;
 pub mod render_cache;
+pub mod request_ctx;
 pub mod routes;
 pub mod rq;
 pub mod startup;

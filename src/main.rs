@@ -24,7 +24,7 @@ async fn main() {
             }
         }
     }
-    rqdash::telemetry::init(settings.verbose);
+    rqdash::telemetry::init(settings.verbose, settings.log_json);
     let bind = settings.bind.clone();
     let prefix = settings.url_prefix.clone();
     let app = match Application::build(settings) {

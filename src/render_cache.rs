@@ -28,11 +28,13 @@ pub struct Rendered {
 }
 
 type Entry = (Arc<Snapshot>, Arc<Rendered>);
+/// Instance, view, the request's link prefix, and whether the viewer may act.
+type Key = (usize, &'static str, String, bool);
 
 /// Rendered answers per (instance, view), each tied to the snapshot it was rendered from.
 #[derive(Debug, Default)]
 pub struct RenderCache {
-    map: Mutex<HashMap<(usize, &'static str), Entry>>,
+    map: Mutex<HashMap<Key, Entry>>,
 }
 
 impl RenderCache {
@@ -49,8 +51,11 @@ impl RenderCache {
         content_type: &'static str,
         render: impl FnOnce() -> Result<String, AppError>,
     ) -> Result<Arc<Rendered>, AppError> {
+        // Links and buttons differ by the proxy prefix and by the viewer's permissions.
+        let ctx = crate::request_ctx::current();
+        let key = (n, view, ctx.forwarded_prefix, ctx.read_only);
         if let Ok(map) = self.map.lock() {
-            if let Some((s, r)) = map.get(&(n, view)) {
+            if let Some((s, r)) = map.get(&key) {
                 if Arc::ptr_eq(s, snap) {
                     return Ok(r.clone());
                 }
@@ -70,7 +75,7 @@ impl RenderCache {
             content_type,
         });
         if let Ok(mut map) = self.map.lock() {
-            map.insert((n, view), (snap.clone(), r.clone()));
+            map.insert(key, (snap.clone(), r.clone()));
         }
         Ok(r)
     }

@@ -11,6 +11,7 @@ use std::net::TcpListener;
 use std::time::Instant;
 
 use crate::config::{Credentials, Settings};
+use crate::request_ctx::RequestCtx;
 use crate::routes;
 use crate::state::AppState;
 
@@ -34,23 +35,102 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-/// True when the request carries the configured basic-auth credentials.
-fn authorized(req: &ServiceRequest, creds: &Credentials) -> bool {
-    let Some(value) = req
+/// The user name and password of a basic-auth header.
+fn basic_credentials(req: &ServiceRequest) -> Option<(String, String)> {
+    let value = req
         .headers()
         .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (u, p) = text.split_once(':')?;
+    Some((u.to_string(), p.to_string()))
+}
+
+fn matches(given: &(String, String), c: &Credentials) -> bool {
+    // Both compared in full, in constant time, so timing says nothing about either.
+    let user_ok = constant_time_eq(given.0.as_bytes(), c.username.as_bytes());
+    let pass_ok = constant_time_eq(given.1.as_bytes(), c.password.as_bytes());
+    user_ok & pass_ok
+}
+
+/// A path prefix from `X-Forwarded-Prefix`, if it is a plain path.
+fn forwarded_prefix(req: &ServiceRequest) -> String {
+    let p = req
+        .headers()
+        .get("x-forwarded-prefix")
         .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let Some(encoded) = value.strip_prefix("Basic ") else {
-        return false;
-    };
-    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
-        return false;
-    };
-    let expected = format!("{}:{}", creds.username, creds.password);
-    constant_time_eq(&decoded, expected.as_bytes())
+        .unwrap_or("")
+        .trim()
+        .trim_end_matches('/');
+    let plain = p.starts_with('/')
+        && p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-._~%".contains(c));
+    if plain {
+        p.to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// Who the request is from, or the answer refusing it.
+fn authenticate(req: &ServiceRequest, s: &Settings) -> Result<RequestCtx, Box<HttpResponse>> {
+    let mut ctx = RequestCtx::default();
+    if s.trust_proxy {
+        ctx.forwarded_prefix = forwarded_prefix(req);
+    }
+    if s.auth.is_none() && s.auth_header.is_none() {
+        return Ok(ctx);
+    }
+    let path = req.path();
+    let probe = path.ends_with("/healthz") || path.ends_with("/metrics");
+    if s.public_probes && probe {
+        return Ok(ctx);
+    }
+    if let Some(h) = &s.auth_header {
+        if let Some(user) = req
+            .headers()
+            .get(h.as_str())
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            ctx.user = Some(user.to_string());
+            return Ok(ctx);
+        }
+    }
+    if let Some(given) = basic_credentials(req) {
+        if s.auth.as_ref().is_some_and(|c| matches(&given, c)) {
+            ctx.user = Some(given.0);
+            return Ok(ctx);
+        }
+        if s.readonly_auth.as_ref().is_some_and(|c| matches(&given, c)) {
+            ctx.user = Some(given.0);
+            ctx.read_only = true;
+            return Ok(ctx);
+        }
+    }
+    if s.auth.is_some() {
+        Err(Box::new(
+            HttpResponse::Unauthorized()
+                .insert_header((
+                    header::WWW_AUTHENTICATE,
+                    "Basic realm=\"rqdash\", charset=\"UTF-8\"",
+                ))
+                .content_type("text/plain; charset=utf-8")
+                .body("This dashboard needs a user name and password."),
+        ))
+    } else {
+        Err(Box::new(HttpResponse::Forbidden()
+            .content_type("text/plain; charset=utf-8")
+            .body(format!(
+                "This dashboard is meant to be reached through its authenticating proxy, which sets {}.",
+                s.auth_header.as_deref().unwrap_or("the user header")
+            ))))
+    }
 }
 
 async fn guard(
@@ -59,22 +139,17 @@ async fn guard(
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     let started = Instant::now();
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    if let Some(creds) = state.as_ref().and_then(|s| s.settings.auth.as_ref()) {
-        if !authorized(&req, creds) {
-            let resp = HttpResponse::Unauthorized()
-                .insert_header((
-                    header::WWW_AUTHENTICATE,
-                    "Basic realm=\"rqdash\", charset=\"UTF-8\"",
-                ))
-                .content_type("text/plain; charset=utf-8")
-                .body("This dashboard needs a user name and password.");
-            return Ok(req.into_response(resp));
-        }
-    }
+    let ctx = match state.as_ref().map(|s| authenticate(&req, &s.settings)) {
+        Some(Err(resp)) => return Ok(req.into_response(*resp)),
+        Some(Ok(ctx)) => ctx,
+        None => RequestCtx::default(),
+    };
     let verbose = state.as_ref().is_some_and(|s| s.settings.verbose);
     let method = req.method().clone();
     let path = req.path().to_string();
-    let mut res = next.call(req).await?.map_into_boxed_body();
+    let mut res = crate::request_ctx::scope(ctx, next.call(req))
+        .await?
+        .map_into_boxed_body();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -120,11 +195,23 @@ impl Application {
             AppState::new(settings)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
         );
-        // Connect in the background so the first page does not pay for it.
-        for repo in state.instances.clone() {
+        // Connect in the background so the first page does not pay for it; then sample the
+        // shared snapshot into the history every poll interval.
+        for (i, repo) in state.instances.clone().into_iter().enumerate() {
+            let st = state.clone();
+            let every = st
+                .settings
+                .poll_interval
+                .max(std::time::Duration::from_secs(1));
             actix_web::rt::spawn(async move {
                 if let Err(e) = repo.ping().await {
                     tracing::warn!(error = %e, "redis is not reachable yet; pages will say so until it is");
+                }
+                loop {
+                    if let Ok(snap) = repo.snapshot().await {
+                        st.history[i].record(&snap.overview);
+                    }
+                    actix_web::rt::time::sleep(every).await;
                 }
             });
         }

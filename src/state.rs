@@ -21,6 +21,12 @@ pub struct AppState {
     pub csrf_token: String,
     /// Answers rendered from the shared snapshot.
     pub renders: crate::render_cache::RenderCache,
+    /// Count history per instance.
+    pub history: Vec<crate::history::History>,
+}
+
+fn settings_history(n: usize) -> Vec<crate::history::History> {
+    (0..n).map(|_| crate::history::History::default()).collect()
 }
 
 /// Returns 32 random hex characters from the OS.
@@ -72,12 +78,14 @@ impl AppState {
                 })
             })
             .collect::<Result<_, _>>()?;
+        let n_instances = settings.redis.len();
         Ok(AppState {
             settings,
             instances,
             tasks: Tasks::default(),
             csrf_token: random_token(),
             renders: Default::default(),
+            history: settings_history(n_instances),
         })
     }
 
@@ -97,9 +105,19 @@ impl AppState {
     /// Returns URL builders for instance `n`.
     pub fn urls(&self, n: usize) -> Urls {
         Urls {
-            base: self.settings.url_prefix.clone(),
+            base: self.base(),
             n,
         }
+    }
+
+    /// The path prefix of every link: a trusted proxy's `X-Forwarded-Prefix`, then
+    /// `--url-prefix`.
+    pub fn base(&self) -> String {
+        format!(
+            "{}{}",
+            crate::request_ctx::current().forwarded_prefix,
+            self.settings.url_prefix
+        )
     }
 
     /// Returns the layout of a page of instance `n` (falls back to instance 0 for labels when `n`
@@ -107,7 +125,7 @@ impl AppState {
     pub fn layout(&self, n: usize, nav: &'static str, title: impl Into<String>) -> Layout {
         let shown = if n < self.instances.len() { n } else { 0 };
         Layout {
-            base: self.settings.url_prefix.clone(),
+            base: self.base(),
             urls: self.urls(shown),
             label: self.instances[shown].label().to_string(),
             instances: self
@@ -127,16 +145,17 @@ impl AppState {
             nav,
             title: title.into(),
             csrf_token: self.csrf_token.clone(),
-            read_only: self.settings.read_only,
-            can_delete: !self.settings.read_only && !self.settings.disable_delete,
+            read_only: !self.perms().act,
+            can_delete: self.perms().delete,
         }
     }
 
     /// What the configuration allows.
     pub fn perms(&self) -> crate::views::Perms {
+        let viewer_only = crate::request_ctx::current().read_only;
         crate::views::Perms {
-            act: !self.settings.read_only,
-            delete: !self.settings.read_only && !self.settings.disable_delete,
+            act: !self.settings.read_only && !viewer_only,
+            delete: !self.settings.read_only && !viewer_only && !self.settings.disable_delete,
         }
     }
 

@@ -19,19 +19,63 @@
     if (box && box.firstChild) box.textContent = "";
   }
 
+  var refreshPaused = false;
+
+  // Keyboard shortcuts: "/" search, "g q" queues, "g w" workers, "r" pause/resume refresh, "?" help.
+  var pendingG = false;
+  function showPaused() {
+    var p = document.getElementById("paused");
+    if (p) {
+      p.hidden = !(refreshPaused || document.hidden);
+      p.textContent = refreshPaused ? "(refresh paused: press r to resume)" : "(paused while hidden)";
+    }
+  }
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (t && t.closest && t.closest("input, textarea, select, [contenteditable]")) return;
+    var go = function (sel) {
+      var a = document.querySelector(sel);
+      if (a) window.location.href = a.href;
+    };
+    if (pendingG) {
+      pendingG = false;
+      if (e.key === "q") { go("header nav a[data-nav=queues]"); e.preventDefault(); }
+      else if (e.key === "w") { go("header nav a[data-nav=workers]"); e.preventDefault(); }
+      return;
+    }
+    if (e.key === "/") {
+      var box = document.getElementById("jump-id");
+      if (box) { box.focus(); e.preventDefault(); }
+    } else if (e.key === "g") {
+      pendingG = true;
+      setTimeout(function () { pendingG = false; }, 1500);
+    } else if (e.key === "r") {
+      refreshPaused = !refreshPaused;
+      showPaused();
+      if (!refreshPaused && window.htmx) {
+        document.querySelectorAll("[data-poll]").forEach(function (el) {
+          window.htmx.trigger(el, "rqdash:refresh");
+        });
+      }
+    } else if (e.key === "?") {
+      var d = document.getElementById("shortcuts");
+      if (d && d.showModal && !d.open) d.showModal();
+    }
+  });
+
   // Pause polling while the tab is hidden; refresh at once when it comes back.
   document.addEventListener("htmx:beforeRequest", function (evt) {
     var el = evt.detail && evt.detail.elt;
     if (!el || !el.hasAttribute || !el.hasAttribute("data-poll")) return;
-    // Hidden tab, or rows ticked for a bulk action: keep what is on screen.
-    if (document.hidden || el.querySelector("input[name=ids]:checked")) {
+    // Hidden tab, refresh paused with "r", or rows ticked for a bulk action: keep what is shown.
+    if (document.hidden || refreshPaused || el.querySelector("input[name=ids]:checked")) {
       evt.preventDefault();
     }
   });
   document.addEventListener("visibilitychange", function () {
-    var paused = document.getElementById("paused");
-    if (paused) paused.hidden = !document.hidden;
-    if (!document.hidden && window.htmx) {
+    showPaused();
+    if (!document.hidden && !refreshPaused && window.htmx) {
       document.querySelectorAll("[data-poll]").forEach(function (el) {
         window.htmx.trigger(el, "rqdash:refresh");
       });

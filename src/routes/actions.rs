@@ -12,7 +12,6 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
@@ -58,6 +57,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 &r("/worker/{name}/kill-horse"),
                 web::post().to(worker_kill_horse),
             )
+            .route(
+                &r("/failures/{queue}/{key}/{verb}"),
+                web::post().to(group_action),
+            )
             .route(&r("/suspend"), web::post().to(suspend))
             .route(&r("/resume"), web::post().to(resume));
     }
@@ -76,6 +79,7 @@ pub struct ActionPath {
     registry: Option<String>,
     name: Option<String>,
     verb: Option<String>,
+    key: Option<String>,
 }
 
 /// Why an action was refused or failed.
@@ -136,29 +140,28 @@ pub struct Done {
     pub accepted: bool,
 }
 
-/// Who asked, for the audit log: the basic-auth user (or `anonymous`) and the peer address.
-fn who(req: &HttpRequest) -> String {
-    let user = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| {
-            base64::engine::general_purpose::STANDARD
-                .decode(b.trim())
-                .ok()
-        })
-        .and_then(|d| {
-            String::from_utf8_lossy(&d)
-                .split(':')
-                .next()
-                .map(str::to_string)
-        })
+/// Who asked, for the audit log: the authenticated user (or `anonymous`) and the client
+/// address (from `X-Forwarded-For` behind a trusted proxy).
+fn who(req: &HttpRequest, state: &AppState) -> String {
+    let user = crate::request_ctx::current()
+        .user
         .unwrap_or_else(|| "anonymous".into());
-    let peer = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let forwarded = state
+        .settings
+        .trust_proxy
+        .then(|| {
+            req.headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(|v| v.trim().to_string())
+        })
+        .flatten();
+    let peer = forwarded.unwrap_or_else(|| {
+        req.peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default()
+    });
     format!("{user}@{peer}")
 }
 
@@ -236,6 +239,11 @@ fn prepare(
             "this dashboard runs with --read-only: actions are disabled".into(),
         ));
     }
+    if crate::request_ctx::current().read_only {
+        return Err(ActionError::Disabled(
+            "you are signed in with the read-only credential: actions are disabled".into(),
+        ));
+    }
     if destructive && state.settings.disable_delete {
         return Err(ActionError::Disabled(
             "this dashboard runs with --disable-delete: deleting and emptying are disabled".into(),
@@ -293,7 +301,7 @@ fn reply(
     }
     match r {
         Ok(done) => {
-            tracing::info!(target: "rqdash::audit", who = %who(req), instance = n, action = what, result = %done.message, "action");
+            tracing::info!(target: "rqdash::audit", who = %who(req, state), instance = n, action = what, result = %done.message, "action");
             if is_htmx(req) {
                 let mut b = HttpResponse::Ok();
                 match &done.redirect {
@@ -328,7 +336,7 @@ fn reply(
         }
         Err(e) => {
             let status = e.status();
-            tracing::warn!(target: "rqdash::audit", who = %who(req), instance = n, action = what, status = status.as_u16(), error = %e.message(), "action refused or failed");
+            tracing::warn!(target: "rqdash::audit", who = %who(req, state), instance = n, action = what, status = status.as_u16(), error = %e.message(), "action refused or failed");
             if is_htmx(req) {
                 HttpResponse::build(status)
                     .content_type("text/html; charset=utf-8")
@@ -997,4 +1005,66 @@ pub async fn task_cancel(
     }
     .await;
     reply(&req, &state, "task-cancel", r)
+}
+
+/// `POST /{n}/failures/{queue}/{group}/{requeue|delete}`: every job of a failure group.
+pub async fn group_action(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<ActionPath>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let r = async {
+        let verb = path.verb.clone().unwrap_or_default();
+        let action = match verb.as_str() {
+            "requeue" => JobAction::Requeue,
+            "delete" => JobAction::Delete,
+            other => {
+                return Err(AppError::NotFound(format!(
+                    "no action “{other}” on a failure group: use requeue or delete"
+                ))
+                .into())
+            }
+        };
+        let form = params(&req, &body);
+        let (n, repo) = prepare(&req, &state, &path, &form, action == JobAction::Delete)?;
+        let queue = path.queue.clone().unwrap_or_default();
+        let key = path.key.clone().unwrap_or_default();
+        let (_, failures) = repo
+            .failures(&queue, crate::routes::pages::GROUP_LIMIT)
+            .await?;
+        let groups = crate::rq::groups::group(failures);
+        let g = groups.into_iter().find(|g| g.key == key).ok_or_else(|| {
+            AppError::NotFound(
+                "that failure group no longer exists: its jobs may have been requeued or deleted meanwhile".into(),
+            )
+        })?;
+        let hint = repo.job_brief(&g.ids[0]).await?;
+        let major = repo.rq_major(hint.as_ref()).await?;
+        let mut ok = 0u64;
+        for chunk in g.ids.chunks(tasks::JOB_CHUNK as usize) {
+            ok += repo
+                .job_action(action, chunk, major, false)
+                .await?
+                .into_iter()
+                .filter(|o| *o == Outcome::Ok)
+                .count() as u64;
+        }
+        let past = if action == JobAction::Requeue { "requeued" } else { "deleted" };
+        let mut extra = serde_json::Map::new();
+        extra.insert("count".into(), json!(ok));
+        Ok(Done {
+            message: format!("{past} {} that failed with “{}”", plural(ok, "job", "jobs"), g.fingerprint),
+            extra,
+            redirect: Some(format!(
+                "{}/{}/view/failures/{}",
+                state.urls(n).base,
+                n,
+                crate::views::seg(&queue)
+            )),
+            ..Done::default()
+        })
+    }
+    .await;
+    reply(&req, &state, "failure-group", r)
 }

@@ -15,6 +15,7 @@ pub mod actions;
 pub mod api;
 pub mod assets;
 pub mod health;
+pub mod metrics;
 pub mod pages;
 
 /// Registers every route (the caller wraps them in the URL-prefix scope).
@@ -22,6 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     actions::configure(cfg);
     cfg.route("/", web::get().to(pages::home))
         .route("/healthz", web::get().to(health::healthz))
+        .route("/metrics", web::get().to(metrics::metrics))
+        .route("/all", web::get().to(pages::all_instances))
         .route("/static/{file}", web::get().to(assets::asset))
         .route("/favicon.ico", web::get().to(assets::favicon))
         .route("/{n}", web::get().to(pages::overview_page))
@@ -36,6 +39,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(pages::jobs_page),
         )
         .route("/{n}/view/job/{id}", web::get().to(pages::job_page))
+        .route(
+            "/{n}/view/failures/{queue}",
+            web::get().to(pages::failures_page),
+        )
         .route("/{n}/jump", web::get().to(pages::jump))
         .route(
             "/{n}/fragments/overview",

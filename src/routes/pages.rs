@@ -181,6 +181,14 @@ async fn snapshot_view(
     }
 }
 
+fn charts(state: &AppState, n: usize, queue: Option<&str>) -> Vec<crate::history::Chart> {
+    state
+        .history
+        .get(n)
+        .map(|h| crate::history::charts(&h.points(queue)))
+        .unwrap_or_default()
+}
+
 /// `GET /`: the overview of the first instance.
 pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     snapshot_view(&req, &state, Ok(0), SnapView::OverviewPage).await
@@ -279,6 +287,7 @@ pub async fn jobs_page(state: web::Data<AppState>, path: web::Path<ListPath>) ->
             .collect();
         Ok(JobsPage {
             layout: state.layout(n, "queues", format!("{queue} · {}", p.registry)),
+            charts: charts(&state, n, Some(&queue)),
             tabs,
             v: view,
         }
@@ -352,4 +361,61 @@ pub async fn jump(
             .finish())
     })();
     r.unwrap_or_else(|e| page(&state, 0, Err(e)))
+}
+
+/// How many of the newest failed jobs the failures page groups.
+pub const GROUP_LIMIT: u64 = 10_000;
+
+/// `GET /{n}/view/failures/{queue}`: failed jobs grouped by exception.
+pub async fn failures_page(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (n_s, queue) = path.into_inner();
+    let shown = instance_number(&n_s).unwrap_or(0);
+    let r = async {
+        let n = instance_number(&n_s)?;
+        let (total, failures) = state.instance(n)?.failures(&queue, GROUP_LIMIT).await?;
+        let groups = crate::rq::groups::group(failures);
+        Ok(crate::views::FailuresPage::new(
+            state.layout(n, "queues", format!("Failures of {queue}")),
+            &queue,
+            total,
+            &groups,
+        )
+        .render()?)
+    }
+    .await;
+    page(&state, shown, r)
+}
+
+/// `GET /all`: the queues of every instance on one page.
+pub async fn all_instances(state: web::Data<AppState>) -> HttpResponse {
+    let mut blocks = Vec::new();
+    for (i, repo) in state.instances.iter().enumerate() {
+        let urls = state.urls(i);
+        let view = match repo.snapshot().await {
+            Ok(snap) => Ok(OverviewView::new(
+                &snap.overview,
+                &urls,
+                state.poll_ms(),
+                state.perms(),
+                &state.csrf_token,
+            )),
+            Err(e) => Err(e.to_string()),
+        };
+        blocks.push(crate::views::InstanceBlock {
+            index: i,
+            label: repo.label().to_string(),
+            url: urls.overview(),
+            view,
+        });
+    }
+    let r = crate::views::AllPage {
+        layout: state.layout(0, "all", "All instances"),
+        blocks,
+    }
+    .render()
+    .map_err(AppError::from);
+    page(&state, 0, r)
 }

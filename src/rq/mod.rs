@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod decode;
+pub mod groups;
 pub mod keys;
 pub mod model;
 pub mod pickle;

@@ -681,6 +681,40 @@ impl QueueCounts {
     }
 }
 
+/// A few facts from Redis's `INFO`.
+#[derive(Debug, Clone, Default)]
+pub struct RedisInfo {
+    /// `redis_version`.
+    pub version: String,
+    /// `used_memory_human`.
+    pub memory: String,
+    /// `maxmemory_human` (`0B`: no limit).
+    pub max_memory: String,
+    /// `connected_clients`.
+    pub clients: String,
+    /// `uptime_in_seconds`.
+    pub uptime_secs: i64,
+}
+
+impl RedisInfo {
+    /// Parses the text of `INFO server memory clients`.
+    pub fn parse(text: &str) -> RedisInfo {
+        let get = |k: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(k).and_then(|r| r.strip_prefix(':')))
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        RedisInfo {
+            version: get("redis_version"),
+            memory: get("used_memory_human"),
+            max_memory: get("maxmemory_human"),
+            clients: get("connected_clients"),
+            uptime_secs: get("uptime_in_seconds").parse().unwrap_or(0),
+        }
+    }
+}
+
 /// Everything the overview shows, read in a fixed number of round trips.
 #[derive(Debug, Clone)]
 pub struct Overview {
@@ -694,6 +728,8 @@ pub struct Overview {
     pub has_ready: bool,
     /// When this was read.
     pub fetched_at: DateTime<Utc>,
+    /// Redis's version, memory, clients and uptime.
+    pub redis: RedisInfo,
 }
 
 impl Overview {

@@ -15,8 +15,8 @@ use tokio::sync::OnceCell;
 
 use crate::rq::keys::Keys;
 use crate::rq::model::{
-    JobDetail, JobStatus, JobSummary, Overview, QueueCounts, RawHash, Registry, RelatedJob,
-    ResultEntry, Worker,
+    JobDetail, JobStatus, JobSummary, Overview, QueueCounts, RawHash, RedisInfo, Registry,
+    RelatedJob, ResultEntry, Worker,
 };
 
 /// The fields of a job hash a list row reads (never the big `data` payload).
@@ -342,8 +342,11 @@ impl Repository {
         }
     }
 
-    /// Returns the names of all queues in `rq:queues`, sorted.
-    async fn queue_and_worker_names(&self) -> Result<(Vec<String>, Vec<String>, bool), RepoError> {
+    /// Returns the names of all queues in `rq:queues` and of all workers, sorted, whether
+    /// workers are suspended, and Redis's INFO.
+    async fn queue_and_worker_names(
+        &self,
+    ) -> Result<(Vec<String>, Vec<String>, bool, RedisInfo), RepoError> {
         let mut p = redis::pipe();
         p.ignore_errors()
             .cmd("SMEMBERS")
@@ -351,11 +354,13 @@ impl Repository {
             .cmd("SMEMBERS")
             .arg(self.keys.workers())
             .cmd("EXISTS")
-            .arg(self.keys.suspended());
+            .arg(self.keys.suspended())
+            .cmd("INFO");
         let mut r = self.run(&p).await?.into_iter();
         let queue_keys = texts_of(r.next().unwrap_or(Value::Nil));
         let worker_keys = texts_of(r.next().unwrap_or(Value::Nil));
         let suspended = int_of(&r.next().unwrap_or(Value::Nil)) > 0;
+        let info = RedisInfo::parse(&r.next().and_then(text_of).unwrap_or_default());
         let mut queues: Vec<String> = queue_keys
             .iter()
             .filter_map(|k| self.keys.queue_name_from_key(k).map(str::to_string))
@@ -368,7 +373,7 @@ impl Repository {
             .collect();
         workers.sort();
         workers.dedup();
-        Ok((queues, workers, suspended))
+        Ok((queues, workers, suspended, info))
     }
 
     fn push_worker_reads(&self, p: &mut Pipeline, names: &[String]) {
@@ -403,7 +408,7 @@ impl Repository {
     /// # Errors
     /// When Redis does not answer.
     pub async fn overview(&self) -> Result<Overview, RepoError> {
-        let (queues, worker_names, suspended) = self.queue_and_worker_names().await?;
+        let (queues, worker_names, suspended, redis_info) = self.queue_and_worker_names().await?;
         let mut p = redis::pipe();
         p.ignore_errors();
         for q in &queues {
@@ -466,6 +471,7 @@ impl Repository {
             suspended,
             has_ready,
             fetched_at: Utc::now(),
+            redis: redis_info,
         })
     }
 
@@ -517,6 +523,70 @@ impl Repository {
         }
         let c = self.queue_counts(queue).await?;
         Ok(Registry::ALL.iter().any(|r| c.count(*r) > 0))
+    }
+
+    /// Reads the newest `limit` failed jobs of a queue with their latest traceback, for grouping:
+    /// the registry size and (id, score, traceback) newest first. Two round trips.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn failures(
+        &self,
+        queue: &str,
+        limit: u64,
+    ) -> Result<(u64, Vec<(String, f64, Option<String>)>), RepoError> {
+        let key = self.keys.registry(Registry::Failed, queue);
+        let mut p = redis::pipe();
+        p.ignore_errors()
+            .cmd("ZCARD")
+            .arg(&key)
+            .cmd("ZREVRANGE")
+            .arg(&key)
+            .arg(0)
+            .arg(limit.max(1) - 1)
+            .arg("WITHSCORES");
+        let mut r = self.run(&p).await?.into_iter();
+        let total = int_of(&r.next().unwrap_or(Value::Nil));
+        let mut it = items_of(r.next().unwrap_or(Value::Nil)).into_iter();
+        let mut entries = Vec::new();
+        while let Some(m) = it.next() {
+            let (member, score) = match m {
+                Value::Array(pair) if pair.len() == 2 => {
+                    let mut pi = pair.into_iter();
+                    (pi.next(), pi.next())
+                }
+                other => (Some(other), it.next()),
+            };
+            if let Some(id) = member.and_then(text_of) {
+                entries.push((id, score.and_then(float_of).unwrap_or(0.0)));
+            }
+        }
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        for (id, _) in &entries {
+            p.cmd("XREVRANGE")
+                .arg(self.keys.results(id))
+                .arg("+")
+                .arg("-")
+                .arg("COUNT")
+                .arg(1);
+            p.cmd("HGET").arg(self.keys.job(id)).arg("exc_info");
+        }
+        let mut r = self.run(&p).await?.into_iter();
+        let mut out = Vec::with_capacity(entries.len());
+        for (id, score) in entries {
+            let latest = stream_entries(r.next().unwrap_or(Value::Nil))
+                .into_iter()
+                .next()
+                .and_then(|(_, f)| {
+                    f.get("exc_string")
+                        .and_then(|b| crate::rq::decode::exc_string(b))
+                });
+            let hash = bytes_of(r.next().unwrap_or(Value::Nil))
+                .and_then(|b| crate::rq::decode::exc_info_field(&b));
+            out.push((id, score, latest.or(hash)));
+        }
+        Ok((total, out))
     }
 
     /// Reads the list rows of `ids` (with their registry scores) in one round trip.

@@ -344,9 +344,20 @@ pub struct OverviewView {
     pub actions: Vec<ActionButton>,
     /// The anti-CSRF token.
     pub csrf_token: String,
+    /// History charts of the totals.
+    pub charts: Vec<crate::history::Chart>,
+    /// Redis version, memory, clients, uptime.
+    pub redis: crate::rq::model::RedisInfo,
+    /// Redis uptime, formatted.
+    pub redis_uptime: String,
 }
 
 impl OverviewView {
+    /// Adds the history charts.
+    pub fn with_charts(mut self, charts: Vec<crate::history::Chart>) -> OverviewView {
+        self.charts = charts;
+        self
+    }
     /// Builds the view.
     pub fn new(
         o: &Overview,
@@ -395,6 +406,9 @@ impl OverviewView {
             poll_ms,
             actions,
             csrf_token: csrf_token.to_string(),
+            charts: Vec::new(),
+            redis: o.redis.clone(),
+            redis_uptime: human_secs(o.redis.uptime_secs),
         }
     }
 }
@@ -546,6 +560,8 @@ pub struct JobsView {
     pub selection: Vec<ActionButton>,
     /// The anti-CSRF token (the fragment has no layout).
     pub csrf_token: String,
+    /// The failures-by-exception page, on the failed list.
+    pub groups_url: Option<String>,
 }
 
 /// Whole-registry and selection actions of a job list.
@@ -758,6 +774,8 @@ impl JobsView {
             actions,
             selection,
             csrf_token: csrf_token.to_string(),
+            groups_url: (p.registry == Registry::Failed)
+                .then(|| format!("{}/{}/view/failures/{}", urls.base, urls.n, seg(queue))),
         }
     }
 }
@@ -768,6 +786,8 @@ impl JobsView {
 pub struct JobsPage {
     /// Layout.
     pub layout: Layout,
+    /// History charts of this queue.
+    pub charts: Vec<crate::history::Chart>,
     /// Registry tabs with counts.
     pub tabs: Vec<Link>,
     /// Live part.
@@ -1300,6 +1320,121 @@ pub struct TaskPage {
 pub struct TaskFragment {
     /// Progress.
     pub v: TaskView,
+}
+
+/// A group of failures for display.
+#[derive(Debug, Clone)]
+pub struct GroupRow {
+    /// Exception type and normalised message.
+    pub fingerprint: String,
+    /// The newest real message.
+    pub example: String,
+    /// How many.
+    pub count: String,
+    /// The newest job of the group and its page.
+    pub newest: (String, String),
+    /// Requeue / delete the group.
+    pub actions: Vec<ActionButton>,
+}
+
+/// `/<n>/view/failures/<queue>`.
+#[derive(Template)]
+#[template(path = "failures.html")]
+pub struct FailuresPage {
+    /// Layout.
+    pub layout: Layout,
+    /// Queue.
+    pub queue: String,
+    /// The failed list of the queue.
+    pub list_url: String,
+    /// Failed jobs in the registry.
+    pub total: String,
+    /// Failed jobs grouped (the newest ones).
+    pub sampled: String,
+    /// Whether only the newest were grouped.
+    pub partial: bool,
+    /// The groups, newest first.
+    pub groups: Vec<GroupRow>,
+}
+
+impl FailuresPage {
+    /// Builds the page.
+    pub fn new(
+        layout: Layout,
+        queue: &str,
+        total: u64,
+        groups: &[crate::rq::groups::Group],
+    ) -> FailuresPage {
+        let urls = layout.urls.clone();
+        let sampled: usize = groups.iter().map(|g| g.count).sum();
+        let perms = Perms {
+            act: !layout.read_only,
+            delete: layout.can_delete,
+        };
+        FailuresPage {
+            queue: queue.to_string(),
+            list_url: urls.jobs_default(queue, Registry::Failed),
+            total: thousands(total),
+            sampled: thousands(sampled as u64),
+            partial: (sampled as u64) < total,
+            groups: groups
+                .iter()
+                .map(|g| {
+                    let n = thousands(g.count as u64);
+                    let mut actions = Vec::new();
+                    if perms.act {
+                        actions.push(ActionButton::new(
+                            format!("Requeue {n}"),
+                            urls.act(&["failures", queue, &g.key, "requeue"]),
+                            format!("Requeue the {n} failed jobs of “{queue}” that failed with “{}”?", g.fingerprint),
+                        ));
+                    }
+                    if perms.delete {
+                        actions.push(
+                            ActionButton::new(
+                                format!("Delete {n}"),
+                                urls.act(&["failures", queue, &g.key, "delete"]),
+                                format!("Delete the {n} failed jobs of “{queue}” that failed with “{}”? This cannot be undone.", g.fingerprint),
+                            )
+                            .danger(),
+                        );
+                    }
+                    let newest = g.ids.first().cloned().unwrap_or_default();
+                    GroupRow {
+                        fingerprint: g.fingerprint.clone(),
+                        example: g.example.clone(),
+                        count: n,
+                        newest: (newest.clone(), urls.job(&newest)),
+                        actions,
+                    }
+                })
+                .collect(),
+            layout,
+        }
+    }
+}
+
+/// One instance on the combined overview.
+#[derive(Debug, Clone)]
+pub struct InstanceBlock {
+    /// Index.
+    pub index: usize,
+    /// Masked URL.
+    pub label: String,
+    /// Its overview.
+    pub url: String,
+    /// Its counts, or why they could not be read.
+    pub view: Result<OverviewView, String>,
+}
+
+/// `/all`: every instance's queues on one page.
+#[derive(Template)]
+#[template(path = "all.html")]
+pub struct AllPage {
+    /// Layout.
+    pub layout: Layout,
+    /// The instances.
+    pub blocks: Vec<InstanceBlock>,
 }
 
 /// A full error page.

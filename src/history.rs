@@ -1,0 +1,231 @@
+//! Count history: RQ keeps none, so rqdash samples the shared snapshot every poll interval into a
+//! bounded in-memory ring of one point per minute over 24 hours, per queue and in total, and
+//! draws it as small server-rendered SVG charts (no JavaScript charting).
+//!
+//! Throughput is derived from registry deltas: finished (or failed) per minute is how much the
+//! registry grew. RQ's own cleanup removes expired entries, so a minute in which both happen
+//! shows the net growth: the numbers are a lower bound, said so on the page.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write;
+use std::sync::Mutex;
+
+use crate::rq::model::Overview;
+
+/// How many one-minute points are kept (24 hours).
+pub const POINTS: usize = 24 * 60;
+/// How many queues get their own series (the rest count in the totals only).
+pub const MAX_QUEUES: usize = 1000;
+
+/// One minute of one series.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Point {
+    /// Epoch minute.
+    pub minute: i64,
+    /// Queued jobs at the last sample of the minute.
+    pub queued: u32,
+    /// Finished-registry growth during the minute.
+    pub finished: u32,
+    /// Failed-registry growth during the minute.
+    pub failed: u32,
+    /// Age of the oldest queued job at the last sample, in seconds.
+    pub latency: u32,
+}
+
+#[derive(Debug, Default)]
+struct Series {
+    points: VecDeque<Point>,
+    /// Registry sizes at the previous sample: (finished, failed).
+    last: Option<(u64, u64)>,
+}
+
+impl Series {
+    fn record(&mut self, minute: i64, queued: u64, finished: u64, failed: u64, latency: u64) {
+        let (df, dx) = match self.last {
+            Some((f, x)) => (finished.saturating_sub(f), failed.saturating_sub(x)),
+            None => (0, 0),
+        };
+        self.last = Some((finished, failed));
+        let clamp = |v: u64| v.min(u32::MAX as u64) as u32;
+        match self.points.back_mut() {
+            Some(p) if p.minute == minute => {
+                p.queued = clamp(queued);
+                p.latency = clamp(latency);
+                p.finished = p.finished.saturating_add(clamp(df));
+                p.failed = p.failed.saturating_add(clamp(dx));
+            }
+            _ => {
+                self.points.push_back(Point {
+                    minute,
+                    queued: clamp(queued),
+                    finished: clamp(df),
+                    failed: clamp(dx),
+                    latency: clamp(latency),
+                });
+                while self.points.len() > POINTS {
+                    self.points.pop_front();
+                }
+            }
+        }
+    }
+}
+
+/// The history of one instance.
+#[derive(Debug, Default)]
+pub struct History {
+    inner: Mutex<(Series, HashMap<String, Series>)>,
+}
+
+impl History {
+    /// Adds one sample.
+    pub fn record(&self, o: &Overview) {
+        let now = o.fetched_at;
+        let minute = now.timestamp().div_euclid(60);
+        let age = |t: Option<chrono::DateTime<chrono::Utc>>| {
+            t.map_or(0, |t| (now - t).num_seconds().max(0) as u64)
+        };
+        let Ok(mut g) = self.inner.lock() else { return };
+        let t = o.totals();
+        g.0.record(
+            minute,
+            t.queued,
+            t.finished,
+            t.failed,
+            age(t.oldest_enqueued_at),
+        );
+        for q in &o.queues {
+            if g.1.len() >= MAX_QUEUES && !g.1.contains_key(&q.name) {
+                continue;
+            }
+            g.1.entry(q.name.clone()).or_default().record(
+                minute,
+                q.queued,
+                q.finished,
+                q.failed,
+                age(q.oldest_enqueued_at),
+            );
+        }
+        // Forget queues not seen for a day.
+        g.1.retain(|_, s| {
+            s.points
+                .back()
+                .is_some_and(|p| minute - p.minute < POINTS as i64)
+        });
+    }
+
+    /// The points of a queue (`None`: the totals).
+    pub fn points(&self, queue: Option<&str>) -> Vec<Point> {
+        let Ok(g) = self.inner.lock() else {
+            return Vec::new();
+        };
+        let s = match queue {
+            None => Some(&g.0),
+            Some(q) => g.1.get(q),
+        };
+        s.map(|s| s.points.iter().copied().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A small chart for the page.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// What it shows.
+    pub title: String,
+    /// The latest value, formatted.
+    pub latest: String,
+    /// The SVG markup (numbers and our own fixed text only).
+    pub svg: String,
+}
+
+/// Renders a line chart of `values` (one per minute, oldest first) as inline SVG.
+pub fn sparkline(values: &[(i64, f64)], width: u32, height: u32, css: &str) -> String {
+    let mut svg = format!(
+        "<svg class=\"chart {css}\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-hidden=\"true\" preserveAspectRatio=\"none\">"
+    );
+    if values.len() >= 2 {
+        let (t0, t1) = (values[0].0, values[values.len() - 1].0);
+        let span = (t1 - t0).max(1) as f64;
+        let max = values.iter().map(|v| v.1).fold(0.0_f64, f64::max).max(1.0);
+        let h = f64::from(height) - 2.0;
+        let mut pts = String::new();
+        for (t, v) in values {
+            let x = (*t - t0) as f64 / span * f64::from(width);
+            let y = 1.0 + h - v / max * h;
+            let _ = write!(pts, "{x:.1},{y:.1} ");
+        }
+        let _ = write!(
+            svg,
+            "<polyline fill=\"none\" points=\"{}\"/>",
+            pts.trim_end()
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The four charts (finished/min, failed/min, queued, oldest-queued age) of a series.
+pub fn charts(points: &[Point]) -> Vec<Chart> {
+    let series = |f: &dyn Fn(&Point) -> f64| -> Vec<(i64, f64)> {
+        points.iter().map(|p| (p.minute, f(p))).collect()
+    };
+    let last = points.last().copied().unwrap_or_default();
+    vec![
+        Chart {
+            title: "finished / min".into(),
+            latest: last.finished.to_string(),
+            svg: sparkline(&series(&|p| f64::from(p.finished)), 240, 40, "finished"),
+        },
+        Chart {
+            title: "failed / min".into(),
+            latest: last.failed.to_string(),
+            svg: sparkline(&series(&|p| f64::from(p.failed)), 240, 40, "failed"),
+        },
+        Chart {
+            title: "queued".into(),
+            latest: last.queued.to_string(),
+            svg: sparkline(&series(&|p| f64::from(p.queued)), 240, 40, "queued"),
+        },
+        Chart {
+            title: "oldest queued".into(),
+            latest: crate::views::human_secs(i64::from(last.latency)),
+            svg: sparkline(&series(&|p| f64::from(p.latency)), 240, 40, "latency"),
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deltas_accumulate_per_minute_and_never_go_negative() {
+        let mut s = Series::default();
+        s.record(1, 5, 100, 10, 3);
+        s.record(1, 6, 110, 12, 4);
+        s.record(2, 7, 105, 12, 5); // cleanup shrank the registry: counted as 0, not -5
+        s.record(2, 8, 120, 13, 6);
+        let p: Vec<Point> = s.points.iter().copied().collect();
+        assert_eq!(p.len(), 2);
+        assert_eq!((p[0].finished, p[0].failed, p[0].queued), (10, 2, 6));
+        assert_eq!((p[1].finished, p[1].failed, p[1].queued), (15, 1, 8));
+    }
+
+    #[test]
+    fn the_ring_is_bounded() {
+        let mut s = Series::default();
+        for m in 0..(POINTS as i64 + 50) {
+            s.record(m, 1, 1, 1, 1);
+        }
+        assert_eq!(s.points.len(), POINTS);
+        assert_eq!(s.points.front().unwrap().minute, 50);
+    }
+
+    #[test]
+    fn sparklines_are_plain_svg() {
+        let svg = sparkline(&[(0, 0.0), (1, 5.0), (2, 10.0)], 100, 20, "x");
+        assert!(svg.starts_with("<svg"));
+        assert!(svg.contains("points=\"0.0,19.0 50.0,10.0 100.0,1.0\""));
+        assert_eq!(sparkline(&[], 10, 10, "x"), "<svg class=\"chart x\" viewBox=\"0 0 10 10\" width=\"10\" height=\"10\" role=\"img\" aria-hidden=\"true\" preserveAspectRatio=\"none\"></svg>");
+    }
+}

@@ -1,0 +1,33 @@
+//! What the middleware learned about the current request, available to the handlers and views
+//! that run inside it: who the user is, whether they may act, and the path prefix a trusted
+//! reverse proxy says it serves the dashboard under (`X-Forwarded-Prefix`).
+//!
+//! Kept in a task-local set around each request by `startup`'s middleware, so links and
+//! permissions follow the request without threading it through every view builder.
+
+use std::future::Future;
+
+/// Facts about the request being served.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestCtx {
+    /// The prefix a trusted proxy serves us under (`X-Forwarded-Prefix`), or empty.
+    pub forwarded_prefix: String,
+    /// The user authenticated by basic auth or the trusted auth header.
+    pub user: Option<String>,
+    /// The user holds the read-only credential: pages, no actions.
+    pub read_only: bool,
+}
+
+tokio::task_local! {
+    static CTX: RequestCtx;
+}
+
+/// The current request's context (the default outside a request).
+pub fn current() -> RequestCtx {
+    CTX.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// Runs `f` with `ctx` as the current request's context.
+pub async fn scope<F: Future>(ctx: RequestCtx, f: F) -> F::Output {
+    CTX.scope(ctx, f).await
+}
