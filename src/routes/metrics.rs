@@ -40,7 +40,11 @@ impl Family {
             .iter()
             .map(|(k, v)| format!("{k}=\"{}\"", label(v)))
             .collect();
-        let _ = writeln!(self.lines, "{}{{{}}} {}", self.name, l.join(","), value);
+        if l.is_empty() {
+            let _ = writeln!(self.lines, "{} {}", self.name, value);
+        } else {
+            let _ = writeln!(self.lines, "{}{{{}}} {}", self.name, l.join(","), value);
+        }
     }
 
     fn write(&self, out: &mut String) {

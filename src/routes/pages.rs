@@ -140,11 +140,13 @@ async fn snapshot_view(
                 Ok(match view {
                     SnapView::OverviewPage => OverviewPage {
                         layout: state.layout(n, "queues", "Queues"),
-                        ov: OverviewView::new(o, &urls, poll, perms, token),
+                        ov: OverviewView::new(o, &urls, poll, perms, token)
+                            .with_charts(charts(state, n, None)),
                     }
                     .render()?,
                     SnapView::OverviewFragment => OverviewFragment {
-                        ov: OverviewView::new(o, &urls, poll, perms, token),
+                        ov: OverviewView::new(o, &urls, poll, perms, token)
+                            .with_charts(charts(state, n, None)),
                     }
                     .render()?,
                     SnapView::WorkersPage => WorkersPage {

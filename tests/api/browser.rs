@@ -141,3 +141,53 @@ fn requeue_from_the_job_page_after_confirming() {
     );
     assert_eq!(env.oracle()["jobs"]["job-failed-1"]["status"], "queued");
 }
+
+#[test]
+fn keyboard_shortcuts_and_a_phone_sized_layout() {
+    let env = Seeded::new("2.12.0");
+    let browser = Browser::start();
+    browser.goto(&format!("{}/0/view/queues", env.app.address));
+    let key = |k: &str| {
+        browser.eval(&format!(
+            "document.body.dispatchEvent(new KeyboardEvent('keydown', {{key: {k:?}, bubbles: true}})); return null;"
+        ));
+    };
+    key("?");
+    assert_eq!(
+        browser.eval("return document.getElementById('shortcuts').open;"),
+        true,
+        "? opens the help"
+    );
+    browser.eval("document.getElementById('shortcuts').close(); return null;");
+    key("/");
+    assert_eq!(
+        browser.eval("return document.activeElement.id;"),
+        "jump-id",
+        "/ focuses the jump box"
+    );
+    browser.eval("document.activeElement.blur(); return null;");
+    key("r");
+    assert_eq!(
+        browser.eval("return document.getElementById('paused').hidden;"),
+        false,
+        "r pauses"
+    );
+    key("r");
+    key("g");
+    key("w");
+    wait_for(
+        Duration::from_secs(10),
+        "g w to open the workers page",
+        || (browser.eval("return location.pathname;") == "/0/view/workers").then_some(()),
+    );
+    // A phone: nothing wider than the screen but the scrollable tables.
+    browser.eval("return null;");
+    let browser = Browser::start_with_size(390, 844);
+    browser.goto(&format!("{}/0/view/queues", env.app.address));
+    let overflow = browser.eval("return document.documentElement.scrollWidth - window.innerWidth;");
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "the page fits a phone: {overflow}"
+    );
+    browser.screenshot(&screenshot_dir().join("phone-overview.png"));
+}

@@ -138,3 +138,54 @@ fn basic_auth_protects_every_page_when_configured() {
     );
     assert_eq!(bad.status, 401);
 }
+
+#[test]
+fn json_logs_and_a_graceful_shutdown_on_sigterm() {
+    let redis = TestRedis::start();
+    let mut child = rqdash()
+        .args(["-u", &redis.url(), "-p", "0", "--log-format", "json"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    // Every line is a JSON object; one of the first says where it listens.
+    let msg = loop {
+        let line = lines.next().expect("a log line").unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(
+            v["level"].is_string() && v["timestamp"].is_string(),
+            "{line}"
+        );
+        let m = v["message"].as_str().unwrap_or_default().to_string();
+        if m.contains("listening on http://127.0.0.1:") {
+            break m;
+        }
+    };
+    let port: u16 = msg
+        .split("127.0.0.1:")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        crate::support::http::get(&format!("http://127.0.0.1:{port}/healthz")).status,
+        200
+    );
+    // SIGTERM: it stops accepting, finishes what is in flight, and exits 0.
+    let started = Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "shut down promptly"
+    );
+}

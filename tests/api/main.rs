@@ -33,6 +33,8 @@ mod connections;
 mod errors;
 mod job_detail;
 mod jobs;
+mod operations;
 mod overview;
+mod proxy;
 mod security;
 mod workers;

@@ -30,6 +30,11 @@ fn find(env: &str, default: &str) -> String {
 impl Browser {
     /// Starts chromedriver on a free port and opens a headless Chromium session.
     pub fn start() -> Browser {
+        Browser::start_with_size(1366, 900)
+    }
+
+    /// The same with a window of `width` × `height` CSS pixels.
+    pub fn start_with_size(width: u32, height: u32) -> Browser {
         let driver_bin = find("CHROMEDRIVER", "/usr/bin/chromedriver");
         let chrome_bin = find("CHROMIUM", "/usr/bin/chromium");
         let port = TcpListener::bind("127.0.0.1:0")
@@ -57,7 +62,7 @@ impl Browser {
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                     "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=1366,900",
+                    "--disable-dev-shm-usage", format!("--window-size={width},{height}"),
                     format!("--user-data-dir={}", profile.display()),
                 ]
             }
