@@ -241,8 +241,15 @@ impl Settings {
         let mut redis = Vec::new();
         for url in urls {
             let label = mask_url(&url);
-            redis::Client::open(url.as_str())
-                .map_err(|e| format!("invalid --redis-url {label}: {e}"))?;
+            match crate::rq::sentinel::parse(&url) {
+                Some(r) => {
+                    r.map_err(|e| format!("invalid --redis-url {label}: {e}"))?;
+                }
+                None => {
+                    redis::Client::open(url.as_str())
+                        .map_err(|e| format!("invalid --redis-url {label}: {e}"))?;
+                }
+            }
             redis.push(RedisTarget { url, label });
         }
         let mut prefix = cli.url_prefix.trim().trim_end_matches('/').to_string();

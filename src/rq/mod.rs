@@ -10,6 +10,7 @@ pub mod keys;
 pub mod model;
 pub mod pickle;
 pub mod repository;
+pub mod sentinel;
 
 pub use keys::Keys;
 pub use model::{JobStatus, Registry};

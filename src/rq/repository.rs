@@ -11,7 +11,6 @@ use redis::{Pipeline, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::OnceCell;
 
 use crate::rq::keys::Keys;
 use crate::rq::model::{
@@ -82,11 +81,19 @@ pub struct Snapshot {
 
 type Cached = Option<(Instant, u64, Result<Arc<Snapshot>, RepoError>)>;
 
+/// How to reach Redis.
+enum Target {
+    /// A URL.
+    Direct(redis::Client),
+    /// Ask Redis Sentinel for the master.
+    Sentinel(crate::rq::sentinel::SentinelUrl),
+}
+
 /// Read access to one RQ deployment on one Redis.
 pub struct Repository {
     pub(crate) label: String,
-    client: redis::Client,
-    conn: OnceCell<ConnectionManager>,
+    target: Target,
+    conn: tokio::sync::Mutex<Option<ConnectionManager>>,
     pub(crate) keys: Keys,
     pub(crate) timeout: Duration,
     json_first: bool,
@@ -190,11 +197,14 @@ impl Repository {
         timeout: Duration,
         json_first: bool,
     ) -> Result<Repository, String> {
-        let client = redis::Client::open(url).map_err(|e| e.to_string())?;
+        let target = match crate::rq::sentinel::parse(url) {
+            Some(s) => Target::Sentinel(s?),
+            None => Target::Direct(redis::Client::open(url).map_err(|e| e.to_string())?),
+        };
         Ok(Repository {
             label,
-            client,
-            conn: OnceCell::new(),
+            target,
+            conn: tokio::sync::Mutex::new(None),
             keys,
             timeout,
             json_first,
@@ -283,31 +293,70 @@ impl Repository {
         }
     }
 
+    async fn client(&self) -> Result<redis::Client, redis::RedisError> {
+        match &self.target {
+            Target::Direct(c) => Ok(c.clone()),
+            Target::Sentinel(s) => {
+                let mut sentinel = redis::sentinel::Sentinel::build(s.sentinels.clone())?;
+                let mut info = redis::RedisConnectionInfo::default().set_db(s.db);
+                if let Some(u) = &s.username {
+                    info = info.set_username(u);
+                }
+                if let Some(p) = &s.password {
+                    info = info.set_password(p);
+                }
+                let node = redis::sentinel::SentinelNodeConnectionInfo::default()
+                    .set_redis_connection_info(info);
+                sentinel.async_master_for(&s.service, Some(&node)).await
+            }
+        }
+    }
+
+    /// Returns the shared connection manager, creating it on first use. Behind Sentinel, a
+    /// connection that failed is dropped so that the next call asks the sentinels again and
+    /// follows a failover.
     pub(crate) async fn connection(&self) -> Result<ConnectionManager, RepoError> {
+        let mut slot = self.conn.lock().await;
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
         let cfg = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))
             .set_response_timeout(Some(self.timeout))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
         let init = async {
-            match tokio::time::timeout(
-                self.timeout,
-                ConnectionManager::new_with_config(self.client.clone(), cfg),
-            )
-            .await
-            {
-                Ok(Ok(c)) => Ok(c),
-                // Any failure to set up the connection (refused, TLS, authentication) means
-                // Redis is unavailable to us.
-                Ok(Err(e)) if e.is_timeout() => Err(self.classify(e)),
-                Ok(Err(e)) => Err(RepoError::Unavailable(self.label.clone(), e.to_string())),
-                Err(_) => Err(RepoError::Timeout(
+            let client = self.client().await?;
+            ConnectionManager::new_with_config(client, cfg).await
+        };
+        let c = match tokio::time::timeout(self.timeout, init).await {
+            Ok(Ok(c)) => c,
+            // Any failure to set up the connection (refused, TLS, authentication, no master)
+            // means Redis is unavailable to us.
+            Ok(Err(e)) if e.is_timeout() => return Err(self.classify(e)),
+            Ok(Err(e)) => return Err(RepoError::Unavailable(self.label.clone(), e.to_string())),
+            Err(_) => {
+                return Err(RepoError::Timeout(
                     self.label.clone(),
                     self.timeout.as_millis(),
-                )),
+                ))
             }
         };
-        self.conn.get_or_try_init(|| init).await.cloned()
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+
+    /// After a failed call: behind Sentinel, forget the connection so the master is looked up
+    /// again (a failover may have moved it).
+    pub(crate) async fn connection_failed(&self, e: &RepoError) {
+        if matches!(self.target, Target::Sentinel(_))
+            && matches!(
+                e,
+                RepoError::Unavailable(..) | RepoError::Timeout(..) | RepoError::Redis(..)
+            )
+        {
+            *self.conn.lock().await = None;
+        }
     }
 
     /// Runs a pipeline (errors of single commands come back as `Value::ServerError` in place).
@@ -316,14 +365,20 @@ impl Repository {
             return Ok(Vec::new());
         }
         let mut conn = self.connection().await?;
-        match tokio::time::timeout(self.timeout, pipe.query_async::<Vec<Value>>(&mut conn)).await {
+        let r = match tokio::time::timeout(self.timeout, pipe.query_async::<Vec<Value>>(&mut conn))
+            .await
+        {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(self.classify(e)),
             Err(_) => Err(RepoError::Timeout(
                 self.label.clone(),
                 self.timeout.as_millis(),
             )),
+        };
+        if let Err(e) = &r {
+            self.connection_failed(e).await;
         }
+        r
     }
 
     /// Checks that Redis answers.

@@ -37,4 +37,5 @@ mod operations;
 mod overview;
 mod proxy;
 mod security;
+mod sentinel;
 mod workers;
