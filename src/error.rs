@@ -34,6 +34,7 @@ impl AppError {
             AppError::Redis(RepoError::Timeout(..)) => StatusCode::GATEWAY_TIMEOUT,
             AppError::Redis(RepoError::Unavailable(..)) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Redis(RepoError::Redis(..)) => StatusCode::BAD_GATEWAY,
+            AppError::Redis(RepoError::WrongType(..)) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -44,6 +45,7 @@ impl AppError {
             AppError::NotFound(_) => "Not found",
             AppError::BadRequest(_) => "Bad request",
             AppError::Redis(RepoError::Timeout(..)) => "Redis is too slow",
+            AppError::Redis(RepoError::WrongType(..)) => "Not RQ's data",
             AppError::Redis(_) => "Redis is unavailable",
             AppError::Internal(_) => "Internal error",
         }

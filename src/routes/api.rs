@@ -195,6 +195,7 @@ pub async fn jobs(state: web::Data<AppState>, path: web::Path<ListPath>) -> Http
             "name": queue,
             "registry_name": p.registry.as_str(),
             "total_items": page.total,
+            "problem": page.problem,
             "per_page": p.per_page,
             "order": if p.desc { "dsc" } else { "asc" },
             "jobs": jobs,

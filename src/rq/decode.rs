@@ -17,6 +17,15 @@ pub const MAX_INFLATED: usize = 16 * 1024 * 1024;
 /// How long a repr may get before it is cut.
 pub const MAX_REPR: usize = 20_000;
 
+/// How much of a long text field (description, traceback) a page or answer shows.
+pub const MAX_TEXT: usize = 100_000;
+
+/// How much of a description a list row shows.
+pub const MAX_ROW_TEXT: usize = 2_000;
+
+/// The largest JSON value an answer carries for one decoded payload, in bytes.
+pub const MAX_JSON: usize = 200_000;
+
 /// A decoded payload (argument, return value, meta).
 #[derive(Debug, Clone)]
 pub enum Decoded {
@@ -50,13 +59,22 @@ impl Decoded {
         }
     }
 
-    /// Returns a JSON rendering for the API.
+    /// Returns a JSON rendering for the API; a value larger than [`MAX_JSON`] bytes becomes its
+    /// cut repr instead.
     pub fn to_json(&self) -> serde_json::Value {
-        match self {
+        let v = match self {
             Decoded::Pickle(v) => v.to_json(),
             Decoded::Json(v) => v.clone(),
-            Decoded::Text(t) => serde_json::Value::String(t.clone()),
+            Decoded::Text(t) => serde_json::Value::String(truncate(t, MAX_TEXT)),
             Decoded::Opaque { .. } => serde_json::Value::String(self.repr(MAX_REPR)),
+        };
+        match serde_json::to_string(&v) {
+            Ok(s) if s.len() > MAX_JSON => serde_json::Value::String(format!(
+                "{} (cut: {} bytes as JSON)",
+                truncate(&self.repr(MAX_REPR), MAX_REPR),
+                s.len()
+            )),
+            _ => v,
         }
     }
 
@@ -72,6 +90,17 @@ pub fn truncate(s: &str, max: usize) -> String {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),
     }
+}
+
+/// Keeps the end of `s` (at most `max` characters), marking the cut with `…`: for tracebacks,
+/// whose last lines say what went wrong.
+pub fn tail(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    let skip = s.char_indices().nth(n - max).map_or(0, |(i, _)| i);
+    format!("…{}", &s[skip..])
 }
 
 /// Inflates zlib data, refusing output larger than [`MAX_INFLATED`].
@@ -151,7 +180,7 @@ pub fn exc_string(data: &[u8]) -> Option<String> {
         },
         Err(_) => String::from_utf8_lossy(data).into_owned(),
     };
-    (!text.is_empty()).then_some(text)
+    (!text.is_empty()).then(|| tail(&text, MAX_TEXT))
 }
 
 /// Decodes the job hash's `exc_info`: zlib (falling back to raw) → UTF-8; `None` when empty, as
@@ -159,7 +188,7 @@ pub fn exc_string(data: &[u8]) -> Option<String> {
 pub fn exc_info_field(data: &[u8]) -> Option<String> {
     let raw = inflate(data).unwrap_or_else(|_| data.to_vec());
     let text = String::from_utf8_lossy(&raw).into_owned();
-    (!text.is_empty()).then_some(text)
+    (!text.is_empty()).then(|| tail(&text, MAX_TEXT))
 }
 
 /// A decoded job call: RQ's `data` 4-tuple `(func_name, instance, args, kwargs)`.

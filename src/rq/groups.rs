@@ -90,7 +90,7 @@ pub fn key_of(fingerprint: &str) -> String {
 pub fn group(failures: Vec<(String, f64, Option<String>)>) -> Vec<Group> {
     let mut groups: HashMap<String, Group> = HashMap::new();
     for (id, score, tb) in failures {
-        let line = tb.as_deref().map(last_line).unwrap_or("").to_string();
+        let line = crate::rq::decode::truncate(tb.as_deref().map(last_line).unwrap_or(""), 500);
         let fp = if line.is_empty() {
             "(no traceback recorded)".to_string()
         } else {

@@ -288,7 +288,8 @@ impl JobSummary {
             exists,
             status: text(&h, "status").map(|s| JobStatus::parse(&s)),
             origin: text(&h, "origin"),
-            description: text(&h, "description"),
+            description: text(&h, "description")
+                .map(|d| decode::truncate(&d, decode::MAX_ROW_TEXT)),
             created_at: time(&h, "created_at"),
             enqueued_at: time(&h, "enqueued_at"),
             started_at: time(&h, "started_at"),
@@ -498,7 +499,7 @@ impl JobDetail {
             id: id.to_string(),
             status: text(h, "status").map(|s| JobStatus::parse(&s)),
             origin: text(h, "origin"),
-            description: text(h, "description"),
+            description: text(h, "description").map(|d| decode::truncate(&d, decode::MAX_TEXT)),
             call,
             call_error,
             meta: h.get("meta").map(|b| decode::payload(b, json_first)),

@@ -46,11 +46,21 @@ pub enum RepoError {
     /// Redis answered with an error.
     #[error("redis at {0} answered with an error: {1}")]
     Redis(String, String),
+    /// A key holds another type than RQ writes there (another program wrote it).
+    #[error("{0} holds a Redis {1}, not what RQ keeps there: it was not written by RQ")]
+    WrongType(String, String),
+}
+
+/// True for Redis's WRONGTYPE error.
+fn is_wrongtype(v: &Value) -> bool {
+    matches!(v, Value::ServerError(e) if e.code() == "WRONGTYPE")
 }
 
 /// One page of a queue or registry.
 #[derive(Debug, Clone)]
 pub struct JobPage {
+    /// What is wrong with the key, when it is not what RQ writes there.
+    pub problem: Option<String>,
     /// The total number of entries in the queue or registry.
     pub total: u64,
     /// Whether the queue is listed in `rq:queues`.
@@ -230,15 +240,19 @@ impl Repository {
     /// When Redis does not answer.
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, RepoError> {
         use std::sync::atomic::Ordering;
+        let arrived = Instant::now();
         let mut cached = self.snapshot.lock().await;
         let generation = self.generation.load(Ordering::SeqCst);
         if let Some((at, g, r)) = cached.as_ref() {
+            // A read that finished after this request arrived is as fresh as it can ask for:
+            // everyone who waited on one read shares it, success or failure (no pile-up of
+            // timeouts while Redis stalls).
             let ttl = if r.is_ok() {
                 self.snapshot_ttl
             } else {
                 self.snapshot_ttl.min(Duration::from_millis(500))
             };
-            if *g == generation && at.elapsed() < ttl {
+            if *g == generation && (*at >= arrived || at.elapsed() < ttl) {
                 return r.clone();
             }
         }
@@ -738,6 +752,21 @@ impl Repository {
         let mut r = self.run(&p).await?.into_iter();
         let queue_registered = int_of(&r.next().unwrap_or(Value::Nil)) > 0;
         let total_v = r.next().unwrap_or(Value::Nil);
+        if is_wrongtype(&total_v) {
+            let want = if registry == Registry::Queued {
+                "a list"
+            } else {
+                "a sorted set"
+            };
+            return Ok(JobPage {
+                problem: Some(format!(
+                    "the key {key} is not {want}, as RQ writes it: another program wrote something else there, so there is nothing to list"
+                )),
+                total: 0,
+                queue_registered,
+                jobs: Vec::new(),
+            });
+        }
         if let Value::ServerError(e) = &total_v {
             return Err(RepoError::Redis(self.label.clone(), format!("{e:?}")));
         }
@@ -779,6 +808,7 @@ impl Repository {
         let with_results = matches!(registry, Registry::Failed | Registry::Started);
         let jobs = self.job_rows(&ids, &scores, with_results).await?;
         Ok(JobPage {
+            problem: None,
             total,
             queue_registered,
             jobs,
@@ -808,6 +838,12 @@ impl Repository {
             .arg(self.keys.dependents(id));
         let mut r = self.run(&p).await?.into_iter();
         let hash_v = r.next().unwrap_or(Value::Nil);
+        if is_wrongtype(&hash_v) {
+            return Err(RepoError::WrongType(
+                format!("the key {}", self.keys.job(id)),
+                "value of another type".into(),
+            ));
+        }
         if let Value::ServerError(e) = &hash_v {
             return Err(RepoError::Redis(self.label.clone(), format!("{e:?}")));
         }

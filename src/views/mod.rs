@@ -722,10 +722,10 @@ impl JobsView {
             .map(|j| JobRow::new(j, queue, urls, now))
             .collect();
         let u = |n: u64| urls.jobs(queue, p.registry, p.per_page, p.desc, n);
-        let mut notice = None;
-        if p.page > pages {
+        let mut notice = page.problem.clone();
+        if notice.is_none() && p.page > pages {
             notice = Some(format!("Page {} is past the last page ({pages}).", p.page));
-        } else if !page.queue_registered && page.total == 0 {
+        } else if notice.is_none() && !page.queue_registered && page.total == 0 {
             notice = Some(format!(
                 "No queue named “{queue}” is registered in RQ's queue set."
             ));

@@ -17,6 +17,7 @@ fn the_overview_count_follows_real_rq_without_a_reload() {
     rq.enqueue(&redis.url(), "live", 1);
     let mut settings = rqdash::config::Settings::for_url(&redis.url());
     settings.poll_interval = Duration::from_millis(1000);
+    settings.snapshot_ttl = Duration::from_millis(900);
     let app = TestApp::spawn(settings);
     let browser = Browser::start();
     browser.goto(&format!("{}/0/view/queues", app.address));

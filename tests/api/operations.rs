@@ -273,6 +273,7 @@ fn the_overview_shows_history_charts_redis_info_and_all_instances() {
     let mut s = Settings::for_url(&a.redis.url());
     s.redis.extend(Settings::for_url(&b.url()).redis);
     s.poll_interval = Duration::from_millis(1000);
+    s.snapshot_ttl = Duration::from_millis(900);
     let app = TestApp::spawn(s);
     // The sampler records a point every poll interval.
     crate::support::wait_for(Duration::from_secs(10), "a history point", || {

@@ -38,6 +38,7 @@ fn everything_keeps_the_prefix_behind_nginx() {
     let mut s1 = Settings::for_url(&redis.url());
     s1.url_prefix = "/rq".into();
     s1.poll_interval = Duration::from_millis(1000);
+    s1.snapshot_ttl = Duration::from_millis(900);
     let app1 = TestApp::spawn(s1);
     let mut s2 = Settings::for_url(&redis.url());
     s2.trust_proxy = true;

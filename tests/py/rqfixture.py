@@ -728,6 +728,90 @@ def cmd_act(args):
     emit(result)
 
 
+PWNED_FILE = '/tmp/rqdash-pickle-executed'
+
+
+def cmd_hostile(args):
+    """Write broken and hostile data, as other programs or old RQ versions may leave it, plus real RQ
+    jobs with script payloads in every field. Prints {"queues": [...], "ids": [...], "pwned_file": ...}."""
+    import zlib
+
+    from rq import Queue, Worker
+
+    import rqdash_jobs as jobs
+
+    conn = connect(args.url)
+    xss = '<img src=x onerror=alert(1)><script>alert(2)</script>'
+    ids = []
+
+    def job(job_id, queue, fields, push=True):
+        key = b'rq:job:' + job_id
+        conn.hset(key, mapping=fields)
+        if push:
+            conn.rpush(b'rq:queue:' + queue, job_id)
+            conn.sadd('rq:queues', b'rq:queue:' + queue)
+        ids.append(job_id)
+
+    # Real RQ: hostile text in the queue name, description, args, kwargs and meta, and a real failure.
+    q = Queue(xss, connection=conn)
+    j = q.enqueue(jobs.echo, xss, kw=xss, description=xss, meta={'owner': xss, xss: 1})
+    ids.append(j.id.encode())
+    q2 = Queue('hostile-failed', connection=conn)
+    q2.enqueue(jobs.fail, xss, job_id='hostile-fails')
+    w = Worker([q2], connection=conn, name='rqfixture-hostile-worker')
+    w.work(burst=True)
+    ids.append(b'hostile-fails')
+
+    # A pickle that would run a command if anything unpickled it.
+    evil = b"cos\nsystem\n(S'touch " + PWNED_FILE.encode() + b"'\ntR."
+    job(b'evil-pickle', b'hostile', {
+        'data': zlib.compress(evil), 'meta': evil, 'status': 'finished', 'origin': 'hostile',
+        'description': 'pickle that runs a command', 'created_at': '2026-01-01T00:00:00.000000Z'})
+    conn.xadd('rq:results:evil-pickle', {'type': '1', 'return_value': __import__('base64').b64encode(evil)})
+    # Non-UTF-8 everywhere, invalid zlib, a broken pickle.
+    job(b'bad-\xff\xfe-bytes', b'hostile', {
+        'data': b'\x78\x9c garbage that is not zlib', 'status': b'\xff\xfe', 'origin': b'host\xffile',
+        'description': b'caf\xe9 \xff\xfe \x00 nul', 'exc_info': b'\x78\x9c\x01\x02broken',
+        'created_at': b'\xff'})
+    job(b'broken-pickle', b'hostile', {
+        'data': zlib.compress(b'\x80\x05\x95\x10\x00\x00\x00\x00\x00\x00\x00(\x8c\x03abc'),
+        'meta': b'\x80\x05\x95garbage', 'status': 'queued', 'origin': 'hostile',
+        'created_at': 'not-a-date', 'enqueued_at': '9999-99-99', 'ended_at': '2026-13-45T99:99:99Z'})
+    # Unknown status, timestamps in other shapes, a 10 MB description, meta and traceback.
+    big = 'A' * (10 * 1024 * 1024)
+    job(b'huge-fields', b'hostile', {
+        'data': zlib.compress(b'["x.y", null, [], {}]'), 'status': 'exploded', 'origin': 'hostile',
+        'description': big, 'meta': big, 'exc_info': zlib.compress(big.encode()),
+        'created_at': '2026-01-01 00:00:00', 'started_at': '1700000000'})
+    # Ids with path tricks, NUL and markup, listed but with or without hashes.
+    for odd in (b'../../etc/passwd', b'a\x00b', xss.encode(), b'%2e%2e%2f', b' '):
+        job(odd, b'hostile', {'data': zlib.compress(b'[1]'), 'status': 'queued', 'origin': 'hostile',
+                              'description': odd})
+    conn.rpush(b'rq:queue:hostile', b'no-hash-here', b'')
+    # Keys of the wrong type.
+    conn.set('rq:queue:stringy', 'I am a string, not a list')
+    conn.sadd('rq:queues', 'rq:queue:stringy', 'garbage-member-without-prefix')
+    conn.hset('rq:failed:stringy', 'not', 'a zset')
+    conn.set('rq:wip:stringy', 'nope')
+    conn.rpush('rq:job:wrongtype', 'a', 'list')
+    conn.rpush('rq:queue:hostile', 'wrongtype')
+    conn.zadd('rq:failed:hostile', {'wrongtype': 1, 'evil-pickle': 2, 'huge-fields': 3, 'bad-\xff': 4})
+    conn.set('rq:results:huge-fields', 'not a stream')
+    conn.xadd('rq:results:broken-pickle', {'type': '2', 'exc_string': 'not base64 !!!', 'return_value': '%%%'})
+    conn.xadd('rq:results:broken-pickle', {'type': 'x', 'execution_started_at': 'soon'})
+    conn.set('rq:job::broken-pickle:dependencies', 'wrong type')
+    # Workers: hostile names and fields, a worker key of the wrong type.
+    conn.sadd('rq:workers', 'rq:worker:' + xss, 'rq:worker:stringy', 'rq:worker:\xff')
+    conn.hset('rq:worker:' + xss, mapping={
+        'state': xss, 'queues': xss + ',' + 'a,b', 'pid': 'NaN', 'birth': 'yesterday',
+        'last_heartbeat': '2026-02-30T25:61:61.000000Z', 'current_job': '../../etc/passwd',
+        'successful_job_count': '-5', 'total_working_time': 'inf', 'python_version': xss})
+    conn.set('rq:worker:stringy', 'string')
+    conn.hset('rq:worker:\xff', mapping={'state': b'\xff', 'queues': b'\xfe'})
+    emit({'queues': ['hostile', 'stringy', xss, 'hostile-failed'],
+          'ids': [i.decode('utf-8', 'replace') for i in ids], 'pwned_file': PWNED_FILE})
+
+
 def cmd_burst(args):
     """Run a burst worker on the given queues until they are empty; prints {"ok": true}."""
     from rq import Queue
@@ -833,6 +917,9 @@ def build_parser():
     p.add_argument('--prefix', default='bulk-')
     p.add_argument('--failed', action='store_true')
     p.set_defaults(handler=cmd_make_jobs)
+
+    p = sub.add_parser('hostile', parents=[common], help='write broken and hostile data (other programs, old RQ)')
+    p.set_defaults(handler=cmd_hostile)
 
     p = sub.add_parser('burst', parents=[common], help='run a burst worker on QUEUES until they are empty')
     p.add_argument('--queues', nargs='+', required=True)

@@ -12,6 +12,7 @@ pub struct TestRedis {
     pub port: u16,
     dir: PathBuf,
     password: Option<String>,
+    args: Vec<String>,
 }
 
 fn free_port() -> u16 {
@@ -70,6 +71,7 @@ impl TestRedis {
                 port,
                 dir,
                 password,
+                args: extra.iter().map(|a| a.to_string()).collect(),
             };
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
@@ -120,6 +122,37 @@ impl TestRedis {
             })
             .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c).ok())
             .is_some()
+    }
+
+    /// Starts the server again on the same port and directory (it reloads its append-only file
+    /// when started with `--appendonly yes`).
+    pub fn restart(&mut self) {
+        self.stop();
+        let bin = std::env::var("REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".into());
+        let child = Command::new(&bin)
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(&self.args)
+            .arg("--dir")
+            .arg(&self.dir)
+            .arg("--logfile")
+            .arg(self.dir.join("redis.log"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("restart redis-server");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.ping() {
+            assert!(Instant::now() < deadline, "redis-server did not come back");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Stops the server (to test outages).
