@@ -44,6 +44,9 @@ pub const MAX_INPUT_LEN: usize = 64 * 1024 * 1024;
 pub const MAX_DEPTH: usize = 200;
 /// Maximum number of VM nodes, and of values produced when materialising.
 pub const MAX_NODES: usize = 1_000_000;
+
+/// How many decoded values one input byte may expand to (through shared references).
+pub const EXPANSION_PER_BYTE: usize = 64;
 /// Maximum byte length of a `LONG1`/`LONG4` integer.
 pub const MAX_LONG_BYTES: usize = 4096;
 /// Maximum digits of a protocol-0 `INT`/`LONG` literal.
@@ -163,6 +166,9 @@ pub fn loads(data: &[u8]) -> Result<PyValue> {
         active: vec![false; vm.nodes.len()],
         count: 0,
         bytes: 0,
+        // Shared references (DUP, memo GET) let a tiny pickle describe an exponentially large
+        // value; expanding it is bounded by the input's size so decoding stays proportional.
+        limit: MAX_NODES.min(data.len().saturating_mul(EXPANSION_PER_BYTE) + 4096),
     };
     m.value(root, 0)
 }
@@ -802,6 +808,7 @@ struct Materializer<'a> {
     active: Vec<bool>,
     count: usize,
     bytes: usize,
+    limit: usize,
 }
 
 impl Materializer<'_> {
@@ -810,7 +817,7 @@ impl Materializer<'_> {
             return Err(PickleError::LimitExceeded("nesting depth"));
         }
         self.count += 1;
-        if self.count > MAX_NODES {
+        if self.count > self.limit {
             return Err(PickleError::LimitExceeded("decoded value count"));
         }
         let nodes = self.nodes;
@@ -1583,6 +1590,17 @@ impl PyValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Found by cargo fuzz: DUP and TUPLE1 chains describing an exponentially large value in
+    // 1 KB took seconds to expand; expansion is now bounded by the input size.
+    #[test]
+    fn shared_references_cannot_blow_up_a_small_pickle() {
+        let data = include_bytes!("../../fuzz/corpus/pickle/seed-regression-dup-expansion");
+        assert_eq!(
+            loads(data),
+            Err(PickleError::LimitExceeded("decoded value count"))
+        );
+    }
 
     fn hex(s: &str) -> Vec<u8> {
         (0..s.len() / 2)
