@@ -4,15 +4,7 @@ use crate::support::html::{attrs, count, text};
 use crate::support::{seg, Rq, Seeded, TestApp, TestRedis};
 use serde_json::Value;
 
-const REGISTRIES: [&str; 7] = [
-    "queued",
-    "started",
-    "deferred",
-    "scheduled",
-    "finished",
-    "failed",
-    "canceled",
-];
+use crate::support::REGISTRIES;
 
 fn ids_of(v: &Value) -> Vec<String> {
     v["jobs"]

@@ -4,15 +4,7 @@ use crate::support::html::{count, css_str, text, texts};
 use crate::support::{seg, Seeded};
 use serde_json::Value;
 
-const REGISTRIES: [&str; 7] = [
-    "queued",
-    "started",
-    "deferred",
-    "scheduled",
-    "finished",
-    "failed",
-    "canceled",
-];
+use crate::support::REGISTRIES;
 
 fn json_count(q: &Value, registry: &str) -> u64 {
     let field = if registry == "queued" {

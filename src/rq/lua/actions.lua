@@ -47,7 +47,9 @@ local function requeue(id)
 end
 
 -- Job.cancel of a queued, scheduled or deferred job: status canceled, out of its queue and its
--- registry, into the canceled registry (score: now). The hash and its TTL are kept.
+-- registry, into the canceled registry (score: now). The hash and its TTL are kept. Unlike RQ,
+-- a job that is no longer where its status says (a worker has just taken it) is left alone, so
+-- it never ends up both canceled and run.
 local function cancel(id)
   local jk = jkey(id)
   local f = redis.call('HMGET', jk, 'origin', 'status', 'data')
@@ -55,10 +57,12 @@ local function cancel(id)
   local st = f[2] or ''
   if st ~= 'queued' and st ~= 'scheduled' and st ~= 'deferred' then return 'status:' .. st end
   local origin = f[1] or ''
+  if st == 'queued' then
+    if redis.call('LREM', qkey(origin), 1, id) == 0 then return 'status:being taken by a worker' end
+  elseif redis.call('ZREM', rkey(REG_OF[st], origin), id) == 0 then
+    return 'status:' .. st .. ' but no longer in its registry'
+  end
   redis.call('HSET', jk, 'status', 'canceled')
-  redis.call('LREM', qkey(origin), 1, id)
-  local r = REG_OF[st]
-  if r then redis.call('ZREM', rkey(r, origin), id) end
   redis.call('ZADD', rkey('canceled', origin), now_int, id)
   return 'ok'
 end
@@ -72,8 +76,11 @@ local function delete(id)
   if not f[4] then return 'missing' end
   local origin, st = f[1] or '', f[2] or ''
   redis.call('LREM', qkey(origin), 1, id)
-  local r = REG_OF[st]
-  if r then redis.call('ZREM', rkey(r, origin), id) end
+  -- Every registry, not only the one of its status (RQ's way): a job can sit in two after a
+  -- race (e.g. canceled by RQ while a worker ran it), and a deleted job must leave all of them.
+  for _, r in ipairs({'finished', 'failed', 'canceled', 'deferred', 'scheduled', 'ready'}) do
+    redis.call('ZREM', rkey(r, origin), id)
+  end
   if major < 2 then
     if st == 'started' then redis.call('ZREM', rkey('wip', origin), id) end
   else

@@ -77,6 +77,27 @@ impl TestApp {
         v
     }
 
+    /// POSTs a bulk action and waits for it: the answer of a small one, or the final state of
+    /// the background task of a big one. Either way `done` says how many jobs it acted on.
+    pub fn bulk(&self, path: &str) -> serde_json::Value {
+        let r = self.post(path, &[]);
+        match r.status {
+            200 => {
+                let mut v = r.json();
+                v["done"] = v["count"].clone();
+                v
+            }
+            202 => {
+                let id = r.json()["task"].as_u64().unwrap();
+                wait_for(Duration::from_secs(300), "the bulk task to end", || {
+                    let t = self.json(&format!("/0/data/tasks/{id}.json"));
+                    (t["state"] != "running").then_some(t)
+                })
+            }
+            s => panic!("POST {path}: {s} {}", r.text()),
+        }
+    }
+
     /// GET `path`, expecting 200 and JSON.
     pub fn json(&self, path: &str) -> serde_json::Value {
         let r = self.get(path);
@@ -157,6 +178,17 @@ pub fn wait_for<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The registries the dashboard lists, as URL names (RQ 3's `ready` aside).
+pub const REGISTRIES: [&str; 7] = [
+    "queued",
+    "started",
+    "deferred",
+    "scheduled",
+    "finished",
+    "failed",
+    "canceled",
+];
 
 /// Percent-encodes a path segment the way the dashboard does.
 pub fn seg(s: &str) -> String {
