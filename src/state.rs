@@ -142,6 +142,8 @@ impl AppState {
             poll_ms: self.settings.poll_interval.as_millis() as u64,
             version: env!("CARGO_PKG_VERSION"),
             asset_version: format!("{:016x}", crate::routes::assets::ASSET_VERSION),
+            redis_version: self.instances[shown].versions().0,
+            rq_versions: self.instances[shown].versions().1,
             nav,
             title: title.into(),
             csrf_token: self.csrf_token.clone(),

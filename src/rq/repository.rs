@@ -112,6 +112,8 @@ pub struct Repository {
     snapshot: tokio::sync::Mutex<Cached>,
     snapshot_ttl: Duration,
     generation: std::sync::atomic::AtomicU64,
+    /// Redis's version and the RQ versions workers reported, from the last snapshot.
+    versions: std::sync::Mutex<(String, String)>,
 }
 
 impl std::fmt::Debug for Repository {
@@ -222,6 +224,7 @@ impl Repository {
             snapshot: tokio::sync::Mutex::new(None),
             snapshot_ttl: Duration::ZERO,
             generation: std::sync::atomic::AtomicU64::new(0),
+            versions: std::sync::Mutex::new((String::new(), String::new())),
         })
     }
 
@@ -261,6 +264,12 @@ impl Repository {
         r
     }
 
+    /// Redis's version and the RQ versions of the workers, as of the last snapshot (empty before
+    /// the first).
+    pub fn versions(&self) -> (String, String) {
+        self.versions.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
     /// Forgets the shared snapshot (after an action, so the next page shows its effect).
     pub fn invalidate(&self) {
         self.generation
@@ -275,6 +284,12 @@ impl Repository {
             .filter_map(|w| w.current_job.clone())
             .collect();
         let rows = self.job_rows(&ids, &[], false).await?;
+        if let Ok(mut v) = self.versions.lock() {
+            *v = (
+                overview.redis.version.clone(),
+                overview.rq_versions().join(", "),
+            );
+        }
         Ok(Snapshot {
             overview,
             current_jobs: ids.into_iter().zip(rows).collect(),

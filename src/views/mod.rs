@@ -247,6 +247,10 @@ pub struct Layout {
     pub version: &'static str,
     /// Content hash of the CSS and JS, for their URLs.
     pub asset_version: String,
+    /// Redis's version (empty until first read).
+    pub redis_version: String,
+    /// RQ versions the workers report.
+    pub rq_versions: String,
     /// Which nav entry is active: `queues`, `workers` or `job`.
     pub nav: &'static str,
     /// The page title.
