@@ -120,7 +120,7 @@ class Server:
         self.base = f'http://127.0.0.1:{self.port}'
         env = dict(os.environ)
         if kind == 'rqdash':
-            cmd = [os.path.join(ROOT, 'target', 'release', 'rqdash'), '-u', redis_url, '-p', str(self.port)]
+            cmd = [os.path.join(os.environ.get('CARGO_TARGET_DIR', os.path.join(ROOT, 'target')), 'release', 'rqdash'), '-u', redis_url, '-p', str(self.port)]
             env['RUST_LOG'] = 'warn'
         else:
             cmd = [os.path.join(ROOT, '.venv', 'rq-dashboard', 'bin', 'rq-dashboard'), '-u', redis_url,

@@ -9,7 +9,7 @@ work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --daemonize yes --logfile "$work/redis.log"
 dport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cp target/release/rqdash "$work/"
+cp "${CARGO_TARGET_DIR:-target}/release/rqdash" "$work/"
 cleanup() { kill "${pid:-0}" 2>/dev/null || true; redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
 (cd "$work" && RQ_DASHBOARD_REDIS_URL="redis://127.0.0.1:$port" RQ_DASHBOARD_BIND=0.0.0.0 RQ_DASHBOARD_PORT="$dport" ./rqdash >"$work/rqdash.log" 2>&1) &

@@ -165,19 +165,7 @@ impl Repository {
 
     async fn invoke(&self, inv: &redis::ScriptInvocation<'_>) -> Result<Value, RepoError> {
         let mut conn = self.connection().await?;
-        let r = match tokio::time::timeout(self.timeout, inv.invoke_async::<Value>(&mut conn)).await
-        {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(self.classify(e)),
-            Err(_) => Err(RepoError::Timeout(
-                self.label.clone(),
-                self.timeout.as_millis(),
-            )),
-        };
-        if let Err(e) = &r {
-            self.connection_failed(e).await;
-        }
-        r
+        self.guarded(inv.invoke_async::<Value>(&mut conn)).await
     }
 
     /// Reads what an action needs to know about a job; `None` when it does not exist.

@@ -183,6 +183,26 @@ fn float_of(v: Value) -> Option<f64> {
     }
 }
 
+/// Parses a `ZRANGE … WITHSCORES` reply into (member, score): RESP3 gives [member, score]
+/// pairs, RESP2 a flat list.
+fn members_with_scores(v: Value) -> Vec<(String, Option<f64>)> {
+    let mut out = Vec::new();
+    let mut it = items_of(v).into_iter();
+    while let Some(m) = it.next() {
+        let (member, score) = match m {
+            Value::Array(pair) if pair.len() == 2 => {
+                let mut pi = pair.into_iter();
+                (pi.next(), pi.next())
+            }
+            other => (Some(other), it.next()),
+        };
+        if let Some(member) = member.and_then(text_of) {
+            out.push((member, score.and_then(float_of)));
+        }
+    }
+    out
+}
+
 /// Parses an XRANGE/XREVRANGE reply into (entry id, fields).
 fn stream_entries(v: Value) -> Vec<(String, RawHash)> {
     items_of(v)
@@ -388,15 +408,13 @@ impl Repository {
         }
     }
 
-    /// Runs a pipeline (errors of single commands come back as `Value::ServerError` in place).
-    pub(crate) async fn run(&self, pipe: &Pipeline) -> Result<Vec<Value>, RepoError> {
-        if pipe.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut conn = self.connection().await?;
-        let r = match tokio::time::timeout(self.timeout, pipe.query_async::<Vec<Value>>(&mut conn))
-            .await
-        {
+    /// Awaits one Redis call under the timeout, classifying failures; behind Sentinel a failure
+    /// drops the connection so the master is looked up again.
+    pub(crate) async fn guarded<T>(
+        &self,
+        call: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, RepoError> {
+        let r = match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(self.classify(e)),
             Err(_) => Err(RepoError::Timeout(
@@ -408,6 +426,16 @@ impl Repository {
             self.connection_failed(e).await;
         }
         r
+    }
+
+    /// Runs a pipeline (errors of single commands come back as `Value::ServerError` in place).
+    pub(crate) async fn run(&self, pipe: &Pipeline) -> Result<Vec<Value>, RepoError> {
+        if pipe.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.connection().await?;
+        self.guarded(pipe.query_async::<Vec<Value>>(&mut conn))
+            .await
     }
 
     /// Checks that Redis answers.
@@ -631,20 +659,10 @@ impl Repository {
             .arg("WITHSCORES");
         let mut r = self.run(&p).await?.into_iter();
         let total = int_of(&r.next().unwrap_or(Value::Nil));
-        let mut it = items_of(r.next().unwrap_or(Value::Nil)).into_iter();
-        let mut entries = Vec::new();
-        while let Some(m) = it.next() {
-            let (member, score) = match m {
-                Value::Array(pair) if pair.len() == 2 => {
-                    let mut pi = pair.into_iter();
-                    (pi.next(), pi.next())
-                }
-                other => (Some(other), it.next()),
-            };
-            if let Some(id) = member.and_then(text_of) {
-                entries.push((id, score.and_then(float_of).unwrap_or(0.0)));
-            }
-        }
+        let entries: Vec<(String, f64)> = members_with_scores(r.next().unwrap_or(Value::Nil))
+            .into_iter()
+            .map(|(id, score)| (id, score.unwrap_or(0.0)))
+            .collect();
         let mut p = redis::pipe();
         p.ignore_errors();
         for (id, _) in &entries {
@@ -797,26 +815,15 @@ impl Repository {
         } else {
             let mut ids = Vec::new();
             let mut scores = Vec::new();
-            let mut it = items_of(range).into_iter();
-            while let Some(m) = it.next() {
-                // RESP3 returns [member, score] pairs; RESP2 a flat list.
-                let (member, score) = match m {
-                    Value::Array(pair) if pair.len() == 2 => {
-                        let mut pi = pair.into_iter();
-                        (pi.next(), pi.next())
-                    }
-                    other => (Some(other), it.next()),
+            for (member, score) in members_with_scores(range) {
+                let id = if registry == Registry::Started {
+                    // RQ 2+ stores `job_id:execution_id` here.
+                    member.split(':').next().unwrap_or(&member).to_string()
+                } else {
+                    member
                 };
-                if let Some(member) = member.and_then(text_of) {
-                    let id = if registry == Registry::Started {
-                        // RQ 2+ stores `job_id:execution_id` here.
-                        member.split(':').next().unwrap_or(&member).to_string()
-                    } else {
-                        member
-                    };
-                    ids.push(id);
-                    scores.push(score.and_then(float_of));
-                }
+                ids.push(id);
+                scores.push(score);
             }
             (ids, scores)
         };
