@@ -176,7 +176,7 @@ def soak(args):
                 # A new name each start: a crashed worker's hash may linger until its TTL.
                 n = f'{name}-{int(time.time() * 1000) % 100000}'
                 workers[name] = subprocess.Popen([python, fixture, 'idle-worker', '--url', url, '--queue', q, '--name', n],
-                                                 cwd=os.path.join(ROOT, 'tests', 'py'),
+                                                 cwd=os.path.join(ROOT, 'tests', 'py'), start_new_session=True,
                                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     created = []

@@ -3,6 +3,7 @@
 
 use crate::support::{seg, Rq, TestApp, TestRedis};
 use serde_json::Value;
+use std::os::unix::process::CommandExt;
 
 const REGISTRIES: [&str; 8] = [
     "queued",
@@ -26,6 +27,7 @@ fn fixture(redis: &TestRedis) -> Value {
     ))
     .args(["hostile", "--url", &redis.url()])
     .current_dir(format!("{}/tests/py", env!("CARGO_MANIFEST_DIR")))
+    .process_group(0)
     .output()
     .expect("python");
     assert!(

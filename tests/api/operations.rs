@@ -231,6 +231,7 @@ fn failures_are_grouped_by_exception_and_a_group_can_be_requeued() {
                 msg,
             ])
             .current_dir(env!("CARGO_MANIFEST_DIR").to_string() + "/tests/py");
+        std::os::unix::process::CommandExt::process_group(&mut c, 0);
         assert!(c.output().unwrap().status.success());
     }
     rq.burst(&redis.url(), &["default"]);

@@ -197,7 +197,9 @@ def make_worker_class():
 
         def _rqfixture_cold_stop(self, signum, frame):
             self.log.warning('rqfixture: SIGTERM, cold shutdown of worker %s', self.name)
-            if self.horse_pid:
+            # RQ's kill_horse signals the horse's process group; a horse that has not yet reached
+            # setsid() is still in ours, so never signal our own group.
+            if self.horse_pid and os.getpgid(self.horse_pid) != os.getpgid(0):
                 try:
                     self.kill_horse()
                     self.wait_for_horse()

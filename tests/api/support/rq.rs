@@ -49,6 +49,9 @@ impl Rq {
 
     fn command(&self, sub: &str, url: &str) -> Command {
         let mut c = Command::new(&self.python);
+        // Its own process group: RQ kills a work horse with killpg, and a horse that has not yet
+        // called setsid is still in its worker's group, which must never be the test run's.
+        std::os::unix::process::CommandExt::process_group(&mut c, 0);
         c.arg(root().join("tests/py/rqfixture.py"))
             .arg(sub)
             .arg("--url")
