@@ -666,12 +666,7 @@ impl Repository {
         let mut p = redis::pipe();
         p.ignore_errors();
         for (id, _) in &entries {
-            p.cmd("XREVRANGE")
-                .arg(self.keys.results(id))
-                .arg("+")
-                .arg("-")
-                .arg("COUNT")
-                .arg(1);
+            self.push_latest_result(&mut p, id);
             p.cmd("HGET").arg(self.keys.job(id)).arg("exc_info");
         }
         let mut r = self.run(&p).await?.into_iter();
@@ -691,6 +686,16 @@ impl Repository {
         Ok((total, out))
     }
 
+    /// Adds the read of job `id`'s latest results-stream entry to a pipeline.
+    fn push_latest_result(&self, p: &mut Pipeline, id: &str) {
+        p.cmd("XREVRANGE")
+            .arg(self.keys.results(id))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1);
+    }
+
     /// Reads the list rows of `ids` (with their registry scores) in one round trip.
     async fn job_rows(
         &self,
@@ -705,12 +710,7 @@ impl Repository {
             p.cmd("HMGET").arg(&key).arg(&ROW_FIELDS[..]);
             p.cmd("HEXISTS").arg(&key).arg("data");
             if with_results {
-                p.cmd("XREVRANGE")
-                    .arg(self.keys.results(id))
-                    .arg("+")
-                    .arg("-")
-                    .arg("COUNT")
-                    .arg(1);
+                self.push_latest_result(&mut p, id);
             }
         }
         let mut r = self.run(&p).await?.into_iter();

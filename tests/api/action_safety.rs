@@ -198,19 +198,7 @@ fn stop_and_worker_commands_reach_a_real_worker() {
     let redis = TestRedis::start();
     let rq = Rq::new("2.12.0");
     let _busy = rq.busy_worker(&redis.url(), "busy", "job-busy");
-    let mut c = redis.conn();
-    crate::support::wait_for(
-        std::time::Duration::from_secs(30),
-        "the job to start",
-        || {
-            let s: Option<String> = redis::cmd("HGET")
-                .arg("rq:job:job-busy")
-                .arg("status")
-                .query(&mut c)
-                .ok()?;
-            (s.as_deref() == Some("started")).then_some(())
-        },
-    );
+    redis.wait_field("rq:job:job-busy", "status", "started");
     let app = TestApp::for_redis(&redis.url());
     app.act("/0/job/job-busy/stop");
     // RQ's worker kills the horse: the job ends stopped, in the failed registry.

@@ -5,17 +5,6 @@ use crate::support::{seg, Rq, TestApp, TestRedis};
 use serde_json::Value;
 use std::os::unix::process::CommandExt;
 
-const REGISTRIES: [&str; 8] = [
-    "queued",
-    "started",
-    "deferred",
-    "scheduled",
-    "finished",
-    "failed",
-    "canceled",
-    "ready",
-];
-
 fn fixture(redis: &TestRedis) -> Value {
     let out = std::process::Command::new(format!(
         "{}/.venv/rq-2.12.0/bin/python",
@@ -62,7 +51,7 @@ fn paths(v: &Value) -> Vec<String> {
         .collect();
     queues.push("garbage-member-without-prefix".into());
     for q in &queues {
-        for r in REGISTRIES {
+        for r in crate::support::REGISTRIES.iter().chain(&["ready"]) {
             for o in ["asc", "dsc"] {
                 p.push(format!("/0/view/jobs/{}/{r}/8/{o}/1", seg(q)));
                 p.push(format!("/0/data/jobs/{}/{r}/500/{o}/1.json", seg(q)));

@@ -20,14 +20,7 @@ fn metrics_use_rq_exporter_names_and_cost_redis_nothing_extra() {
     rq.seed(&redis.url());
     let _idle = rq.idle_worker(&redis.url(), "idle-q", "idle-worker");
     let mut c = redis.conn();
-    crate::support::wait_for(Duration::from_secs(30), "the worker to be idle", || {
-        let s: Option<String> = redis::cmd("HGET")
-            .arg("rq:worker:idle-worker")
-            .arg("state")
-            .query(&mut c)
-            .ok()?;
-        (s.as_deref() == Some("idle")).then_some(())
-    });
+    redis.wait_field("rq:worker:idle-worker", "state", "idle");
     let app = TestApp::for_redis(&redis.url());
     app.json("/0/data/queues.json");
     let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut c).unwrap();

@@ -146,18 +146,7 @@ fn a_bulk_action_cut_off_by_an_outage_says_how_far_it_got_and_resumes_without_do
     );
     let second = app.bulk("/0/requeue/out")["done"].as_u64().unwrap();
     assert_eq!(queued + second, M as u64);
-    let ids: Vec<String> = redis::cmd("LRANGE")
-        .arg("rq:queue:out")
-        .arg(0)
-        .arg(-1)
-        .query(&mut c)
-        .unwrap();
-    let unique: std::collections::HashSet<&String> = ids.iter().collect();
-    assert_eq!(
-        (ids.len(), unique.len()),
-        (M, M),
-        "every job queued exactly once"
-    );
+    redis.assert_queued_once("out", M);
     let failed: u64 = redis::cmd("ZCARD")
         .arg("rq:failed:out")
         .query(&mut c)

@@ -11,30 +11,12 @@ pub fn workers_match_rq(version: &'static str) {
     let _busy = rq.busy_worker(&redis.url(), "busy", "job-busy");
     let _idle = rq.idle_worker(&redis.url(), "idle-q", "idle-worker");
     let mut c = redis.conn();
-    wait_for(Duration::from_secs(30), "the busy job to start", || {
-        let s: Option<String> = redis::cmd("HGET")
-            .arg("rq:job:job-busy")
-            .arg("status")
-            .query(&mut c)
-            .ok()?;
-        (s.as_deref() == Some("started")).then_some(())
-    });
+    redis.wait_field("rq:job:job-busy", "status", "started");
     wait_for(Duration::from_secs(30), "both workers to register", || {
         let n: i64 = redis::cmd("SCARD").arg("rq:workers").query(&mut c).ok()?;
         (n == 2).then_some(())
     });
-    wait_for(
-        Duration::from_secs(30),
-        "the idle worker to be idle",
-        || {
-            let s: Option<String> = redis::cmd("HGET")
-                .arg("rq:worker:idle-worker")
-                .arg("state")
-                .query(&mut c)
-                .ok()?;
-            (s.as_deref() == Some("idle")).then_some(())
-        },
-    );
+    redis.wait_field("rq:worker:idle-worker", "state", "idle");
     let oracle = rq.oracle(&redis.url());
     let app = TestApp::for_redis(&redis.url());
 

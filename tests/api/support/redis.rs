@@ -155,6 +155,36 @@ impl TestRedis {
         }
     }
 
+    /// Waits (up to 30 s) until field `field` of hash `key` holds `want`.
+    pub fn wait_field(&self, key: &str, field: &str, want: &str) {
+        let mut c = self.conn();
+        super::wait_for(
+            Duration::from_secs(30),
+            &format!("{key} {field} to be {want}"),
+            || {
+                let v: Option<String> =
+                    redis::cmd("HGET").arg(key).arg(field).query(&mut c).ok()?;
+                (v.as_deref() == Some(want)).then_some(())
+            },
+        );
+    }
+
+    /// Asserts that queue `queue` holds exactly `n` ids, none twice.
+    pub fn assert_queued_once(&self, queue: &str, n: usize) {
+        let ids: Vec<String> = redis::cmd("LRANGE")
+            .arg(format!("rq:queue:{queue}"))
+            .arg(0)
+            .arg(-1)
+            .query(&mut self.conn())
+            .unwrap();
+        let unique: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(
+            (ids.len(), unique.len()),
+            (n, n),
+            "every job of {queue} queued exactly once"
+        );
+    }
+
     /// Stops the server (to test outages).
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
