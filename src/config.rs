@@ -241,7 +241,7 @@ impl Settings {
         let mut redis = Vec::new();
         for url in urls {
             let label = mask_url(&url);
-            match crate::rq::sentinel::parse(&url) {
+            match crate::rq::repository::sentinel::parse(&url) {
                 Some(r) => {
                     r.map_err(|e| format!("invalid --redis-url {label}: {e}"))?;
                 }

@@ -1,8 +1,8 @@
-//! Errors at the HTTP boundary and the status code each maps to.
+//! The one error type of the HTTP boundary, and the status code and title of each failure.
 //!
-//! [`AppError`] is what handlers fail with. Pages turn it into an HTML error page (with the
-//! layout, see `routes`), JSON endpoints into `{"status": "error", "message": ...}`, and polled
-//! fragments into a small alert; all with the same status code, chosen here.
+//! Handlers, extractors and actions all fail with [`AppError`]; [`crate::http::respond`] renders
+//! it the same way everywhere (a page with the layout, a polled fragment's alert, JSON, or an
+//! action's answer), always with the status chosen here.
 
 use actix_web::http::StatusCode;
 
@@ -11,12 +11,22 @@ use crate::rq::RepoError;
 /// Why a request failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
-    /// The thing asked for does not exist (job, queue, instance).
+    /// The thing asked for does not exist (job, queue, worker, task, instance, page).
     #[error("{0}")]
     NotFound(String),
-    /// The request is malformed (bad registry, order, page size, page).
+    /// The request is malformed (bad registry, order, page size, page, form).
     #[error("{0}")]
     BadRequest(String),
+    /// A request refused as cross-site or carrying a stale security token.
+    #[error("{0}")]
+    Forbidden(String),
+    /// An action this dashboard or this user may not do (`--read-only`, `--disable-delete`,
+    /// the read-only credential).
+    #[error("{0}")]
+    Disabled(String),
+    /// The job, queue or worker is not in a state the action applies to.
+    #[error("{0}")]
+    Conflict(String),
     /// Redis could not answer.
     #[error("{0}")]
     Redis(#[from] RepoError),
@@ -31,6 +41,8 @@ impl AppError {
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Forbidden(_) | AppError::Disabled(_) => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Redis(RepoError::Timeout(..)) => StatusCode::GATEWAY_TIMEOUT,
             AppError::Redis(RepoError::Unavailable(..)) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Redis(RepoError::Redis(..)) => StatusCode::BAD_GATEWAY,
@@ -39,15 +51,27 @@ impl AppError {
         }
     }
 
-    /// Returns a short title for error pages.
+    /// Returns a short title for error pages and alerts.
     pub fn title(&self) -> &'static str {
         match self {
             AppError::NotFound(_) => "Not found",
             AppError::BadRequest(_) => "Bad request",
+            AppError::Forbidden(_) => "Refused",
+            AppError::Disabled(_) => "Action disabled",
+            AppError::Conflict(_) => "Not possible now",
             AppError::Redis(RepoError::Timeout(..)) => "Redis is too slow",
             AppError::Redis(RepoError::WrongType(..)) => "Not RQ's data",
-            AppError::Redis(_) => "Redis is unavailable",
+            AppError::Redis(RepoError::Redis(..)) => "Redis answered with an error",
+            AppError::Redis(RepoError::Unavailable(..)) => "Redis is unavailable",
             AppError::Internal(_) => "Internal error",
+        }
+    }
+
+    /// The `status` field of a JSON error: rq-dashboard's `DISABLED` for refused actions.
+    pub fn json_status(&self) -> &'static str {
+        match self {
+            AppError::Disabled(_) => "DISABLED",
+            _ => "error",
         }
     }
 
@@ -59,10 +83,49 @@ impl AppError {
             _ => {}
         }
     }
+
+    /// The error for an unknown job id.
+    pub fn job_not_found(id: &str) -> AppError {
+        AppError::NotFound(format!(
+            "no job with id “{id}”: it may have expired (RQ deletes finished jobs after their result TTL) or been deleted"
+        ))
+    }
+
+    /// The error for a queue RQ does not know.
+    pub fn queue_not_found(queue: &str) -> AppError {
+        AppError::NotFound(format!("no queue named “{queue}”"))
+    }
 }
 
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
         AppError::Internal(format!("template: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_keeps_its_own_code_and_title() {
+        let cases = [
+            (AppError::Forbidden("x".into()), 403, "Refused"),
+            (AppError::Disabled("x".into()), 403, "Action disabled"),
+            (AppError::Conflict("x".into()), 409, "Not possible now"),
+            (
+                AppError::Redis(RepoError::Unavailable("r".into(), "down".into())),
+                503,
+                "Redis is unavailable",
+            ),
+            (
+                AppError::Redis(RepoError::Timeout("r".into(), 5)),
+                504,
+                "Redis is too slow",
+            ),
+        ];
+        for (e, code, title) in cases {
+            assert_eq!((e.status().as_u16(), e.title()), (code, title), "{e:?}");
+        }
     }
 }

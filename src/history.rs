@@ -1,13 +1,12 @@
 //! Count history: RQ keeps none, so rqdash samples the shared snapshot every poll interval into a
-//! bounded in-memory ring of one point per minute over 24 hours, per queue and in total, and
-//! draws it as small server-rendered SVG charts (no JavaScript charting).
+//! bounded in-memory ring of one point per minute over 24 hours, per queue and in total (drawn by
+//! [`crate::views::charts`]).
 //!
 //! Throughput is derived from registry deltas: finished (or failed) per minute is how much the
 //! registry grew. RQ's own cleanup removes expired entries, so a minute in which both happen
 //! shows the net growth: the numbers are a lower bound, said so on the page.
 
 use std::collections::{HashMap, VecDeque};
-use std::fmt::Write;
 use std::sync::Mutex;
 
 use crate::rq::model::Overview;
@@ -127,73 +126,6 @@ impl History {
     }
 }
 
-/// A small chart for the page.
-#[derive(Debug, Clone)]
-pub struct Chart {
-    /// What it shows.
-    pub title: String,
-    /// The latest value, formatted.
-    pub latest: String,
-    /// The SVG markup (numbers and our own fixed text only).
-    pub svg: String,
-}
-
-/// Renders a line chart of `values` (one per minute, oldest first) as inline SVG.
-pub fn sparkline(values: &[(i64, f64)], width: u32, height: u32, css: &str) -> String {
-    let mut svg = format!(
-        "<svg class=\"chart {css}\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-hidden=\"true\" preserveAspectRatio=\"none\">"
-    );
-    if values.len() >= 2 {
-        let (t0, t1) = (values[0].0, values[values.len() - 1].0);
-        let span = (t1 - t0).max(1) as f64;
-        let max = values.iter().map(|v| v.1).fold(0.0_f64, f64::max).max(1.0);
-        let h = f64::from(height) - 2.0;
-        let mut pts = String::new();
-        for (t, v) in values {
-            let x = (*t - t0) as f64 / span * f64::from(width);
-            let y = 1.0 + h - v / max * h;
-            let _ = write!(pts, "{x:.1},{y:.1} ");
-        }
-        let _ = write!(
-            svg,
-            "<polyline fill=\"none\" points=\"{}\"/>",
-            pts.trim_end()
-        );
-    }
-    svg.push_str("</svg>");
-    svg
-}
-
-/// The four charts (finished/min, failed/min, queued, oldest-queued age) of a series.
-pub fn charts(points: &[Point]) -> Vec<Chart> {
-    let series = |f: &dyn Fn(&Point) -> f64| -> Vec<(i64, f64)> {
-        points.iter().map(|p| (p.minute, f(p))).collect()
-    };
-    let last = points.last().copied().unwrap_or_default();
-    vec![
-        Chart {
-            title: "finished / min".into(),
-            latest: last.finished.to_string(),
-            svg: sparkline(&series(&|p| f64::from(p.finished)), 240, 40, "finished"),
-        },
-        Chart {
-            title: "failed / min".into(),
-            latest: last.failed.to_string(),
-            svg: sparkline(&series(&|p| f64::from(p.failed)), 240, 40, "failed"),
-        },
-        Chart {
-            title: "queued".into(),
-            latest: last.queued.to_string(),
-            svg: sparkline(&series(&|p| f64::from(p.queued)), 240, 40, "queued"),
-        },
-        Chart {
-            title: "oldest queued".into(),
-            latest: crate::views::human_secs(i64::from(last.latency)),
-            svg: sparkline(&series(&|p| f64::from(p.latency)), 240, 40, "latency"),
-        },
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,13 +151,5 @@ mod tests {
         }
         assert_eq!(s.points.len(), POINTS);
         assert_eq!(s.points.front().unwrap().minute, 50);
-    }
-
-    #[test]
-    fn sparklines_are_plain_svg() {
-        let svg = sparkline(&[(0, 0.0), (1, 5.0), (2, 10.0)], 100, 20, "x");
-        assert!(svg.starts_with("<svg"));
-        assert!(svg.contains("points=\"0.0,19.0 50.0,10.0 100.0,1.0\""));
-        assert_eq!(sparkline(&[], 10, 10, "x"), "<svg class=\"chart x\" viewBox=\"0 0 10 10\" width=\"10\" height=\"10\" role=\"img\" aria-hidden=\"true\" preserveAspectRatio=\"none\"></svg>");
     }
 }

@@ -6,35 +6,78 @@
 //!
 //! # Layout
 //!
-//! - [`config`] — flags and `RQ_DASHBOARD_*` variables, validated once into [`config::Settings`].
-//! - [`startup`] — [`startup::Application`] binds the listener, builds the state, mounts routes and
-//!   middleware (authentication, security headers, request log), starts the history samplers.
-//! - [`request_ctx`] — what the middleware learned about a request (user, role, proxy prefix).
-//! - [`state`] — [`state::AppState`], the settings, one repository per Redis instance, bulk tasks,
-//!   rendered answers and history.
-//! - [`routes`] — the route table and thin handlers: [`routes::pages`] (HTML and polled
-//!   fragments), [`routes::api`] (JSON), [`routes::actions`] (POST actions and task pages),
-//!   [`routes::metrics`] (Prometheus), [`routes::health`], [`routes::assets`].
-//! - [`views`] — one askama struct per page or fragment, and display-ready view models.
-//! - [`render_cache`] — answers rendered once per shared snapshot, with a gzip copy.
-//! - [`tasks`] — bulk actions as chunked, cancellable background tasks with progress.
-//! - [`history`] — the 24-hour count history and its SVG charts.
-//! - [`rq`] — everything about RQ's data: [`rq::keys`] (the only place that knows key names),
-//!   [`rq::model`] (pure data), [`rq::decode`] and [`rq::pickle`] (safe decoders that never execute
-//!   job data), [`rq::repository`] (reads, pipelined, and the shared snapshot), [`rq::actions`]
-//!   (writes that match RQ, in Lua), [`rq::groups`] (failure fingerprints), [`rq::sentinel`]
-//!   (Sentinel URLs). Only `rq::repository` and `rq::actions` send Redis commands.
-//! - [`error`] — [`error::AppError`] and the status code of each failure.
-//! - [`telemetry`] — logging, text or JSON.
+//! Start-up and infrastructure:
+//! - [`config`]: flags and `RQ_DASHBOARD_*` variables, validated once into [`config::Settings`].
+//! - [`startup`]: [`startup::Application`] binds the listener, builds the state, mounts the route
+//!   table under the URL prefix inside the middleware, starts the history samplers.
+//! - [`healthcheck`]: `rqdash --healthcheck`, the container probe.
+//! - [`telemetry`]: logging, text or JSON.
+//! - [`state`]: [`state::AppState`], built once: settings, one repository per Redis instance, bulk
+//!   tasks, rendered answers, history. Holds data; builds no views.
+//! - [`error`]: [`error::AppError`], the one error type, and the status and title of each failure.
+//!
+//! The web side:
+//! - [`http`]: what every handler shares: authentication, security headers and request log
+//!   ([`http::middleware`]), the per-request [`http::extract::Instance`] (instance, repository,
+//!   URLs, viewer), the one responder ([`http::respond`]) and the one action guard and reply
+//!   ([`http::action`]).
+//! - [`routes`]: the one route table ([`routes::configure`]) and one handler file per area:
+//!   overview, jobs (lists), job, queues (queue actions), failures, workers, tasks, api
+//!   (rq-dashboard's JSON), metrics, health, assets.
+//! - [`views`]: one askama struct per page or fragment, one file per page, plus [`views::urls`]
+//!   (the only place that writes a URL), [`views::format`], [`views::layout`],
+//!   [`views::buttons`] (the button catalogue) and [`views::charts`]. Templates in `templates/`
+//!   mirror them.
+//! - [`render_cache`]: answers rendered once per shared snapshot, with a gzip copy.
+//! - [`assets`]: the embedded static files and their content hash.
+//!
+//! RQ's data:
+//! - [`rq`]: [`rq::keys`] (the only place that spells key names), [`rq::model`] (pure data),
+//!   [`rq::decode`] (safe decoders), [`rq::groups`] (failure fingerprints), [`rq::actions`] (what
+//!   each action is, and the one table of which job status allows which action), and
+//!   [`rq::repository`], the only code that sends Redis commands: connection, RESP helpers, the
+//!   shared snapshot, reads, writes (with their Lua script) and RQ version detection, one file
+//!   each.
+//! - [`pickle`]: the inert pickle decoder (builds plain data, never executes anything).
+//! - [`tasks`]: bulk actions as chunked, cancellable background tasks with progress.
+//! - [`history`]: the 24-hour count history.
+//!
+//! Dependencies point one way: `routes` → `http` → `views` → `rq`; `state` sits below `http`
+//! and knows nothing of views.
+//!
+//! # How a request flows
+//!
+//! A page, say `GET /0/view/jobs/default/failed/8/asc/1`: [`http::middleware`] authenticates
+//! ([`http::auth`]) and sets the request's context ([`http::context`]); the route table in
+//! [`routes`] sends it to [`routes::jobs::page`], whose [`http::extract::Instance`] resolves
+//! instance 0, its repository and the viewer ([`http::viewer`]). The handler validates the path
+//! ([`views::jobs::ListParams`]), reads one page through [`rq::repository::reads`] (two pipelined
+//! round trips via [`rq::repository::conn`]), builds [`views::jobs::JobsView`] with its buttons
+//! ([`views::buttons`]) and URLs ([`views::urls`]), renders `templates/jobs/list.html`, and
+//! answers through [`http::respond`] (which renders any [`error::AppError`] on the way the same
+//! way). The middleware adds the security headers and logs it.
+//!
+//! A bulk action, say `POST /0/requeue/default`: the middleware as above; the route table sends
+//! it to [`routes::queues::requeue`], whose [`http::action::Action`] reads the form, checks
+//! CSRF and permissions and resolves the instance. The handler checks the queue exists
+//! ([`rq::repository::reads`]) and calls [`routes::tasks::start`], which reads the registry
+//! bounds once ([`tasks::plan`]), registers a task in [`state::AppState`]'s [`tasks::Tasks`], and
+//! runs [`tasks::run`]: chunk after chunk through [`rq::repository::writes`] and its Lua script,
+//! in the background for big ones (202 and a progress page, [`routes::tasks`]). The answer goes
+//! out through [`http::action::Action::reply`]: a banner for htmx, a redirect for a form, JSON
+//! for scripts; the audit log records it and the shared snapshot is dropped.
 //!
 //! Templates live in `templates/` (compiled in) and assets in `static/` (embedded), so the binary
 //! needs no files beside it.
 
+pub mod assets;
 pub mod config;
 pub mod error;
+pub mod healthcheck;
 pub mod history;
+pub mod http;
+pub mod pickle;
 pub mod render_cache;
-pub mod request_ctx;
 pub mod routes;
 pub mod rq;
 pub mod startup;

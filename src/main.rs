@@ -16,7 +16,7 @@ async fn main() {
         }
     };
     if healthcheck {
-        match rqdash::startup::healthcheck(&settings) {
+        match rqdash::healthcheck::healthcheck(&settings) {
             Ok(()) => std::process::exit(0),
             Err(e) => {
                 eprintln!("rqdash: unhealthy: {e}");

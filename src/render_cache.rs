@@ -14,7 +14,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::AppError;
-use crate::rq::repository::Snapshot;
+use crate::rq::Snapshot;
+use crate::views::layout::Perms;
 
 /// One rendered answer.
 #[derive(Debug)]
@@ -29,8 +30,8 @@ pub struct Rendered {
 }
 
 type Entry = (Arc<Snapshot>, Arc<Rendered>);
-/// Instance, view, the request's link prefix, and whether the viewer may act.
-type Key = (usize, &'static str, String, bool);
+/// Instance, view, the viewer's link prefix and permissions (links and buttons differ by them).
+pub type Key = (usize, &'static str, String, Perms);
 
 /// Rendered answers per (instance, view), each tied to the snapshot it was rendered from.
 #[derive(Debug, Default)]
@@ -39,22 +40,18 @@ pub struct RenderCache {
 }
 
 impl RenderCache {
-    /// Returns the answer for `view` of instance `n` rendered from `snap`, rendering it only when
+    /// Returns the answer for `key` rendered from `snap`, rendering it only when
     /// the cached one came from another snapshot.
     ///
     /// # Errors
     /// When rendering fails.
     pub fn get_or_render(
         &self,
-        n: usize,
-        view: &'static str,
+        key: Key,
         snap: &Arc<Snapshot>,
         content_type: &'static str,
         render: impl FnOnce() -> Result<String, AppError>,
     ) -> Result<Arc<Rendered>, AppError> {
-        // Links and buttons differ by the proxy prefix and by the viewer's permissions.
-        let ctx = crate::request_ctx::current();
-        let key = (n, view, ctx.forwarded_prefix, ctx.read_only);
         if let Ok(map) = self.map.lock() {
             if let Some((s, r)) = map.get(&key) {
                 if Arc::ptr_eq(s, snap) {

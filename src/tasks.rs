@@ -2,8 +2,12 @@
 //! live progress, cancellation, exact counts at the end.
 //!
 //! A task never holds its id list in memory: it walks the registry or queue in place, one chunk
-//! per Redis call. Work done is never repeated, so a task stopped by an outage can simply be run
-//! again to finish.
+//! per Redis call. Its bounds (entries and highest score of each registry) are read once, in
+//! [`plan`], and both the count shown to the operator and the run use them. Work done is never
+//! repeated, so a task stopped by an outage can simply be run again to finish.
+//!
+//! Task ids never repeat, not even across restarts: a link to an old task's progress can never
+//! show a new one.
 
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
@@ -168,15 +172,32 @@ impl Task {
 /// The tasks of this process: running ones and the last few finished.
 #[derive(Debug, Default)]
 pub struct Tasks {
-    next: AtomicU64,
+    last_id: AtomicU64,
     list: Mutex<VecDeque<Arc<Task>>>,
 }
 
 impl Tasks {
+    /// A new task id: microseconds since the epoch, strictly increasing in this process, so ids
+    /// never repeat across restarts either.
+    fn next_id(&self) -> u64 {
+        let now = u64::try_from(Utc::now().timestamp_micros()).unwrap_or(0);
+        let mut last = self.last_id.load(Ordering::Relaxed);
+        loop {
+            let id = now.max(last + 1);
+            match self
+                .last_id
+                .compare_exchange(last, id, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return id,
+                Err(seen) => last = seen,
+            }
+        }
+    }
+
     /// Registers a new task.
     pub fn create(&self, instance: usize, description: String) -> Arc<Task> {
         let task = Arc::new(Task {
-            id: self.next.fetch_add(1, Ordering::Relaxed) + 1,
+            id: self.next_id(),
             instance,
             description,
             total: AtomicU64::new(0),
@@ -212,28 +233,57 @@ impl Tasks {
     }
 }
 
-/// Counts the entries `op` will go through.
+/// One registry a bulk task walks, with its bounds read at the start: entries added later (jobs
+/// that fail again after a requeue) are left alone.
+#[derive(Debug, Clone, PartialEq)]
+struct Part {
+    queue: String,
+    registry: Registry,
+    max_score: f64,
+}
+
+/// What a bulk task will go through, read once before it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Entries to go through.
+    pub total: u64,
+    parts: Vec<Part>,
+}
+
+/// Reads the bounds of everything `op` will go through (one round trip per registry).
 ///
 /// # Errors
 /// When Redis does not answer.
-pub async fn count(repo: &Repository, op: &BulkOp) -> Result<u64, RepoError> {
-    Ok(match op {
-        BulkOp::Requeue { queues, .. } => {
-            let mut n = 0;
-            for q in queues {
-                n += repo.registry_bounds(q, Registry::Failed).await?.0;
-            }
-            n
-        }
-        BulkOp::Purge { queue, registry } => repo.registry_bounds(queue, *registry).await?.0,
+pub async fn plan(repo: &Repository, op: &BulkOp) -> Result<Plan, RepoError> {
+    let registries: Vec<(String, Registry)> = match op {
+        BulkOp::Requeue { queues, .. } => queues
+            .iter()
+            .map(|q| (q.clone(), Registry::Failed))
+            .collect(),
+        BulkOp::Purge { queue, registry } => vec![(queue.clone(), *registry)],
+        BulkOp::Clean { queue } => CLEANABLE.iter().map(|r| (queue.clone(), *r)).collect(),
         BulkOp::Empty { queue } | BulkOp::Compact { queue } => {
-            repo.queue_counts(queue).await?.queued
+            let total = repo.queue_counts(queue).await?.queued;
+            return Ok(Plan {
+                total,
+                parts: Vec::new(),
+            });
         }
-        BulkOp::Clean { queue } => {
-            let c = repo.queue_counts(queue).await?;
-            CLEANABLE.iter().map(|r| c.count(*r)).sum()
-        }
-    })
+    };
+    let mut plan = Plan {
+        total: 0,
+        parts: Vec::new(),
+    };
+    for (queue, registry) in registries {
+        let (count, max_score) = repo.registry_bounds(&queue, registry).await?;
+        plan.total += count;
+        plan.parts.push(Part {
+            queue,
+            registry,
+            max_score,
+        });
+    }
+    Ok(plan)
 }
 
 /// Retries a chunk through short Redis hiccups; gives up after about 5 s.
@@ -260,13 +310,11 @@ where
 async fn run_registry(
     repo: &Repository,
     task: &Task,
-    queue: &str,
-    registry: Registry,
+    part: &Part,
     sub: &str,
     major: u8,
     at_front: bool,
 ) -> Result<bool, RepoError> {
-    let (_, max_score) = repo.registry_bounds(queue, registry).await?;
     let chunk = if sub == "clean" { ID_CHUNK } else { JOB_CHUNK };
     let mut offset = 0;
     loop {
@@ -275,7 +323,14 @@ async fn run_registry(
         }
         let c = retry(|| {
             repo.registry_chunk(
-                queue, registry, sub, offset, chunk, max_score, major, at_front,
+                &part.queue,
+                part.registry,
+                sub,
+                offset,
+                chunk,
+                part.max_score,
+                major,
+                at_front,
             )
         })
         .await?;
@@ -288,10 +343,20 @@ async fn run_registry(
     }
 }
 
-/// Runs `op` to the end (or until cancelled or Redis fails for good), updating `task`.
-pub async fn run(repo: &Repository, op: &BulkOp, task: &Task) {
-    let result = run_inner(repo, op, task).await;
-    let state = match result {
+/// Runs `op` over `plan` to the end (or until cancelled or Redis fails for good), updating
+/// `task`, and records how it ended.
+///
+/// # Errors
+/// The Redis failure that stopped it (the task says so too, with what was done).
+pub async fn run(
+    repo: &Repository,
+    op: &BulkOp,
+    plan: &Plan,
+    task: &Task,
+) -> Result<(), RepoError> {
+    task.total.store(plan.total, Ordering::Relaxed);
+    let result = run_inner(repo, op, plan, task).await;
+    let state = match &result {
         Ok(true) => TaskState::Finished,
         Ok(false) => TaskState::Cancelled,
         Err(e) => TaskState::Failed(format!(
@@ -312,10 +377,15 @@ pub async fn run(repo: &Repository, op: &BulkOp, task: &Task) {
     );
     task.end(state);
     repo.invalidate();
+    result.map(|_| ())
 }
 
-async fn run_inner(repo: &Repository, op: &BulkOp, task: &Task) -> Result<bool, RepoError> {
-    task.total.store(count(repo, op).await?, Ordering::Relaxed);
+async fn run_inner(
+    repo: &Repository,
+    op: &BulkOp,
+    plan: &Plan,
+    task: &Task,
+) -> Result<bool, RepoError> {
     let (queue, registry) = match op {
         BulkOp::Requeue { queues, .. } => (
             queues.first().cloned().unwrap_or_default(),
@@ -328,60 +398,77 @@ async fn run_inner(repo: &Repository, op: &BulkOp, task: &Task) -> Result<bool, 
     };
     let hint = repo.sample_brief(&queue, registry).await?;
     let major = repo.rq_major(hint.as_ref()).await?;
-    match op {
-        BulkOp::Requeue { queues, at_front } => {
-            for q in queues {
-                if !run_registry(repo, task, q, Registry::Failed, "requeue", major, *at_front)
-                    .await?
-                {
-                    return Ok(false);
-                }
-            }
-            Ok(true)
+    let sub = match op {
+        BulkOp::Requeue { .. } => "requeue",
+        BulkOp::Purge { .. } => "delete",
+        BulkOp::Clean { .. } => "clean",
+        BulkOp::Empty { queue } => return run_empty(repo, task, queue, major).await,
+        BulkOp::Compact { queue } => return run_compact(repo, task, queue).await,
+    };
+    let at_front = matches!(op, BulkOp::Requeue { at_front: true, .. });
+    for part in &plan.parts {
+        if !run_registry(repo, task, part, sub, major, at_front).await? {
+            return Ok(false);
         }
-        BulkOp::Purge { queue, registry } => {
-            run_registry(repo, task, queue, *registry, "delete", major, false).await
+    }
+    Ok(true)
+}
+
+/// Deletes only as many jobs as were queued at the start: jobs enqueued meanwhile survive.
+async fn run_empty(
+    repo: &Repository,
+    task: &Task,
+    queue: &str,
+    major: u8,
+) -> Result<bool, RepoError> {
+    let mut left = task.total.load(Ordering::Relaxed);
+    while left > 0 {
+        if task.cancelled() {
+            return Ok(false);
         }
-        BulkOp::Clean { queue } => {
-            for r in CLEANABLE {
-                if !run_registry(repo, task, queue, r, "clean", major, false).await? {
-                    return Ok(false);
-                }
-            }
-            Ok(true)
+        let (deleted, remaining) =
+            retry(|| repo.empty_chunk(queue, left.min(ID_CHUNK), major)).await?;
+        task.done.fetch_add(deleted, Ordering::Relaxed);
+        left = left.saturating_sub(deleted);
+        if deleted == 0 || remaining == 0 {
+            break;
         }
-        BulkOp::Empty { queue } => {
-            // Only as many as were queued at the start: jobs enqueued meanwhile survive.
-            let mut left = task.total.load(Ordering::Relaxed);
-            while left > 0 {
-                if task.cancelled() {
-                    return Ok(false);
-                }
-                let (deleted, remaining) =
-                    retry(|| repo.empty_chunk(queue, left.min(ID_CHUNK), major)).await?;
-                task.done.fetch_add(deleted, Ordering::Relaxed);
-                left = left.saturating_sub(deleted);
-                if deleted == 0 || remaining == 0 {
-                    break;
-                }
-            }
-            Ok(true)
+    }
+    Ok(true)
+}
+
+/// Drops ids whose job is gone from a queue list, in place, chunk by chunk.
+async fn run_compact(repo: &Repository, task: &Task, queue: &str) -> Result<bool, RepoError> {
+    let mut start = 0;
+    loop {
+        if task.cancelled() {
+            return Ok(false);
         }
-        BulkOp::Compact { queue } => {
-            let mut start = 0;
-            loop {
-                if task.cancelled() {
-                    return Ok(false);
-                }
-                let (removed, scanned) =
-                    retry(|| repo.compact_chunk(queue, start, ID_CHUNK)).await?;
-                task.done.fetch_add(removed, Ordering::Relaxed);
-                task.kept.fetch_add(scanned - removed, Ordering::Relaxed);
-                start += scanned - removed;
-                if scanned < ID_CHUNK {
-                    return Ok(true);
-                }
-            }
+        let (removed, scanned) = retry(|| repo.compact_chunk(queue, start, ID_CHUNK)).await?;
+        task.done.fetch_add(removed, Ordering::Relaxed);
+        task.kept.fetch_add(scanned - removed, Ordering::Relaxed);
+        start += scanned - removed;
+        if scanned < ID_CHUNK {
+            return Ok(true);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_ids_never_repeat_and_outlive_a_restart() {
+        let first = Tasks::default();
+        let a = first.create(0, "a".into()).id;
+        let b = first.create(0, "b".into()).id;
+        assert!(b > a);
+        // A new process (a restart, even a quick one) starts from the clock, not from 1.
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = Tasks::default();
+        let c = second.create(0, "c".into()).id;
+        assert!(c > 1_000_000_000_000_000, "{c}");
+        assert!(c > b, "{c} after {b}");
     }
 }

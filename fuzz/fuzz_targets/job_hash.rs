@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         .iter()
         .map(|f| h.get(*f).cloned())
         .collect();
-    let s = JobSummary::from_fields("fuzz".into(), values, None, Some(1.0));
+    let s = JobSummary::from_fields("fuzz".into(), h.contains_key("data"), values, None, Some(1.0));
     let _ = s.exc_last_line();
     let w = Worker::from_hash("w", &h, &[String::from_utf8_lossy(data).into_owned()]);
     let _ = w.is_stale(chrono::Utc::now());

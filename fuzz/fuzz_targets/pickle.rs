@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(v) = rqdash::rq::pickle::loads(data) {
+    if let Ok(v) = rqdash::pickle::loads(data) {
         let _ = v.repr(10_000);
         let _ = v.to_json().to_string();
     }

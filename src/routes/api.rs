@@ -1,73 +1,33 @@
 //! rq-dashboard-compatible JSON: same paths, same field names (rq-dashboard 0.9), plus a few
 //! extra fields. Unlike rq-dashboard, errors are real status codes with a message.
 
-use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::error::AppError;
-use crate::routes::pages::{job_not_found, page_request, ListPath};
-use crate::routes::{instance_number, json};
+use crate::http::extract::Instance;
+use crate::http::respond::Kind;
+use crate::routes::jobs::ListPath;
 use crate::rq::model::Registry;
-use crate::rq::repository::Snapshot;
-use crate::state::AppState;
-use crate::views::page_window;
+use crate::rq::Snapshot;
+use crate::views::format::{http_date, isoformat};
+use crate::views::jobs::page_window;
+use crate::views::urls::Urls;
 
-/// Python's `datetime.isoformat()` of an aware UTC time, as rq-dashboard serializes job dates.
-pub fn isoformat(t: Option<DateTime<Utc>>) -> Value {
-    match t {
-        None => Value::Null,
-        Some(t) if t.timestamp_subsec_micros() == 0 => {
-            Value::String(t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string())
-        }
-        Some(t) => Value::String(t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()),
-    }
-}
-
-/// Flask's JSON form of a datetime (an HTTP date), as rq-dashboard serializes worker dates.
-pub fn http_date(t: Option<DateTime<Utc>>) -> Value {
-    t.map_or(Value::Null, |t| {
-        Value::String(t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
-    })
-}
-
-/// Serves JSON built from instance `n`'s shared snapshot, once per snapshot.
-async fn snapshot_json(
-    req: &HttpRequest,
-    state: &AppState,
-    n: &str,
-    key: &'static str,
-    build: impl FnOnce(&AppState, usize, &Snapshot) -> Value,
-) -> HttpResponse {
-    let r = async {
-        let n = instance_number(n)?;
-        let snap = state.instance(n)?.snapshot().await?;
-        state
-            .renders
-            .get_or_render(n, key, &snap, "application/json", || {
-                Ok(build(state, n, &snap).to_string())
-            })
-    }
-    .await;
-    match r {
-        Ok(rendered) => crate::render_cache::respond(req, &rendered),
-        Err(e) => json(Err(e)),
-    }
-}
+const JSON: &str = "application/json";
 
 /// `GET /{n}/data/queues.json`.
-pub async fn queues(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    n: web::Path<String>,
-) -> HttpResponse {
-    snapshot_json(&req, &state, &n, "queues_json", queues_value).await
+pub async fn queues(inst: Instance) -> HttpResponse {
+    inst.cached(Kind::Json, "queues_json", JSON, |snap| {
+        Ok(queues_value(&inst.urls, snap).to_string())
+    })
+    .await
 }
 
-fn queues_value(state: &AppState, n: usize, snap: &Snapshot) -> Value {
+fn queues_value(urls: &Urls, snap: &Snapshot) -> Value {
     {
         let o = &snap.overview;
-        let urls = state.urls(n);
         let queues: Vec<Value> = o
             .queues
             .iter()
@@ -92,15 +52,14 @@ fn queues_value(state: &AppState, n: usize, snap: &Snapshot) -> Value {
 }
 
 /// `GET /{n}/data/workers.json`.
-pub async fn workers(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    n: web::Path<String>,
-) -> HttpResponse {
-    snapshot_json(&req, &state, &n, "workers_json", workers_value).await
+pub async fn workers(inst: Instance) -> HttpResponse {
+    inst.cached(Kind::Json, "workers_json", JSON, |snap| {
+        Ok(workers_value(snap).to_string())
+    })
+    .await
 }
 
-fn workers_value(_state: &AppState, _n: usize, snap: &Snapshot) -> Value {
+fn workers_value(snap: &Snapshot) -> Value {
     {
         let (workers, jobs) = (&snap.overview.workers, &snap.current_jobs);
         let list: Vec<Value> = workers
@@ -141,16 +100,13 @@ fn workers_value(_state: &AppState, _n: usize, snap: &Snapshot) -> Value {
 }
 
 /// `GET /{n}/data/jobs/{queue}/{registry}/{per_page}/{order}/{page}.json`.
-pub async fn jobs(state: web::Data<AppState>, path: web::Path<ListPath>) -> HttpResponse {
+pub async fn jobs(inst: Instance, path: web::Path<ListPath>) -> HttpResponse {
     let r = async {
-        let (n, queue, p) = path.parse(".json")?;
-        let page = state
-            .instance(n)?
-            .list_jobs(&queue, p.registry, page_request(&p))
-            .await?;
-        let urls = state.urls(n);
+        let (queue, p) = path.parse(".json")?;
+        let page = inst.repo.list_jobs(&queue, p.registry, p.request()).await?;
+        let urls = &inst.urls;
         let u = |k: u64| json!({ "url": urls.jobs(&queue, p.registry, p.per_page, p.desc, k) });
-        let pages = page.total.div_ceil(p.per_page).max(1);
+        let pages = p.pages(page.total);
         let jobs: Vec<Value> = page
             .jobs
             .iter()
@@ -203,22 +159,27 @@ pub async fn jobs(state: web::Data<AppState>, path: web::Path<ListPath>) -> Http
         }))
     }
     .await;
-    json(r)
+    inst.json(r)
+}
+
+/// Path of a job's JSON.
+#[derive(Debug, Deserialize)]
+pub struct JobPath {
+    id: String,
 }
 
 /// `GET /{n}/data/job/{id}.json`.
-pub async fn job(state: web::Data<AppState>, path: web::Path<(String, String)>) -> HttpResponse {
-    let (n, id) = path.into_inner();
+pub async fn job(inst: Instance, path: web::Path<JobPath>) -> HttpResponse {
     let r = async {
-        let n = instance_number(&n)?;
-        let id = id
+        let id = path
+            .id
             .strip_suffix(".json")
-            .ok_or_else(|| AppError::NotFound(format!("no page at “{id}”")))?;
-        let j = state
-            .instance(n)?
+            .ok_or_else(|| AppError::NotFound(format!("no page at “{}”", path.id)))?;
+        let j = inst
+            .repo
             .job(id)
             .await?
-            .ok_or_else(|| job_not_found(id))?;
+            .ok_or_else(|| AppError::job_not_found(id))?;
         let meta = j.meta.as_ref().map_or(json!({}), |m| m.to_json());
         let mut m = Map::new();
         m.insert("id".into(), json!(j.id));
@@ -303,5 +264,5 @@ pub async fn job(state: web::Data<AppState>, path: web::Path<(String, String)>) 
         Ok(Value::Object(m))
     }
     .await;
-    json(r)
+    inst.json(r)
 }

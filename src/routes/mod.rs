@@ -1,151 +1,99 @@
-//! The route table and the handlers, grouped by area. Handlers stay thin: validate the request,
-//! ask the repository, build a view, render.
+//! The one route table, and the handlers, one file per area of the dashboard. Each area's page,
+//! polled fragment, JSON and actions sit together; handlers stay thin: take an
+//! [`Instance`](crate::http::extract::Instance) or an [`Action`](crate::http::action::Action),
+//! ask the repository, build a view, answer through [`crate::http`].
 //!
 //! URLs follow rq-dashboard's so bookmarks and scripts keep working; queue names and job ids are
-//! single percent-encoded path segments.
+//! single percent-encoded path segments. Every action is also under `/<n>/...` so it always hits
+//! the instance the operator looks at; the unprefixed forms act on instance 0. Every GET route
+//! answers HEAD too (uptime monitors use it).
 
-use actix_web::{http::header, web, HttpResponse};
-use askama::Template;
+use actix_web::{guard, web, Route};
 
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::views::{ErrorFragment, ErrorPage};
-
-pub mod actions;
 pub mod api;
 pub mod assets;
+pub mod failures;
 pub mod health;
+pub mod job;
+pub mod jobs;
 pub mod metrics;
-pub mod pages;
+pub mod overview;
+pub mod queues;
+pub mod tasks;
+pub mod workers;
 
-/// Registers every route (the caller wraps them in the URL-prefix scope).
+/// A route for GET and HEAD (actix answers HEAD without the body).
+fn read() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+/// Registers every route (the caller wraps them in the URL-prefix scope). Each registration
+/// keeps its method guard, so a POST pattern never hides a GET page and vice versa; among GET
+/// routes, fixed paths come before the `/{n}` patterns.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    actions::configure(cfg);
-    cfg.route("/", web::get().to(pages::home))
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/metrics", web::get().to(metrics::metrics))
-        .route("/all", web::get().to(pages::all_instances))
-        .route("/static/{file}", web::get().to(assets::asset))
-        .route("/favicon.ico", web::get().to(assets::favicon))
-        .route("/{n}", web::get().to(pages::overview_page))
-        .route("/{n}/", web::get().to(pages::overview_page))
-        .route("/{n}/view", web::get().to(pages::overview_page))
-        .route("/{n}/view/", web::get().to(pages::overview_page))
-        .route("/{n}/view/queues", web::get().to(pages::overview_page))
-        .route("/{n}/view/workers", web::get().to(pages::workers_page))
-        .route("/{n}/view/jobs", web::get().to(pages::jobs_index))
+    for p in ["", "/{n}"] {
+        let at = |s: &str| format!("{p}{s}");
+        cfg.route(&at("/job/{id}/{verb}"), web::post().to(job::act))
+            .route(&at("/jobs/{verb}"), web::post().to(jobs::act_on_selected))
+            .route(&at("/requeue/{queue}"), web::post().to(queues::requeue))
+            .route(&at("/requeue/{queue}"), read().to(queues::requeue_by_get))
+            .route(&at("/requeue-all"), web::post().to(queues::requeue_all))
+            .route(
+                &at("/queue/{queue}/{registry}/empty"),
+                web::post().to(queues::empty),
+            )
+            .route(
+                &at("/queue/{queue}/compact"),
+                web::post().to(queues::compact),
+            )
+            .route(&at("/queue/{queue}/clean"), web::post().to(queues::clean))
+            .route(&at("/queue/{queue}/remove"), web::post().to(queues::remove))
+            .route(
+                &at("/worker/{name}/{command}"),
+                web::post().to(workers::command),
+            )
+            .route(
+                &at("/failures/{queue}/{key}/{verb}"),
+                web::post().to(failures::act_on_group),
+            )
+            .route(&at("/suspend"), web::post().to(workers::suspend))
+            .route(&at("/resume"), web::post().to(workers::resume));
+    }
+    cfg.route("/", read().to(overview::page))
+        .route("/healthz", read().to(health::healthz))
+        .route("/metrics", read().to(metrics::metrics))
+        .route("/all", read().to(overview::all_instances))
+        .route("/static/{file}", read().to(assets::asset))
+        .route("/favicon.ico", read().to(assets::favicon))
+        .route("/{n}", read().to(overview::page))
+        .route("/{n}/", read().to(overview::page))
+        .route("/{n}/view", read().to(overview::page))
+        .route("/{n}/view/", read().to(overview::page))
+        .route("/{n}/view/queues", read().to(overview::page))
+        .route("/{n}/fragments/overview", read().to(overview::fragment))
+        .route("/{n}/data/queues.json", read().to(api::queues))
+        .route("/{n}/view/workers", read().to(workers::page))
+        .route("/{n}/fragments/workers", read().to(workers::fragment))
+        .route("/{n}/data/workers.json", read().to(api::workers))
+        .route("/{n}/view/jobs", read().to(jobs::index))
         .route(
             "/{n}/view/jobs/{queue}/{registry}/{per_page}/{order}/{page}",
-            web::get().to(pages::jobs_page),
-        )
-        .route("/{n}/view/job/{id}", web::get().to(pages::job_page))
-        .route(
-            "/{n}/view/failures/{queue}",
-            web::get().to(pages::failures_page),
-        )
-        .route("/{n}/jump", web::get().to(pages::jump))
-        .route(
-            "/{n}/fragments/overview",
-            web::get().to(pages::overview_fragment),
-        )
-        .route(
-            "/{n}/fragments/workers",
-            web::get().to(pages::workers_fragment),
+            read().to(jobs::page),
         )
         .route(
             "/{n}/fragments/jobs/{queue}/{registry}/{per_page}/{order}/{page}",
-            web::get().to(pages::jobs_fragment),
+            read().to(jobs::fragment),
         )
-        .route("/{n}/data/queues.json", web::get().to(api::queues))
-        .route("/{n}/data/workers.json", web::get().to(api::workers))
         .route(
             "/{n}/data/jobs/{queue}/{registry}/{per_page}/{order}/{page}",
-            web::get().to(api::jobs),
+            read().to(api::jobs),
         )
-        .route("/{n}/data/job/{id}", web::get().to(api::job));
-}
-
-/// Parses the instance number of a path.
-///
-/// # Errors
-/// `NotFound` when it is not a number (so `/favicon.png` and the like are plain 404s).
-pub fn instance_number(s: &str) -> Result<usize, AppError> {
-    s.parse()
-        .map_err(|_| AppError::NotFound(format!("no page at “{s}”")))
-}
-
-fn no_store(mut r: HttpResponse) -> HttpResponse {
-    r.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    r
-}
-
-/// Renders a full page, or the error page with the layout of instance `n`.
-pub fn page(state: &AppState, n: usize, r: Result<String, AppError>) -> HttpResponse {
-    match r {
-        Ok(body) => no_store(
-            HttpResponse::Ok()
-                .content_type("text/html; charset=utf-8")
-                .body(body),
-        ),
-        Err(e) => {
-            e.log();
-            let p = ErrorPage {
-                layout: state.layout(n, "error", e.title()),
-                heading: e.title().to_string(),
-                message: e.to_string(),
-                code: e.status().as_u16(),
-            };
-            let body = p
-                .render()
-                .unwrap_or_else(|_| format!("{}: {}", e.title(), e));
-            no_store(
-                HttpResponse::build(e.status())
-                    .content_type("text/html; charset=utf-8")
-                    .body(body),
-            )
-        }
-    }
-}
-
-/// Renders a polled fragment, or a small error alert with the real status.
-pub fn fragment(r: Result<String, AppError>) -> HttpResponse {
-    match r {
-        Ok(body) => no_store(
-            HttpResponse::Ok()
-                .content_type("text/html; charset=utf-8")
-                .body(body),
-        ),
-        Err(e) => {
-            e.log();
-            let body = ErrorFragment {
-                heading: e.title().to_string(),
-                message: e.to_string(),
-            }
-            .render()
-            .unwrap_or_else(|_| e.to_string());
-            no_store(
-                HttpResponse::build(e.status())
-                    .content_type("text/html; charset=utf-8")
-                    .body(body),
-            )
-        }
-    }
-}
-
-/// Renders a JSON answer, or `{"status": "error", "message": ...}` with the real status.
-pub fn json(r: Result<serde_json::Value, AppError>) -> HttpResponse {
-    match r {
-        Ok(v) => no_store(HttpResponse::Ok().json(v)),
-        Err(e) => {
-            e.log();
-            no_store(HttpResponse::build(e.status()).json(serde_json::json!({
-                "status": "error",
-                "error": e.title(),
-                "message": e.to_string(),
-            })))
-        }
-    }
+        .route("/{n}/view/job/{id}", read().to(job::page))
+        .route("/{n}/data/job/{id}", read().to(api::job))
+        .route("/{n}/jump", read().to(job::jump))
+        .route("/{n}/view/failures/{queue}", read().to(failures::page))
+        .route("/{n}/tasks/{id}", read().to(tasks::page))
+        .route("/{n}/fragments/tasks/{id}", read().to(tasks::fragment))
+        .route("/{n}/data/tasks/{id}", read().to(tasks::json))
+        .route("/{n}/tasks/{id}/cancel", web::post().to(tasks::cancel));
 }

@@ -1,6 +1,6 @@
 //! Decoding of RQ's encoded fields: zlib, base64, pickle and JSON payloads, tracebacks.
 //!
-//! Nothing here can execute job data: pickles go through [`crate::rq::pickle`], a pure-data
+//! Nothing here can execute job data: pickles go through [`crate::pickle`], a pure-data
 //! decoder that records class names instead of importing them. Every decoder is bounded in the
 //! memory it may allocate, and every failure becomes a [`Decoded::Opaque`] value that says what
 //! the bytes were, never an error page.
@@ -9,7 +9,7 @@ use base64::Engine;
 use flate2::read::ZlibDecoder;
 use std::io::Read;
 
-use crate::rq::pickle::{self, PyValue};
+use crate::pickle::{self, PyValue};
 
 /// The most bytes a zlib field may inflate to (guards against zip bombs).
 pub const MAX_INFLATED: usize = 16 * 1024 * 1024;

@@ -108,6 +108,22 @@ impl Keys {
         format!("{}:worker:", self.prefix)
     }
 
+    /// Returns the hash of worker `name` (`rq:worker:<name>`).
+    pub fn worker(&self, name: &str) -> String {
+        format!("{}:worker:{name}", self.prefix)
+    }
+
+    /// Returns the pub/sub channel worker `name` listens on for commands
+    /// (`rq:pubsub:<name>`, `rq/command.py`).
+    pub fn worker_commands(&self, name: &str) -> String {
+        format!("{}:pubsub:{name}", self.prefix)
+    }
+
+    /// Returns RQ 3.0's group-cleanup lock (`rq:clean_groups`): its presence says RQ 3 runs here.
+    pub fn clean_groups(&self) -> String {
+        format!("{}:clean_groups", self.prefix)
+    }
+
     /// Returns the set of `job_id:execution_id` a worker runs (`rq:worker:<name>:executions`, RQ 3.0).
     pub fn worker_executions(&self, name: &str) -> String {
         format!("{}:worker:{name}:executions", self.prefix)
@@ -137,6 +153,9 @@ mod tests {
         assert_eq!(k.queue_name_from_key("rq:queue:a:b"), Some("a:b"));
         assert_eq!(k.queue_name_from_key("other"), None);
         assert_eq!(k.worker_name_from_key("rq:worker:w1"), Some("w1"));
+        assert_eq!(k.worker("w1"), "rq:worker:w1");
+        assert_eq!(k.worker_commands("w1"), "rq:pubsub:w1");
+        assert_eq!(k.clean_groups(), "rq:clean_groups");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! RQ's Redis data, read-only: key names, the data model, decoders, and the repository.
+//! RQ's Redis data: key names, the data model, decoders, failure fingerprints, the actions, and
+//! the repository that reads and writes it.
 //!
 //! Checked against RQ 1.16.2, 2.12.0 and 3.0.0 (see `shared/RQ_REDIS_SCHEMA.md` of the project).
 //! Only [`repository`] talks to Redis and only [`keys`] knows key names.
@@ -8,10 +9,8 @@ pub mod decode;
 pub mod groups;
 pub mod keys;
 pub mod model;
-pub mod pickle;
 pub mod repository;
-pub mod sentinel;
 
 pub use keys::Keys;
 pub use model::{JobStatus, Registry};
-pub use repository::{JobPage, PageRequest, RepoError, Repository};
+pub use repository::{JobPage, PageRequest, RepoError, Repository, Snapshot};

@@ -2,8 +2,8 @@
 //! that run inside it: who the user is, whether they may act, and the path prefix a trusted
 //! reverse proxy says it serves the dashboard under (`X-Forwarded-Prefix`).
 //!
-//! Kept in a task-local set around each request by `startup`'s middleware, so links and
-//! permissions follow the request without threading it through every view builder.
+//! Kept in a task-local set around each request by [`crate::http::middleware`], and read once per
+//! request by [`crate::http::extract`].
 
 use std::future::Future;
 

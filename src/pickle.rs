@@ -1595,7 +1595,7 @@ mod tests {
     // 1 KB took seconds to expand; expansion is now bounded by the input size.
     #[test]
     fn shared_references_cannot_blow_up_a_small_pickle() {
-        let data = include_bytes!("../../fuzz/corpus/pickle/seed-regression-dup-expansion");
+        let data = include_bytes!("../fuzz/corpus/pickle/seed-regression-dup-expansion");
         assert_eq!(
             loads(data),
             Err(PickleError::LimitExceeded("decoded value count"))

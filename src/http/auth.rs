@@ -1,0 +1,133 @@
+//! Who a request is from: basic auth (the full and the read-only credential), a trusted proxy's
+//! user header, and the path prefix a trusted proxy serves the dashboard under. Public probes
+//! (`/healthz`, `/metrics`) pass when `--public-probes` says so.
+
+use actix_web::dev::ServiceRequest;
+use actix_web::http::header;
+use actix_web::HttpResponse;
+use base64::Engine;
+
+use crate::config::{Credentials, Settings};
+use crate::http::context::RequestCtx;
+
+/// Compares two byte strings in time independent of where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= usize::from(x ^ y);
+    }
+    diff == 0
+}
+
+/// The user name and password of a basic-auth header.
+fn basic_credentials(req: &ServiceRequest) -> Option<(String, String)> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (u, p) = text.split_once(':')?;
+    Some((u.to_string(), p.to_string()))
+}
+
+fn matches(given: &(String, String), c: &Credentials) -> bool {
+    // Both compared in full, in constant time, so timing says nothing about either.
+    let user_ok = constant_time_eq(given.0.as_bytes(), c.username.as_bytes());
+    let pass_ok = constant_time_eq(given.1.as_bytes(), c.password.as_bytes());
+    user_ok & pass_ok
+}
+
+/// A path prefix from `X-Forwarded-Prefix`, if it is a plain path.
+fn forwarded_prefix(req: &ServiceRequest) -> String {
+    let p = req
+        .headers()
+        .get("x-forwarded-prefix")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim()
+        .trim_end_matches('/');
+    let plain = p.starts_with('/')
+        && p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-._~%".contains(c));
+    if plain {
+        p.to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// Who the request is from, or the answer refusing it.
+pub fn authenticate(req: &ServiceRequest, s: &Settings) -> Result<RequestCtx, Box<HttpResponse>> {
+    let mut ctx = RequestCtx::default();
+    if s.trust_proxy {
+        ctx.forwarded_prefix = forwarded_prefix(req);
+    }
+    if s.auth.is_none() && s.auth_header.is_none() {
+        return Ok(ctx);
+    }
+    let path = req.path();
+    let probe = path.ends_with("/healthz") || path.ends_with("/metrics");
+    if s.public_probes && probe {
+        return Ok(ctx);
+    }
+    if let Some(h) = &s.auth_header {
+        if let Some(user) = req
+            .headers()
+            .get(h.as_str())
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            ctx.user = Some(user.to_string());
+            return Ok(ctx);
+        }
+    }
+    if let Some(given) = basic_credentials(req) {
+        if s.auth.as_ref().is_some_and(|c| matches(&given, c)) {
+            ctx.user = Some(given.0);
+            return Ok(ctx);
+        }
+        if s.readonly_auth.as_ref().is_some_and(|c| matches(&given, c)) {
+            ctx.user = Some(given.0);
+            ctx.read_only = true;
+            return Ok(ctx);
+        }
+    }
+    if s.auth.is_some() {
+        Err(Box::new(
+            HttpResponse::Unauthorized()
+                .insert_header((
+                    header::WWW_AUTHENTICATE,
+                    "Basic realm=\"rqdash\", charset=\"UTF-8\"",
+                ))
+                .content_type("text/plain; charset=utf-8")
+                .body("This dashboard needs a user name and password."),
+        ))
+    } else {
+        Err(Box::new(HttpResponse::Forbidden()
+            .content_type("text/plain; charset=utf-8")
+            .body(format!(
+                "This dashboard is meant to be reached through its authenticating proxy, which sets {}.",
+                s.auth_header.as_deref().unwrap_or("the user header")
+            ))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn constant_time_eq_compares_whole_strings() {
+        assert!(constant_time_eq(b"a:b", b"a:b"));
+        assert!(!constant_time_eq(b"a:b", b"a:c"));
+        assert!(!constant_time_eq(b"a:b", b"a:bb"));
+        assert!(!constant_time_eq(b"", b"x"));
+    }
+}

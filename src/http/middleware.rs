@@ -1,0 +1,65 @@
+//! The middleware every request passes: authentication (refusals answered here), the request's
+//! context for the handlers, security headers on every answer, and the request log.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::web;
+use std::time::Instant;
+
+use crate::http::{auth, context};
+use crate::state::AppState;
+
+/// The Content-Security-Policy of every answer: no inline scripts, no framing.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Authenticates, runs the handler inside the request context, adds the security headers.
+///
+/// # Errors
+/// What the handler fails with.
+pub async fn guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let ctx = match state
+        .as_ref()
+        .map(|s| auth::authenticate(&req, &s.settings))
+    {
+        Some(Err(resp)) => return Ok(req.into_response(*resp)),
+        Some(Ok(ctx)) => ctx,
+        None => context::RequestCtx::default(),
+    };
+    let verbose = state.as_ref().is_some_and(|s| s.settings.verbose);
+    let method = req.method().clone();
+    let path = req.path().to_string();
+    let mut res = context::scope(ctx, next.call(req))
+        .await?
+        .map_into_boxed_body();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if verbose {
+        tracing::info!(
+            %method,
+            path,
+            status = res.status().as_u16(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+    }
+    Ok(res)
+}

@@ -1,0 +1,156 @@
+//! One job: its page, the jump-to-job box, and the actions on it (requeue, cancel, delete,
+//! enqueue now, stop).
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::http::action::{Action, Done};
+use crate::http::extract::Instance;
+use crate::http::respond::Kind;
+use crate::rq::actions::{JobAction, Outcome, WorkerCommand};
+use crate::rq::model::Registry;
+use crate::views::job::JobDetailPage;
+
+/// Path of a job page or action.
+#[derive(Debug, Deserialize)]
+pub struct JobPath {
+    id: String,
+    #[serde(default)]
+    verb: String,
+}
+
+/// `GET /{n}/view/job/{id}`.
+pub async fn page(inst: Instance, path: web::Path<JobPath>) -> HttpResponse {
+    let r = async {
+        let id = &path.id;
+        let job = inst
+            .repo
+            .job(id)
+            .await?
+            .ok_or_else(|| AppError::job_not_found(id))?;
+        Ok(JobDetailPage::new(inst.layout("job", format!("Job {id}")), &job).render()?)
+    }
+    .await;
+    inst.page(r)
+}
+
+/// Query of the jump box.
+#[derive(Debug, Deserialize)]
+pub struct JumpQuery {
+    job_id: Option<String>,
+}
+
+/// `GET /{n}/jump?job_id=…`: redirects to the job page.
+pub async fn jump(inst: Instance, q: web::Query<JumpQuery>) -> HttpResponse {
+    let id = q.job_id.as_deref().map(str::trim).unwrap_or_default();
+    let r = if id.is_empty() {
+        Err(AppError::BadRequest("give a job id to jump to".into()))
+    } else {
+        Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, inst.urls.job(id)))
+            .finish())
+    };
+    inst.answer(Kind::Page, r)
+}
+
+/// `POST /job/{id}/{requeue|cancel|delete|enqueue|stop}`.
+pub async fn act(act: Action, path: web::Path<JobPath>) -> HttpResponse {
+    let r = match JobAction::from_verb(&path.verb) {
+        Some(JobAction::Stop) => stop(&act, &path.id).await,
+        Some(action) => one_job(&act, &path.id, action).await,
+        None => Err(AppError::NotFound(format!(
+            "no action “{}” on a job: use requeue, cancel, delete, enqueue or stop",
+            path.verb
+        ))),
+    };
+    act.reply(&path.verb, r)
+}
+
+async fn one_job(act: &Action, id: &str, action: JobAction) -> Result<Done, AppError> {
+    if action.destructive() {
+        act.allow_delete()?;
+    }
+    let (repo, urls) = (&act.inst.repo, &act.inst.urls);
+    let brief = repo
+        .job_brief(id)
+        .await?
+        .ok_or_else(|| AppError::job_not_found(id))?;
+    let major = repo.rq_major(Some(&brief)).await?;
+    let at_front = act.flag("at_front");
+    let origin = brief.origin.clone().unwrap_or_default();
+    let status = brief.status.clone().unwrap_or_else(|| "?".into());
+    let out = repo
+        .job_action(action, &[id.to_string()], major, at_front)
+        .await?;
+    match out.into_iter().next().unwrap_or(Outcome::Missing) {
+        Outcome::Missing => Err(AppError::job_not_found(id)),
+        Outcome::WrongState(s) => Err(AppError::Conflict(match action {
+            JobAction::Requeue => format!(
+                "job {id} is {status} and not in the failed registry of “{origin}”: only failed jobs can be requeued"
+            ),
+            JobAction::Cancel => format!(
+                "job {id} is {s}: only {} jobs can be canceled (stop a started job instead)",
+                action.statuses()
+            ),
+            JobAction::EnqueueNow => format!(
+                "job {id} is {status}, not scheduled: only scheduled jobs can be enqueued now"
+            ),
+            _ => format!("job {id} could not be {} ({s})", action.past()),
+        })),
+        Outcome::Ok => Ok(match action {
+            JobAction::Requeue => Done::to(
+                format!(
+                    "requeued job {id} to the {} of “{origin}”",
+                    if at_front { "front" } else { "end" }
+                ),
+                Some(urls.job(id)),
+            ),
+            JobAction::Cancel => {
+                Done::to(format!("canceled job {id} of “{origin}”"), Some(urls.job(id)))
+            }
+            JobAction::EnqueueNow => Done::to(
+                format!("enqueued scheduled job {id} on “{origin}” now"),
+                Some(urls.job(id)),
+            ),
+            _ => Done::to(
+                format!("{} job {id} of “{origin}”", action.past()),
+                Some(urls.jobs_default(&origin, Registry::for_status(&status))),
+            ),
+        }),
+    }
+}
+
+/// Asks the job's worker to stop it (RQ's `stop-job` command).
+async fn stop(act: &Action, id: &str) -> Result<Done, AppError> {
+    let repo = &act.inst.repo;
+    let brief = repo
+        .job_brief(id)
+        .await?
+        .ok_or_else(|| AppError::job_not_found(id))?;
+    let status = brief.status.clone().unwrap_or_default();
+    if !JobAction::Stop.allows(&status) {
+        return Err(AppError::Conflict(format!(
+            "job {id} is {status}, not started: only running jobs can be stopped"
+        )));
+    }
+    let worker = brief.worker_name.clone().ok_or_else(|| {
+        AppError::Conflict(format!(
+            "job {id} names no worker, so there is nobody to ask to stop it"
+        ))
+    })?;
+    let got = repo
+        .worker_command(&worker, &WorkerCommand::StopJob(id.to_string()))
+        .await?;
+    if got == 0 {
+        return Err(AppError::Conflict(format!(
+            "worker {worker} is not listening (it may have died): job {id} was not stopped"
+        )));
+    }
+    Ok(Done::to(
+        format!("asked worker {worker} to stop job {id}"),
+        Some(act.inst.urls.job(id)),
+    ))
+}

@@ -1,0 +1,173 @@
+//! Job lists: the page of a queue or registry, its polled fragment, and actions on the rows an
+//! operator selected.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::http::action::{Action, Done};
+use crate::http::extract::Instance;
+use crate::rq::actions::{JobAction, Outcome};
+use crate::rq::model::Registry;
+use crate::tasks::JOB_CHUNK;
+use crate::views::format::{plural, thousands};
+use crate::views::jobs::{JobsFragment, JobsPage, JobsView, ListParams};
+use crate::views::layout::Link;
+
+/// The most ids one "selected jobs" request may carry.
+pub const MAX_SELECTED: usize = 1_000;
+
+/// Path of a job list: `/{n}/…/{queue}/{registry}/{per_page}/{order}/{page}`.
+#[derive(Debug, Deserialize)]
+pub struct ListPath {
+    queue: String,
+    registry: String,
+    per_page: String,
+    order: String,
+    page: String,
+}
+
+impl ListPath {
+    /// Returns the queue name and the validated parameters; `page_suffix` is stripped from the
+    /// page segment first (`.json` for the API).
+    ///
+    /// # Errors
+    /// `NotFound` without the suffix, `BadRequest` with a message for bad parameters.
+    pub fn parse(&self, page_suffix: &str) -> Result<(String, ListParams), AppError> {
+        let page = self
+            .page
+            .strip_suffix(page_suffix)
+            .ok_or_else(|| AppError::NotFound(format!("no page at “{}”", self.page)))?;
+        Ok((
+            self.queue.clone(),
+            ListParams::parse(&self.registry, &self.per_page, &self.order, page)?,
+        ))
+    }
+}
+
+/// `GET /{n}/view/jobs`: rq-dashboard's job page without a queue; the overview is the place
+/// to choose one.
+pub async fn index(inst: Instance) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, inst.urls.overview()))
+        .finish()
+}
+
+async fn view(inst: &Instance, queue: &str, p: ListParams) -> Result<JobsView, AppError> {
+    let jobs = inst.repo.list_jobs(queue, p.registry, p.request()).await?;
+    Ok(JobsView::new(
+        queue,
+        p,
+        &jobs,
+        &inst.urls,
+        inst.poll_ms(),
+        inst.viewer.perms,
+        inst.csrf_token(),
+    ))
+}
+
+/// `GET /{n}/view/jobs/{queue}/{registry}/{per_page}/{order}/{page}`.
+pub async fn page(inst: Instance, path: web::Path<ListPath>) -> HttpResponse {
+    let r = async {
+        let (queue, p) = path.parse("")?;
+        let (view, counts) = tokio::join!(view(&inst, &queue, p), inst.repo.queue_counts(&queue));
+        let (view, counts) = (view?, counts?);
+        let tabs = Registry::ALL
+            .into_iter()
+            .filter(|r| *r != Registry::Ready || counts.ready > 0 || p.registry == Registry::Ready)
+            .map(|r| Link {
+                label: format!("{r} ({})", counts.count(r)),
+                url: inst.urls.jobs(&queue, r, p.per_page, p.desc, 1),
+                current: r == p.registry,
+            })
+            .collect();
+        Ok(JobsPage {
+            layout: inst.layout("queues", format!("{queue} · {}", p.registry)),
+            charts: super::overview::history_charts(&inst, Some(&queue)),
+            tabs,
+            v: view,
+        }
+        .render()?)
+    }
+    .await;
+    inst.page(r)
+}
+
+/// `GET /{n}/fragments/jobs/{queue}/{registry}/{per_page}/{order}/{page}`.
+pub async fn fragment(inst: Instance, path: web::Path<ListPath>) -> HttpResponse {
+    let r = async {
+        let (queue, p) = path.parse("")?;
+        Ok(JobsFragment {
+            v: view(&inst, &queue, p).await?,
+        }
+        .render()?)
+    }
+    .await;
+    inst.fragment(r)
+}
+
+/// Path of an action on selected rows.
+#[derive(Debug, Deserialize)]
+pub struct VerbPath {
+    verb: String,
+}
+
+/// `POST /jobs/{requeue|delete|cancel|enqueue}` with form fields `ids`: the selected rows.
+pub async fn act_on_selected(act: Action, path: web::Path<VerbPath>) -> HttpResponse {
+    let r = selected(&act, &path.verb).await;
+    act.reply("selected", r)
+}
+
+async fn selected(act: &Action, verb: &str) -> Result<Done, AppError> {
+    let action = JobAction::from_verb(verb)
+        .filter(|a| *a != JobAction::Stop)
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "no action “{verb}” on selected jobs: use requeue, delete, cancel or enqueue"
+            ))
+        })?;
+    if action.destructive() {
+        act.allow_delete()?;
+    }
+    let ids = act.values("ids");
+    if ids.is_empty() {
+        return Err(AppError::BadRequest(
+            "no jobs selected: tick some rows first".into(),
+        ));
+    }
+    if ids.len() > MAX_SELECTED {
+        return Err(AppError::BadRequest(format!(
+            "{} jobs selected: at most {MAX_SELECTED} at a time (use the whole-registry actions for more)",
+            ids.len()
+        )));
+    }
+    let repo = &act.inst.repo;
+    let hint = repo.job_brief(&ids[0]).await?;
+    let major = repo.rq_major(hint.as_ref()).await?;
+    let (mut ok, mut missing, mut wrong) = (0u64, 0u64, 0u64);
+    for chunk in ids.chunks(JOB_CHUNK as usize) {
+        for o in repo
+            .job_action(action, chunk, major, act.flag("at_front"))
+            .await?
+        {
+            match o {
+                Outcome::Ok => ok += 1,
+                Outcome::Missing => missing += 1,
+                Outcome::WrongState(_) => wrong += 1,
+            }
+        }
+    }
+    let mut message = format!("{} {}", action.past(), plural(ok, "job", "jobs"));
+    if wrong > 0 {
+        message.push_str(&format!(", {} not in a state for it", thousands(wrong)));
+    }
+    if missing > 0 {
+        message.push_str(&format!(", {} no longer exist", thousands(missing)));
+    }
+    Ok(Done::to(message, None)
+        .with("count", ok)
+        .with("skipped", wrong)
+        .with("missing", missing))
+}

@@ -1,0 +1,89 @@
+//! The overview: `/`, `/<n>/view/queues` and its polled fragment, rendered once per shared
+//! snapshot; and `/all`, every instance's queues on one page.
+
+use actix_web::HttpResponse;
+use askama::Template;
+
+use crate::error::AppError;
+use crate::http::extract::Instance;
+use crate::http::respond::Kind;
+use crate::views::charts::{charts, Chart};
+use crate::views::overview::{
+    AllPage, InstanceBlock, OverviewFragment, OverviewPage, OverviewView,
+};
+
+const HTML: &str = "text/html; charset=utf-8";
+
+/// The charts of instance `n`'s history: the totals, or one queue's.
+pub fn history_charts(inst: &Instance, queue: Option<&str>) -> Vec<Chart> {
+    inst.state
+        .history
+        .get(inst.n)
+        .map(|h| charts(&h.points(queue)))
+        .unwrap_or_default()
+}
+
+fn view(inst: &Instance, snap: &crate::rq::Snapshot) -> OverviewView {
+    OverviewView::new(
+        &snap.overview,
+        &inst.urls,
+        inst.poll_ms(),
+        inst.viewer.perms,
+        inst.csrf_token(),
+    )
+    .with_charts(history_charts(inst, None))
+}
+
+/// `GET /` and `/{n}/view/queues` (also `/{n}`, `/{n}/`, `/{n}/view`).
+pub async fn page(inst: Instance) -> HttpResponse {
+    inst.cached(Kind::Page, "overview_page", HTML, |snap| {
+        Ok(OverviewPage {
+            layout: inst.layout("queues", "Queues"),
+            ov: view(&inst, snap),
+        }
+        .render()?)
+    })
+    .await
+}
+
+/// `GET /{n}/fragments/overview`: the polled part of the overview.
+pub async fn fragment(inst: Instance) -> HttpResponse {
+    inst.cached(Kind::Fragment, "overview_fragment", HTML, |snap| {
+        Ok(OverviewFragment {
+            ov: view(&inst, snap),
+        }
+        .render()?)
+    })
+    .await
+}
+
+/// `GET /all`: the queues of every instance on one page.
+pub async fn all_instances(inst: Instance) -> HttpResponse {
+    let mut blocks = Vec::new();
+    for (i, repo) in inst.state.instances.iter().enumerate() {
+        let urls = inst.viewer.urls(i);
+        let view = match repo.snapshot().await {
+            Ok(snap) => Ok(OverviewView::new(
+                &snap.overview,
+                &urls,
+                inst.poll_ms(),
+                inst.viewer.perms,
+                inst.csrf_token(),
+            )),
+            Err(e) => Err(e.to_string()),
+        };
+        blocks.push(InstanceBlock {
+            index: i,
+            label: repo.label().to_string(),
+            url: urls.overview(),
+            view,
+        });
+    }
+    let r = AllPage {
+        layout: inst.layout("all", "All instances"),
+        blocks,
+    }
+    .render()
+    .map_err(AppError::from);
+    inst.page(r)
+}

@@ -1,0 +1,159 @@
+//! Queue actions: requeue a queue's (or every queue's) failed jobs, empty a queue or purge a
+//! registry, compact a queue, clean ghost ids, remove an empty queue. Bulk ones run as tasks
+//! ([`super::tasks::start`]).
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::AppError;
+use crate::http::action::{Action, Done};
+use crate::rq::model::Registry;
+use crate::tasks::BulkOp;
+
+/// Path of a queue action.
+#[derive(Debug, Deserialize)]
+pub struct QueuePath {
+    queue: String,
+    #[serde(default)]
+    registry: String,
+}
+
+async fn known(act: &Action, queue: &str) -> Result<(), AppError> {
+    if act.inst.repo.queue_exists(queue).await? {
+        Ok(())
+    } else {
+        Err(AppError::queue_not_found(queue))
+    }
+}
+
+/// `POST /requeue/{queue}`: requeue every failed job of a queue.
+pub async fn requeue(act: Action, path: web::Path<QueuePath>) -> HttpResponse {
+    let r = async {
+        let queue = path.queue.clone();
+        known(&act, &queue).await?;
+        let what = format!("requeue the failed jobs of “{queue}”");
+        let op = BulkOp::Requeue {
+            queues: vec![queue],
+            at_front: act.flag("at_front"),
+        };
+        super::tasks::start(&act, op, what).await
+    }
+    .await;
+    act.reply("requeue-queue", r)
+}
+
+/// `GET /requeue/{queue}`: refused (rq-dashboard accepted GET; a link must not change data).
+pub async fn requeue_by_get() -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, "POST"))
+        .json(json!({"status": "error", "message": "requeueing changes data: use POST"}))
+}
+
+/// `POST /requeue-all`: requeue every failed job of every queue.
+pub async fn requeue_all(act: Action) -> HttpResponse {
+    let r = async {
+        let queues = act
+            .inst
+            .repo
+            .overview()
+            .await?
+            .queues
+            .into_iter()
+            .map(|q| q.name)
+            .collect();
+        let op = BulkOp::Requeue {
+            queues,
+            at_front: act.flag("at_front"),
+        };
+        super::tasks::start(&act, op, "requeue the failed jobs of every queue".into()).await
+    }
+    .await;
+    act.reply("requeue-all", r)
+}
+
+/// `POST /queue/{queue}/{registry}/empty`: empty a queue (`queued`) or purge a registry.
+pub async fn empty(act: Action, path: web::Path<QueuePath>) -> HttpResponse {
+    let r = async {
+        act.allow_delete()?;
+        let queue = path.queue.clone();
+        let registry = Registry::parse(&path.registry).ok_or_else(|| {
+            AppError::BadRequest(format!("unknown registry “{}”", path.registry))
+        })?;
+        known(&act, &queue).await?;
+        let (op, what) = match registry {
+            Registry::Queued => (
+                BulkOp::Empty {
+                    queue: queue.clone(),
+                },
+                format!("empty queue “{queue}”"),
+            ),
+            Registry::Started | Registry::Ready => {
+                return Err(AppError::BadRequest(format!(
+                    "the {registry} registry cannot be emptied: its jobs are running or about to run (stop them instead)"
+                )))
+            }
+            r => (
+                BulkOp::Purge {
+                    queue: queue.clone(),
+                    registry: r,
+                },
+                format!("delete the {r} jobs of “{queue}”"),
+            ),
+        };
+        let mut done = super::tasks::start(&act, op, what).await?;
+        if done.redirect.is_none() {
+            done.redirect = Some(act.inst.urls.jobs_default(&queue, registry));
+        }
+        Ok(done)
+    }
+    .await;
+    act.reply("empty", r)
+}
+
+/// `POST /queue/{queue}/compact`: drop ids whose job is gone from the queue, in place.
+pub async fn compact(act: Action, path: web::Path<QueuePath>) -> HttpResponse {
+    let r = async {
+        act.allow_delete()?;
+        let queue = path.queue.clone();
+        known(&act, &queue).await?;
+        let what = format!("compact queue “{queue}”");
+        super::tasks::start(&act, BulkOp::Compact { queue }, what).await
+    }
+    .await;
+    act.reply("compact", r)
+}
+
+/// `POST /queue/{queue}/clean`: drop ids whose job is gone from the queue's registries.
+pub async fn clean(act: Action, path: web::Path<QueuePath>) -> HttpResponse {
+    let r = async {
+        act.allow_delete()?;
+        let queue = path.queue.clone();
+        known(&act, &queue).await?;
+        let what = format!("clean ghost ids from the registries of “{queue}”");
+        super::tasks::start(&act, BulkOp::Clean { queue }, what).await
+    }
+    .await;
+    act.reply("clean", r)
+}
+
+/// `POST /queue/{queue}/remove`: drop an empty queue from RQ's queue set.
+pub async fn remove(act: Action, path: web::Path<QueuePath>) -> HttpResponse {
+    let r = async {
+        act.allow_delete()?;
+        let queue = &path.queue;
+        known(&act, queue).await?;
+        if !act.inst.repo.remove_empty_queue(queue).await? {
+            return Err(AppError::Conflict(format!(
+                "queue “{queue}” still has jobs: empty it first"
+            )));
+        }
+        Ok(Done::to(
+            format!("removed empty queue “{queue}”"),
+            Some(act.inst.urls.overview()),
+        ))
+    }
+    .await;
+    act.reply("remove-queue", r)
+}

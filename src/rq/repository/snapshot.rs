@@ -1,0 +1,102 @@
+//! The shared snapshot: counts of every queue, the workers and their current jobs, read at most
+//! once per `--snapshot-ttl` whatever the number of viewers, and shared by every page, fragment,
+//! JSON answer and metrics scrape of the instance.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{RepoError, Repository};
+use crate::rq::model::{JobSummary, Overview};
+
+/// The overview and the workers (with their current jobs), read together and shared.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Counts, workers, suspension.
+    pub overview: Overview,
+    /// Summaries of the jobs workers are running, by id.
+    pub current_jobs: HashMap<String, JobSummary>,
+}
+
+type Cached = Option<(Instant, u64, Result<Arc<Snapshot>, RepoError>)>;
+
+/// The repository's share of snapshot state.
+#[derive(Debug, Default)]
+pub(super) struct Shared {
+    /// The last read, when it finished, and the generation it belongs to.
+    cached: tokio::sync::Mutex<Cached>,
+    /// How long a read is shared.
+    pub(super) ttl: Duration,
+    /// Bumped by actions: a snapshot of an older generation is never served again.
+    generation: AtomicU64,
+    /// Redis's version and the RQ versions workers reported, from the last snapshot.
+    versions: std::sync::Mutex<(String, String)>,
+}
+
+impl Repository {
+    /// Returns the shared snapshot, reading Redis only when the last read is older than the
+    /// snapshot TTL. Concurrent callers wait for one read instead of each sending their own, so
+    /// Redis load does not grow with the number of viewers. Failures are shared too (briefly),
+    /// so an outage does not queue up one timeout per viewer.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, RepoError> {
+        let shared = &self.snapshot;
+        let arrived = Instant::now();
+        let mut cached = shared.cached.lock().await;
+        let generation = shared.generation.load(Ordering::SeqCst);
+        if let Some((at, g, r)) = cached.as_ref() {
+            // A read that finished after this request arrived is as fresh as it can ask for:
+            // everyone who waited on one read shares it, success or failure (no pile-up of
+            // timeouts while Redis stalls).
+            let ttl = if r.is_ok() {
+                shared.ttl
+            } else {
+                shared.ttl.min(Duration::from_millis(500))
+            };
+            if *g == generation && (*at >= arrived || at.elapsed() < ttl) {
+                return r.clone();
+            }
+        }
+        let r = self.read_snapshot().await.map(Arc::new);
+        *cached = Some((Instant::now(), generation, r.clone()));
+        r
+    }
+
+    /// Redis's version and the RQ versions of the workers, as of the last snapshot (empty before
+    /// the first).
+    pub fn versions(&self) -> (String, String) {
+        self.snapshot
+            .versions
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Forgets the shared snapshot (after an action, so the next page shows its effect).
+    pub fn invalidate(&self) {
+        self.snapshot.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    async fn read_snapshot(&self) -> Result<Snapshot, RepoError> {
+        let overview = self.overview().await?;
+        let ids: Vec<String> = overview
+            .workers
+            .iter()
+            .filter_map(|w| w.current_job.clone())
+            .collect();
+        let rows = self.job_rows(&ids, &[], false).await?;
+        if let Ok(mut v) = self.snapshot.versions.lock() {
+            *v = (
+                overview.redis.version.clone(),
+                overview.rq_versions().join(", "),
+            );
+        }
+        Ok(Snapshot {
+            overview,
+            current_jobs: ids.into_iter().zip(rows).collect(),
+        })
+    }
+}

@@ -1,0 +1,299 @@
+//! The button catalogue: every action button the pages offer, with its label, endpoint and a
+//! confirmation that says exactly what will happen. Which job status allows which action comes
+//! from the one table in [`crate::rq::actions`]; what the viewer may do from [`Perms`].
+
+use super::format::thousands;
+use super::layout::Perms;
+use super::urls::Urls;
+use crate::rq::actions::JobAction;
+use crate::rq::model::Registry;
+
+/// A button that POSTs an action after a confirmation saying exactly what will happen.
+#[derive(Debug, Clone)]
+pub struct ActionButton {
+    /// Button text.
+    pub label: String,
+    /// Endpoint.
+    pub url: String,
+    /// The confirmation question.
+    pub confirm: String,
+    /// CSS class (`danger` for destructive ones).
+    pub css: &'static str,
+    /// Extra form fields.
+    pub fields: Vec<(String, String)>,
+}
+
+impl ActionButton {
+    /// A button.
+    pub fn new(label: impl Into<String>, url: String, confirm: impl Into<String>) -> ActionButton {
+        ActionButton {
+            label: label.into(),
+            url,
+            confirm: confirm.into(),
+            css: "",
+            fields: Vec::new(),
+        }
+    }
+    /// Marks it destructive.
+    pub fn danger(mut self) -> ActionButton {
+        self.css = "danger";
+        self
+    }
+    /// Adds a form field.
+    pub fn field(mut self, k: &str, v: &str) -> ActionButton {
+        self.fields.push((k.to_string(), v.to_string()));
+        self
+    }
+}
+
+/// The overview's buttons: requeue every failed job, suspend or resume the workers.
+pub fn overview_actions(
+    urls: &Urls,
+    perms: Perms,
+    failed: u64,
+    suspended: bool,
+    workers: usize,
+) -> Vec<ActionButton> {
+    let mut actions = Vec::new();
+    if !perms.act {
+        return actions;
+    }
+    if failed > 0 {
+        let n = thousands(failed);
+        actions.push(ActionButton::new(
+            format!("Requeue all {n} failed"),
+            urls.act(&["requeue-all"]),
+            format!("Requeue {n} failed jobs of every queue?"),
+        ));
+    }
+    if suspended {
+        actions.push(ActionButton::new(
+            "Resume workers",
+            urls.act(&["resume"]),
+            "Resume all workers: they start taking jobs again?",
+        ));
+    } else if workers > 0 {
+        actions.push(ActionButton::new("Suspend workers", urls.act(&["suspend"]), "Suspend all workers? They finish their current job and take no new one until resumed.").danger());
+    }
+    actions
+}
+
+/// The buttons of a job page for a job in `status` of queue `origin`.
+pub fn job_actions(
+    urls: &Urls,
+    perms: Perms,
+    id: &str,
+    status: &str,
+    origin: &str,
+) -> Vec<ActionButton> {
+    let mut a = Vec::new();
+    if !perms.act {
+        return a;
+    }
+    for action in JobAction::ALL {
+        if !action.allows(status) || (action.destructive() && !perms.delete) {
+            continue;
+        }
+        let url = urls.act(&["job", id, action.verb()]);
+        match action {
+            JobAction::Requeue => {
+                a.push(ActionButton::new(
+                    "Requeue",
+                    url.clone(),
+                    format!("Requeue job {id} at the end of queue “{origin}”?"),
+                ));
+                a.push(
+                    ActionButton::new(
+                        "Requeue at front",
+                        url,
+                        format!("Requeue job {id} at the front of queue “{origin}”, to run next?"),
+                    )
+                    .field("at_front", "1"),
+                );
+            }
+            JobAction::EnqueueNow => a.push(ActionButton::new(
+                "Enqueue now",
+                url,
+                format!("Enqueue scheduled job {id} on “{origin}” now instead of at its time?"),
+            )),
+            JobAction::Cancel => a.push(ActionButton::new(
+                "Cancel",
+                url,
+                format!("Cancel {status} job {id}? It moves to the canceled registry of “{origin}” and will not run."),
+            )),
+            JobAction::Stop => a.push(
+                ActionButton::new(
+                    "Stop",
+                    url,
+                    format!("Stop running job {id}? Its worker kills the job; it ends as stopped, in the failed registry."),
+                )
+                .danger(),
+            ),
+            JobAction::Delete => a.push(
+                ActionButton::new(
+                    "Delete",
+                    url,
+                    format!("Delete job {id} and its data from “{origin}”? This cannot be undone."),
+                )
+                .danger(),
+            ),
+        }
+    }
+    a
+}
+
+/// The buttons of a job list: whole-registry actions, and actions on the selected rows.
+pub fn list_actions(
+    queue: &str,
+    registry: Registry,
+    total: u64,
+    urls: &Urls,
+    perms: Perms,
+) -> (Vec<ActionButton>, Vec<ActionButton>) {
+    let mut whole = Vec::new();
+    let mut sel = Vec::new();
+    if !perms.act {
+        return (whole, sel);
+    }
+    let n = thousands(total);
+    let reg = registry.as_str();
+    for action in [
+        JobAction::Requeue,
+        JobAction::Cancel,
+        JobAction::EnqueueNow,
+        JobAction::Delete,
+    ] {
+        if !action.offered_in(registry) || (action.destructive() && !perms.delete) {
+            continue;
+        }
+        let url = urls.act(&["jobs", action.verb()]);
+        sel.push(match action {
+            JobAction::Requeue => ActionButton::new(
+                "Requeue selected",
+                url,
+                format!("Requeue the selected failed jobs of “{queue}”?"),
+            ),
+            JobAction::Cancel => ActionButton::new(
+                "Cancel selected",
+                url,
+                format!("Cancel the selected {reg} jobs of “{queue}”?"),
+            ),
+            JobAction::EnqueueNow => ActionButton::new(
+                "Enqueue selected now",
+                url,
+                format!("Enqueue the selected scheduled jobs of “{queue}” now?"),
+            ),
+            _ => ActionButton::new(
+                "Delete selected",
+                url,
+                format!("Delete the selected jobs of “{queue}”? This cannot be undone."),
+            )
+            .danger(),
+        });
+    }
+    if registry == Registry::Failed && total > 0 {
+        whole.push(ActionButton::new(
+            format!("Requeue all {n}"),
+            urls.act(&["requeue", queue]),
+            format!("Requeue {n} failed jobs of “{queue}”?"),
+        ));
+    }
+    if !perms.delete {
+        return (whole, sel);
+    }
+    if registry == Registry::Queued {
+        if total > 0 {
+            whole.push(
+                ActionButton::new(
+                    format!("Empty queue ({n})"),
+                    urls.act(&["queue", queue, "queued", "empty"]),
+                    format!("Delete all {n} queued jobs of “{queue}”? This cannot be undone."),
+                )
+                .danger(),
+            );
+        }
+        whole.push(ActionButton::new("Compact", urls.act(&["queue", queue, "compact"]), format!("Remove the ids of jobs that no longer exist from queue “{queue}”? Existing jobs keep their place.")));
+        if total == 0 {
+            whole.push(
+                ActionButton::new(
+                    "Remove queue",
+                    urls.act(&["queue", queue, "remove"]),
+                    format!("Remove the empty queue “{queue}” from RQ's list of queues?"),
+                )
+                .danger(),
+            );
+        }
+    }
+    if crate::tasks::CLEANABLE.contains(&registry) {
+        if total > 0 {
+            whole.push(
+                ActionButton::new(
+                    format!("Delete all {n}"),
+                    urls.act(&["queue", queue, reg, "empty"]),
+                    format!("Delete all {n} {reg} jobs of “{queue}”? This cannot be undone."),
+                )
+                .danger(),
+            );
+        }
+        whole.push(ActionButton::new(
+            "Clean ghost ids",
+            urls.act(&["queue", queue, "clean"]),
+            format!("Remove ids whose job no longer exists from the registries of “{queue}”?"),
+        ));
+    }
+    (whole, sel)
+}
+
+/// The buttons of a worker row: warm shutdown, and killing the work horse of a busy one.
+pub fn worker_actions(urls: &Urls, perms: Perms, name: &str, state: &str) -> Vec<ActionButton> {
+    if !perms.act {
+        return Vec::new();
+    }
+    let mut a = vec![ActionButton::new(
+        "Shut down",
+        urls.act(&["worker", name, "shutdown"]),
+        format!("Shut down worker {name} after its current job (warm shutdown)?"),
+    )];
+    if state == "busy" {
+        a.push(
+            ActionButton::new(
+                "Kill horse",
+                urls.act(&["worker", name, "kill-horse"]),
+                format!("Kill the work horse of {name}? Its running job fails at once."),
+            )
+            .danger(),
+        );
+    }
+    a
+}
+
+/// The buttons of a failure group: requeue or delete its jobs.
+pub fn failure_group_actions(
+    urls: &Urls,
+    perms: Perms,
+    queue: &str,
+    key: &str,
+    fingerprint: &str,
+    count: usize,
+) -> Vec<ActionButton> {
+    let n = thousands(count as u64);
+    let mut actions = Vec::new();
+    if perms.act {
+        actions.push(ActionButton::new(
+            format!("Requeue {n}"),
+            urls.act(&["failures", queue, key, "requeue"]),
+            format!("Requeue the {n} failed jobs of “{queue}” that failed with “{fingerprint}”?"),
+        ));
+    }
+    if perms.delete {
+        actions.push(
+            ActionButton::new(
+                format!("Delete {n}"),
+                urls.act(&["failures", queue, key, "delete"]),
+                format!("Delete the {n} failed jobs of “{queue}” that failed with “{fingerprint}”? This cannot be undone."),
+            )
+            .danger(),
+        );
+    }
+    actions
+}

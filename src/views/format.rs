@@ -1,0 +1,129 @@
+//! Numbers and times for people: thousands separators, plurals, relative times with the exact
+//! time on hover, registry scores, and the date formats rq-dashboard's JSON uses.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// Formats a count with thousands separators ("12,345").
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A count and its noun, singular or plural ("1 job", "2,000 jobs").
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+/// A time shown relative to now, with the exact UTC time on hover.
+#[derive(Debug, Clone)]
+pub struct TimeCell {
+    /// RFC 3339, for the `datetime` attribute.
+    pub iso: String,
+    /// Exact UTC time, for the tooltip.
+    pub exact: String,
+    /// Relative text ("5 min ago", "in 2 h").
+    pub rel: String,
+}
+
+/// Formats a duration in seconds compactly ("42 s", "5 min", "3 h", "2 d").
+pub fn human_secs(secs: i64) -> String {
+    let s = secs.unsigned_abs();
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min", s / 60),
+        3600..=86_399 => format!("{} h", s / 3600),
+        _ => format!("{} d", s / 86_400),
+    }
+}
+
+/// Builds a [`TimeCell`] relative to `now`.
+pub fn time_cell(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<TimeCell> {
+    let t = t?;
+    let d = (now - t).num_seconds();
+    let rel = if d.abs() < 1 {
+        "just now".to_string()
+    } else if d > 0 {
+        format!("{} ago", human_secs(d))
+    } else {
+        format!("in {}", human_secs(d))
+    };
+    Some(TimeCell {
+        iso: t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        exact: t.format("%Y-%m-%d %H:%M:%S%.6f UTC").to_string(),
+        rel,
+    })
+}
+
+/// A registry score as a time (scores are epoch seconds), or its raw value when not a time.
+pub fn score_cell(score: Option<f64>, now: DateTime<Utc>) -> Option<ScoreCell> {
+    let s = score?;
+    if s.is_infinite() {
+        return Some(ScoreCell::Text(
+            if s > 0.0 { "never" } else { "-inf" }.into(),
+        ));
+    }
+    if s < 0.0 {
+        return Some(ScoreCell::Text("never (kept)".into()));
+    }
+    match crate::rq::model::from_epoch_secs(s).and_then(|t| time_cell(Some(t), now)) {
+        Some(t) => Some(ScoreCell::Time(t)),
+        None => Some(ScoreCell::Text(format!("{s}"))),
+    }
+}
+
+/// How a registry score is displayed.
+#[derive(Debug, Clone)]
+pub enum ScoreCell {
+    /// A time.
+    Time(TimeCell),
+    /// A special value.
+    Text(String),
+}
+
+/// Python's `datetime.isoformat()` of an aware UTC time, as rq-dashboard serializes job dates.
+pub fn isoformat(t: Option<DateTime<Utc>>) -> Value {
+    match t {
+        None => Value::Null,
+        Some(t) if t.timestamp_subsec_micros() == 0 => {
+            Value::String(t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string())
+        }
+        Some(t) => Value::String(t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()),
+    }
+}
+
+/// Flask's JSON form of a datetime (an HTTP date), as rq-dashboard serializes worker dates.
+pub fn http_date(t: Option<DateTime<Utc>>) -> Value {
+    t.map_or(Value::Null, |t| {
+        Value::String(t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = Utc::now();
+        let t = time_cell(Some(now - chrono::Duration::seconds(300)), now).unwrap();
+        assert_eq!(t.rel, "5 min ago");
+        let t = time_cell(Some(now + chrono::Duration::seconds(7200)), now).unwrap();
+        assert_eq!(t.rel, "in 2 h");
+    }
+
+    #[test]
+    fn counts_read_naturally() {
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(plural(1, "worker", "workers"), "1 worker");
+        assert_eq!(plural(0, "worker", "workers"), "0 workers");
+        assert_eq!(plural(1000, "job", "jobs"), "1,000 jobs");
+    }
+}

@@ -1,0 +1,238 @@
+//! The job page (`/<n>/view/job/<id>`): the decoded call, times, fields, traceback, results,
+//! dependencies and dependents, raw hash fields, and the buttons the job's status allows.
+
+use askama::Template;
+use chrono::Utc;
+
+use super::buttons::{job_actions, ActionButton};
+use super::format::{human_secs, time_cell, TimeCell};
+use super::jobs::status_of;
+use super::layout::Layout;
+use super::urls::Urls;
+use crate::rq::decode::{Decoded, MAX_REPR};
+use crate::rq::model::{JobDetail, Registry, RelatedJob};
+
+/// A related job with its link.
+#[derive(Debug, Clone)]
+pub struct RelatedRow {
+    /// Id.
+    pub id: String,
+    /// Its page.
+    pub url: String,
+    /// Status, or `expired` when its hash is gone.
+    pub status: String,
+    /// CSS token.
+    pub status_css: &'static str,
+}
+
+/// One results-stream entry for display.
+#[derive(Debug, Clone)]
+pub struct ResultRow {
+    /// Type name.
+    pub kind: String,
+    /// When written.
+    pub created: Option<TimeCell>,
+    /// Return value repr.
+    pub value: Option<String>,
+    /// Traceback.
+    pub exc: Option<String>,
+    /// Worker.
+    pub worker: String,
+    /// Execution id.
+    pub execution_id: String,
+    /// Duration of the execution.
+    pub duration: Option<String>,
+}
+
+/// A label and a value for the detail table.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// Label.
+    pub name: String,
+    /// Value.
+    pub value: String,
+}
+
+/// `/<n>/view/job/<id>`.
+#[derive(Template)]
+#[template(path = "job/show.html")]
+pub struct JobDetailPage {
+    /// Layout.
+    pub layout: Layout,
+    /// Id.
+    pub id: String,
+    /// Status.
+    pub status: String,
+    /// Status CSS token.
+    pub status_css: &'static str,
+    /// Description.
+    pub description: String,
+    /// Origin queue and its list URL.
+    pub origin: Option<(String, String)>,
+    /// Function name.
+    pub func_name: String,
+    /// Call string, when decodable.
+    pub call: Option<String>,
+    /// Why data was not decodable.
+    pub call_error: Option<String>,
+    /// Args reprs.
+    pub args: Vec<String>,
+    /// Kwargs (name, repr).
+    pub kwargs: Vec<(String, String)>,
+    /// Instance repr for method jobs.
+    pub instance: Option<String>,
+    /// Meta repr.
+    pub meta: Option<String>,
+    /// Latest return value repr.
+    pub result: Option<String>,
+    /// Full traceback.
+    pub exc_info: Option<String>,
+    /// Times.
+    pub times: Vec<(String, Option<TimeCell>)>,
+    /// Other fields (timeouts, TTLs, retries, worker, group, callbacks).
+    pub fields: Vec<Field>,
+    /// Worker name and its workers-page link.
+    pub worker: Option<String>,
+    /// Dependencies.
+    pub dependencies: Vec<RelatedRow>,
+    /// Dependents.
+    pub dependents: Vec<RelatedRow>,
+    /// Results stream entries.
+    pub results: Vec<ResultRow>,
+    /// Raw hash fields.
+    pub raw: Vec<(String, String)>,
+    /// Actions for this job's state.
+    pub actions: Vec<ActionButton>,
+}
+
+fn related(rows: &[RelatedJob], urls: &Urls) -> Vec<RelatedRow> {
+    rows.iter()
+        .map(|r| {
+            let (status, status_css) = match &r.status {
+                Some(s) => (s.to_string(), s.css()),
+                None => ("expired".to_string(), "missing"),
+            };
+            RelatedRow {
+                id: r.id.clone(),
+                url: urls.job(&r.id),
+                status,
+                status_css,
+            }
+        })
+        .collect()
+}
+
+fn repr(d: &Decoded) -> String {
+    d.repr(MAX_REPR)
+}
+
+impl JobDetailPage {
+    /// Builds the job page.
+    pub fn new(layout: Layout, j: &JobDetail) -> JobDetailPage {
+        let now = Utc::now();
+        let urls = layout.urls.clone();
+        let (status, status_css) = status_of(&j.status);
+        let mut fields = Vec::new();
+        let mut push = |name: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                fields.push(Field {
+                    name: name.to_string(),
+                    value: v.clone(),
+                });
+            }
+        };
+        push("timeout (s)", &j.timeout);
+        push("result TTL (s)", &j.result_ttl);
+        push("failure TTL (s)", &j.failure_ttl);
+        push("TTL (s)", &j.ttl);
+        push("retries left", &j.retries_left);
+        push("retry intervals", &j.retry_intervals);
+        push("number of retries", &j.number_of_retries);
+        push("group", &j.group_id);
+        fields.push(Field {
+            name: "key expires".into(),
+            value: match j.key_ttl {
+                -1 => "never".into(),
+                t if t < 0 => "—".into(),
+                t => format!("in {} ({t} s)", human_secs(t)),
+            },
+        });
+        for (k, v) in &j.callbacks {
+            fields.push(Field {
+                name: format!("{k} callback"),
+                value: v.clone(),
+            });
+        }
+        let results = j
+            .results
+            .iter()
+            .map(|r| ResultRow {
+                kind: r.kind.as_str().to_string(),
+                created: time_cell(r.created_at, now),
+                value: r.return_value.as_ref().map(repr),
+                exc: r.exc_string.clone(),
+                worker: r.worker_name.clone().unwrap_or_default(),
+                execution_id: r.execution_id.clone().unwrap_or_default(),
+                duration: match (r.execution_started_at, r.execution_ended_at) {
+                    (Some(a), Some(b)) => Some(format!(
+                        "{:.3} s",
+                        (b - a).num_microseconds().unwrap_or(0) as f64 / 1e6
+                    )),
+                    _ => None,
+                },
+            })
+            .collect();
+        JobDetailPage {
+            id: j.id.clone(),
+            status,
+            status_css,
+            description: j.description.clone().unwrap_or_default(),
+            origin: j
+                .origin
+                .clone()
+                .map(|o| (o.clone(), urls.jobs_default(&o, Registry::Queued))),
+            func_name: j
+                .call
+                .as_ref()
+                .map(|c| c.func_name.clone())
+                .unwrap_or_default(),
+            call: j.call.as_ref().map(|c| c.call_string(2000)),
+            call_error: j.call_error.clone(),
+            args: j
+                .call
+                .as_ref()
+                .map(|c| c.args.iter().map(repr).collect())
+                .unwrap_or_default(),
+            kwargs: j
+                .call
+                .as_ref()
+                .map(|c| c.kwargs.iter().map(|(k, v)| (k.clone(), repr(v))).collect())
+                .unwrap_or_default(),
+            instance: j.call.as_ref().and_then(|c| c.instance.clone()),
+            meta: j.meta.as_ref().map(repr),
+            result: j.return_value().map(repr),
+            exc_info: j.exc_info().map(str::to_string),
+            times: vec![
+                ("created".into(), time_cell(j.created_at, now)),
+                ("enqueued".into(), time_cell(j.enqueued_at, now)),
+                ("started".into(), time_cell(j.started_at, now)),
+                ("ended".into(), time_cell(j.ended_at, now)),
+                ("last heartbeat".into(), time_cell(j.last_heartbeat, now)),
+            ],
+            fields,
+            worker: j.worker_name.clone(),
+            dependencies: related(&j.dependencies, &urls),
+            dependents: related(&j.dependents, &urls),
+            results,
+            raw: j.raw_fields.clone(),
+            actions: job_actions(
+                &layout.urls,
+                layout.perms,
+                &j.id,
+                j.status.as_ref().map(|s| s.as_str()).unwrap_or(""),
+                j.origin.as_deref().unwrap_or(""),
+            ),
+            layout,
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! The overview (`/`, `/<n>/view/queues`): counts of every queue and registry, totals, the workers
+//! summary, charts and Redis facts; and `/all`, every instance's queues on one page.
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use super::buttons::{overview_actions, ActionButton};
+use super::charts::Chart;
+use super::format::{human_secs, time_cell, TimeCell};
+use super::layout::{Layout, Perms};
+use super::urls::Urls;
+use crate::rq::model::{Overview, QueueCounts, RedisInfo, Registry};
+
+/// A count in the overview, linking to its list.
+#[derive(Debug, Clone)]
+pub struct CountCell {
+    /// The registry name.
+    pub registry: &'static str,
+    /// The count.
+    pub count: u64,
+    /// Its list, if it has one.
+    pub url: Option<String>,
+}
+
+/// A row of the overview table.
+#[derive(Debug, Clone)]
+pub struct QueueRow {
+    /// The queue name.
+    pub name: String,
+    /// Its queued list.
+    pub url: Option<String>,
+    /// Counts, in column order.
+    pub cells: Vec<CountCell>,
+    /// Age of the oldest queued job.
+    pub oldest: Option<TimeCell>,
+}
+
+fn overview_columns(show_ready: bool) -> Vec<Registry> {
+    Registry::ALL
+        .into_iter()
+        .filter(|r| show_ready || *r != Registry::Ready)
+        .collect()
+}
+
+fn queue_row(
+    q: &QueueCounts,
+    cols: &[Registry],
+    urls: Option<&Urls>,
+    now: DateTime<Utc>,
+) -> QueueRow {
+    QueueRow {
+        name: q.name.clone(),
+        url: urls.map(|u| u.jobs_default(&q.name, Registry::Queued)),
+        cells: cols
+            .iter()
+            .map(|r| CountCell {
+                registry: r.as_str(),
+                count: q.count(*r),
+                url: urls.map(|u| u.jobs_default(&q.name, *r)),
+            })
+            .collect(),
+        oldest: time_cell(q.oldest_enqueued_at, now),
+    }
+}
+
+/// The live part of the overview.
+#[derive(Debug, Clone)]
+pub struct OverviewView {
+    /// The column headers.
+    pub columns: Vec<&'static str>,
+    /// One row per queue.
+    pub queues: Vec<QueueRow>,
+    /// The totals row.
+    pub total: QueueRow,
+    /// `rq suspend` in force.
+    pub suspended: bool,
+    /// Worker count.
+    pub workers: usize,
+    /// Busy workers.
+    pub busy: usize,
+    /// Idle workers.
+    pub idle: usize,
+    /// Workers whose heartbeat is too old.
+    pub stale: usize,
+    /// RQ versions reported by workers.
+    pub rq_versions: String,
+    /// When the data was read.
+    pub fetched: String,
+    /// The fragment URL.
+    pub fragment_url: String,
+    /// The workers page.
+    pub workers_url: String,
+    /// Poll interval in ms.
+    pub poll_ms: u64,
+    /// Actions (requeue everywhere, suspend or resume).
+    pub actions: Vec<ActionButton>,
+    /// The anti-CSRF token.
+    pub csrf_token: String,
+    /// History charts of the totals.
+    pub charts: Vec<Chart>,
+    /// Redis version, memory, clients, uptime.
+    pub redis: RedisInfo,
+    /// Redis uptime, formatted.
+    pub redis_uptime: String,
+}
+
+impl OverviewView {
+    /// Adds the history charts.
+    pub fn with_charts(mut self, charts: Vec<Chart>) -> OverviewView {
+        self.charts = charts;
+        self
+    }
+    /// Builds the view.
+    pub fn new(
+        o: &Overview,
+        urls: &Urls,
+        poll_ms: u64,
+        perms: Perms,
+        csrf_token: &str,
+    ) -> OverviewView {
+        let now = Utc::now();
+        let cols = overview_columns(o.has_ready);
+        let stale = o.workers.iter().filter(|w| w.is_stale(now)).count();
+        OverviewView {
+            columns: cols.iter().map(|r| r.as_str()).collect(),
+            queues: o
+                .queues
+                .iter()
+                .map(|q| queue_row(q, &cols, Some(urls), now))
+                .collect(),
+            total: queue_row(&o.totals(), &cols, None, now),
+            suspended: o.suspended,
+            workers: o.workers.len(),
+            busy: o.workers.iter().filter(|w| w.state == "busy").count(),
+            idle: o.workers.iter().filter(|w| w.state == "idle").count(),
+            stale,
+            rq_versions: o.rq_versions().join(", "),
+            fetched: o.fetched_at.format("%H:%M:%S UTC").to_string(),
+            fragment_url: urls.overview_fragment(),
+            workers_url: urls.workers(),
+            poll_ms,
+            actions: overview_actions(urls, perms, o.totals().failed, o.suspended, o.workers.len()),
+            csrf_token: csrf_token.to_string(),
+            charts: Vec::new(),
+            redis: o.redis.clone(),
+            redis_uptime: human_secs(o.redis.uptime_secs),
+        }
+    }
+}
+
+/// `/` and `/<n>/view/queues`.
+#[derive(Template)]
+#[template(path = "overview/index.html")]
+pub struct OverviewPage {
+    /// Layout.
+    pub layout: Layout,
+    /// Live part.
+    pub ov: OverviewView,
+}
+
+/// The polled part of the overview.
+#[derive(Template)]
+#[template(path = "overview/index.html", block = "overview")]
+pub struct OverviewFragment {
+    /// Live part.
+    pub ov: OverviewView,
+}
+
+/// One instance on the combined overview.
+#[derive(Debug, Clone)]
+pub struct InstanceBlock {
+    /// Index.
+    pub index: usize,
+    /// Masked URL.
+    pub label: String,
+    /// Its overview.
+    pub url: String,
+    /// Its counts, or why they could not be read.
+    pub view: Result<OverviewView, String>,
+}
+
+/// `/all`: every instance's queues on one page.
+#[derive(Template)]
+#[template(path = "overview/all.html")]
+pub struct AllPage {
+    /// Layout.
+    pub layout: Layout,
+    /// The instances.
+    pub blocks: Vec<InstanceBlock>,
+}

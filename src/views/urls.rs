@@ -1,0 +1,167 @@
+//! Every URL the dashboard writes, in one place: links and forms in templates, redirects after
+//! actions, task links in JSON, the URLs of rq-dashboard's JSON pagination. Path parts are
+//! percent-encoded as single segments, so any queue name or job id survives the round trip.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::rq::model::Registry;
+
+/// Characters left as they are in a path segment; everything else is percent-encoded, so queue
+/// names with `/`, `%`, `?`, spaces or unicode survive the round trip.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// rq-dashboard's default page size.
+pub const DEFAULT_PER_PAGE: u64 = 8;
+
+/// Percent-encodes one path segment.
+pub fn seg(s: &str) -> String {
+    let e = utf8_percent_encode(s, SEGMENT).to_string();
+    // "." and ".." would be normalised away by browsers.
+    match e.as_str() {
+        "." => "%2E".into(),
+        ".." => "%2E%2E".into(),
+        _ => e,
+    }
+}
+
+/// Builds the dashboard's URLs for one instance, under the URL prefix.
+#[derive(Debug, Clone)]
+pub struct Urls {
+    /// The URL prefix (empty or `/a/b`): a trusted proxy's `X-Forwarded-Prefix`, then
+    /// `--url-prefix`.
+    pub base: String,
+    /// The instance index.
+    pub n: usize,
+}
+
+impl Urls {
+    fn at(&self, rest: &str) -> String {
+        format!("{}/{}{rest}", self.base, self.n)
+    }
+
+    fn list(
+        &self,
+        area: &str,
+        queue: &str,
+        reg: Registry,
+        per_page: u64,
+        desc: bool,
+        page: u64,
+    ) -> String {
+        self.at(&format!(
+            "/{area}/{}/{reg}/{per_page}/{}/{page}",
+            seg(queue),
+            if desc { "dsc" } else { "asc" },
+        ))
+    }
+
+    /// The overview page.
+    pub fn overview(&self) -> String {
+        self.at("/view/queues")
+    }
+    /// The polled part of the overview.
+    pub fn overview_fragment(&self) -> String {
+        self.at("/fragments/overview")
+    }
+    /// The workers page.
+    pub fn workers(&self) -> String {
+        self.at("/view/workers")
+    }
+    /// The polled part of the workers page.
+    pub fn workers_fragment(&self) -> String {
+        self.at("/fragments/workers")
+    }
+    /// A job list page.
+    pub fn jobs(&self, queue: &str, reg: Registry, per_page: u64, desc: bool, page: u64) -> String {
+        self.list("view/jobs", queue, reg, per_page, desc, page)
+    }
+    /// The polled fragment of a job list page.
+    pub fn jobs_fragment(
+        &self,
+        queue: &str,
+        reg: Registry,
+        per_page: u64,
+        desc: bool,
+        page: u64,
+    ) -> String {
+        self.list("fragments/jobs", queue, reg, per_page, desc, page)
+    }
+    /// A job list page with rq-dashboard's defaults (8 per page, ascending, page 1).
+    pub fn jobs_default(&self, queue: &str, reg: Registry) -> String {
+        self.jobs(queue, reg, DEFAULT_PER_PAGE, false, 1)
+    }
+    /// The job page.
+    pub fn job(&self, id: &str) -> String {
+        self.at(&format!("/view/job/{}", seg(id)))
+    }
+    /// The jump-to-job form's target.
+    pub fn jump(&self) -> String {
+        self.at("/jump")
+    }
+    /// The failures of a queue, grouped by exception.
+    pub fn failures(&self, queue: &str) -> String {
+        self.at(&format!("/view/failures/{}", seg(queue)))
+    }
+    /// A bulk task's progress page.
+    pub fn task(&self, id: u64) -> String {
+        self.at(&format!("/tasks/{id}"))
+    }
+    /// The polled progress of a bulk task.
+    pub fn task_fragment(&self, id: u64) -> String {
+        self.at(&format!("/fragments/tasks/{id}"))
+    }
+    /// Stops a bulk task.
+    pub fn task_cancel(&self, id: u64) -> String {
+        self.at(&format!("/tasks/{id}/cancel"))
+    }
+    /// An action endpoint of this instance, e.g. `act(&["job", id, "requeue"])`; every part is
+    /// encoded as one path segment.
+    pub fn act(&self, parts: &[&str]) -> String {
+        let mut u = self.at("");
+        for p in parts {
+            u.push('/');
+            u.push_str(&seg(p));
+        }
+        u
+    }
+    /// The page with every instance's queues.
+    pub fn all(&self) -> String {
+        format!("{}/all", self.base)
+    }
+    /// A static asset (`app.css`, `favicon.svg`, ...).
+    pub fn asset(&self, file: &str) -> String {
+        format!("{}/static/{file}", self.base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_encode_everything_that_could_break_a_path() {
+        assert_eq!(seg("a/b:c ünï"), "a%2Fb%3Ac%20%C3%BCn%C3%AF");
+        assert_eq!(seg("100%"), "100%25");
+        assert_eq!(seg(".."), "%2E%2E");
+        assert_eq!(seg("job-1_a.b"), "job-1_a.b");
+    }
+
+    #[test]
+    fn urls_sit_under_the_prefix_and_the_instance() {
+        let u = Urls {
+            base: "/p".into(),
+            n: 2,
+        };
+        assert_eq!(
+            u.jobs("a/b", Registry::Failed, 8, true, 3),
+            "/p/2/view/jobs/a%2Fb/failed/8/dsc/3"
+        );
+        assert_eq!(u.act(&["job", "x y", "requeue"]), "/p/2/job/x%20y/requeue");
+        assert_eq!(u.task(7), "/p/2/tasks/7");
+        assert_eq!(u.asset("app.css"), "/p/static/app.css");
+    }
+}

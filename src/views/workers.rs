@@ -1,0 +1,138 @@
+//! The workers page (`/<n>/view/workers`): every worker with its state, queues, current job,
+//! heartbeat, counters and buttons.
+
+use askama::Template;
+use chrono::Utc;
+use std::collections::HashMap;
+
+use super::buttons::{worker_actions, ActionButton};
+use super::format::{time_cell, TimeCell};
+use super::layout::{Layout, Perms};
+use super::urls::Urls;
+use crate::rq::model::{JobSummary, Registry, Worker};
+
+/// A row of the workers table.
+#[derive(Debug, Clone)]
+pub struct WorkerRow {
+    /// Name.
+    pub name: String,
+    /// State.
+    pub state: String,
+    /// Heartbeat too old.
+    pub stale: bool,
+    /// Queues with their list URLs.
+    pub queues: Vec<(String, String)>,
+    /// Current job: id, URL, description.
+    pub current: Option<(String, String, String)>,
+    /// Pid.
+    pub pid: String,
+    /// Host.
+    pub hostname: String,
+    /// Redis client address.
+    pub ip: String,
+    /// Birth.
+    pub birth: Option<TimeCell>,
+    /// Last heartbeat.
+    pub heartbeat: Option<TimeCell>,
+    /// Successful jobs.
+    pub successful: i64,
+    /// Failed jobs.
+    pub failed: i64,
+    /// Total working time.
+    pub working: String,
+    /// RQ version.
+    pub version: String,
+    /// Python version (first word).
+    pub python: String,
+    /// Full Python version string.
+    pub python_full: String,
+    /// Worker actions.
+    pub actions: Vec<ActionButton>,
+}
+
+/// The live part of the workers page.
+#[derive(Debug, Clone)]
+pub struct WorkersView {
+    /// Rows.
+    pub rows: Vec<WorkerRow>,
+    /// Fragment URL.
+    pub fragment_url: String,
+    /// Poll interval in ms.
+    pub poll_ms: u64,
+    /// The anti-CSRF token.
+    pub csrf_token: String,
+}
+
+impl WorkersView {
+    /// Builds the view.
+    pub fn new(
+        workers: &[Worker],
+        jobs: &HashMap<String, JobSummary>,
+        urls: &Urls,
+        poll_ms: u64,
+        perms: Perms,
+        csrf_token: &str,
+    ) -> WorkersView {
+        let now = Utc::now();
+        WorkersView {
+            rows: workers
+                .iter()
+                .map(|w| WorkerRow {
+                    name: w.name.clone(),
+                    state: w.state.clone(),
+                    stale: w.is_stale(now),
+                    queues: w
+                        .queues
+                        .iter()
+                        .map(|q| (q.clone(), urls.jobs_default(q, Registry::Queued)))
+                        .collect(),
+                    current: w.current_job.as_ref().map(|id| {
+                        let desc = jobs
+                            .get(id)
+                            .and_then(|j| j.description.clone())
+                            .unwrap_or_default();
+                        (id.clone(), urls.job(id), desc)
+                    }),
+                    pid: w.pid.map(|p| p.to_string()).unwrap_or_default(),
+                    hostname: w.hostname.clone().unwrap_or_default(),
+                    ip: w.ip_address.clone().unwrap_or_default(),
+                    birth: time_cell(w.birth, now),
+                    heartbeat: time_cell(w.last_heartbeat, now),
+                    successful: w.successful_job_count,
+                    failed: w.failed_job_count,
+                    working: format!("{:.1} s", w.total_working_time),
+                    version: w.version.clone().unwrap_or_default(),
+                    python: w
+                        .python_version
+                        .as_deref()
+                        .and_then(|p| p.split_whitespace().next())
+                        .unwrap_or_default()
+                        .to_string(),
+                    python_full: w.python_version.clone().unwrap_or_default(),
+                    actions: worker_actions(urls, perms, &w.name, &w.state),
+                })
+                .collect(),
+            fragment_url: urls.workers_fragment(),
+            poll_ms,
+            csrf_token: csrf_token.to_string(),
+        }
+    }
+}
+
+/// `/<n>/view/workers`.
+#[derive(Template)]
+#[template(path = "workers/index.html")]
+pub struct WorkersPage {
+    /// Layout.
+    pub layout: Layout,
+    /// Live part.
+    pub v: WorkersView,
+}
+
+/// The polled part of the workers page.
+#[derive(Template)]
+#[template(path = "workers/index.html", block = "worker_table")]
+pub struct WorkersFragment {
+    /// Live part.
+    pub v: WorkersView,
+}
