@@ -32,6 +32,7 @@ mod cli;
 mod connections;
 mod errors;
 mod hostile;
+mod http_layer;
 mod job_detail;
 mod jobs;
 mod operations;

@@ -77,7 +77,10 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&
         }
     }
     let mut body = Vec::new();
-    if headers
+    if method == "HEAD" {
+        // No body follows a HEAD answer, whatever its headers say: anything read is a defect.
+        r.read_to_end(&mut body).unwrap();
+    } else if headers
         .get("transfer-encoding")
         .is_some_and(|t| t.contains("chunked"))
     {
@@ -106,6 +109,11 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&
         headers,
         body,
     }
+}
+
+/// HEAD.
+pub fn head(url: &str) -> Response {
+    request("HEAD", url, &[], None)
 }
 
 /// GET.

@@ -61,6 +61,11 @@ impl TestApp {
         http::get(&format!("{}{path}", self.address))
     }
 
+    /// HEAD `path`.
+    pub fn head(&self, path: &str) -> http::Response {
+        http::head(&format!("{}{path}", self.address))
+    }
+
     /// POST `path` with `headers` and an empty form body.
     pub fn post(&self, path: &str, headers: &[(&str, &str)]) -> http::Response {
         let mut h = vec![("Content-Type", "application/x-www-form-urlencoded")];
