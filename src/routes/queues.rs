@@ -112,29 +112,26 @@ pub async fn empty(act: Action, path: web::Path<QueuePath>) -> HttpResponse {
     act.reply("empty", r)
 }
 
+/// Runs a destructive bulk task over a known queue.
+async fn queue_task(act: &Action, queue: &str, op: BulkOp, what: String) -> Result<Done, AppError> {
+    act.allow_delete()?;
+    known(act, queue).await?;
+    super::tasks::start(act, op, what).await
+}
+
 /// `POST /queue/{queue}/compact`: drop ids whose job is gone from the queue, in place.
 pub async fn compact(act: Action, path: web::Path<QueuePath>) -> HttpResponse {
-    let r = async {
-        act.allow_delete()?;
-        let queue = path.queue.clone();
-        known(&act, &queue).await?;
-        let what = format!("compact queue “{queue}”");
-        super::tasks::start(&act, BulkOp::Compact { queue }, what).await
-    }
-    .await;
+    let queue = path.queue.clone();
+    let what = format!("compact queue “{queue}”");
+    let r = queue_task(&act, &path.queue, BulkOp::Compact { queue }, what).await;
     act.reply("compact", r)
 }
 
 /// `POST /queue/{queue}/clean`: drop ids whose job is gone from the queue's registries.
 pub async fn clean(act: Action, path: web::Path<QueuePath>) -> HttpResponse {
-    let r = async {
-        act.allow_delete()?;
-        let queue = path.queue.clone();
-        known(&act, &queue).await?;
-        let what = format!("clean ghost ids from the registries of “{queue}”");
-        super::tasks::start(&act, BulkOp::Clean { queue }, what).await
-    }
-    .await;
+    let queue = path.queue.clone();
+    let what = format!("clean ghost ids from the registries of “{queue}”");
+    let r = queue_task(&act, &path.queue, BulkOp::Clean { queue }, what).await;
     act.reply("clean", r)
 }
 

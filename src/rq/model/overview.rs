@@ -122,6 +122,21 @@ impl QueueCounts {
         }
     }
 
+    /// Sets the count of `registry`.
+    pub fn set(&mut self, registry: Registry, n: u64) {
+        let slot = match registry {
+            Registry::Queued => &mut self.queued,
+            Registry::Started => &mut self.started,
+            Registry::Deferred => &mut self.deferred,
+            Registry::Scheduled => &mut self.scheduled,
+            Registry::Finished => &mut self.finished,
+            Registry::Failed => &mut self.failed,
+            Registry::Canceled => &mut self.canceled,
+            Registry::Ready => &mut self.ready,
+        };
+        *slot = n;
+    }
+
     /// Adds `other`'s counts to these (for the totals row).
     pub fn add(&mut self, other: &QueueCounts) {
         self.queued += other.queued;

@@ -77,6 +77,14 @@ impl Repository {
         workers
     }
 
+    /// Adds the reads of a queue's counts to a pipeline, in [`Registry::ALL`] order.
+    fn push_counts(&self, p: &mut Pipeline, queue: &str) {
+        p.cmd("LLEN").arg(self.keys.queue(queue));
+        for r in &Registry::ALL[1..] {
+            p.cmd("ZCARD").arg(self.keys.registry(*r, queue));
+        }
+    }
+
     /// Reads the overview: counts of every queue and registry, the age of each queue's head, the
     /// workers and the suspension flag, in three round trips whatever the number of queues.
     ///
@@ -87,10 +95,7 @@ impl Repository {
         let mut p = redis::pipe();
         p.ignore_errors();
         for q in &queues {
-            p.cmd("LLEN").arg(self.keys.queue(q));
-            for r in &Registry::ALL[1..] {
-                p.cmd("ZCARD").arg(self.keys.registry(*r, q));
-            }
+            self.push_counts(&mut p, q);
             p.cmd("LINDEX").arg(self.keys.queue(q)).arg(0);
         }
         self.push_worker_reads(&mut p, &worker_names);
@@ -101,25 +106,12 @@ impl Repository {
         for q in &queues {
             let mut c = QueueCounts {
                 name: q.clone(),
-                queued: int_of(&r.next().unwrap_or(Value::Nil)),
                 ..QueueCounts::default()
             };
-            for reg in &Registry::ALL[1..] {
-                let n = int_of(&r.next().unwrap_or(Value::Nil));
-                match reg {
-                    Registry::Started => c.started = n,
-                    Registry::Deferred => c.deferred = n,
-                    Registry::Scheduled => c.scheduled = n,
-                    Registry::Finished => c.finished = n,
-                    Registry::Failed => c.failed = n,
-                    Registry::Canceled => c.canceled = n,
-                    Registry::Ready => {
-                        c.ready = n;
-                        has_ready |= n > 0;
-                    }
-                    Registry::Queued => {}
-                }
+            for reg in Registry::ALL {
+                c.set(reg, int_of(&r.next().unwrap_or(Value::Nil)));
             }
+            has_ready |= c.ready > 0;
             heads.push(text_of(r.next().unwrap_or(Value::Nil)));
             counts.push(c);
         }
@@ -157,27 +149,14 @@ impl Repository {
     pub async fn queue_counts(&self, queue: &str) -> Result<QueueCounts, RepoError> {
         let mut p = redis::pipe();
         p.ignore_errors();
-        p.cmd("LLEN").arg(self.keys.queue(queue));
-        for r in &Registry::ALL[1..] {
-            p.cmd("ZCARD").arg(self.keys.registry(*r, queue));
-        }
+        self.push_counts(&mut p, queue);
         let r = self.run(&p).await?;
         let mut c = QueueCounts {
             name: queue.to_string(),
             ..QueueCounts::default()
         };
         for (reg, v) in Registry::ALL.iter().zip(r.iter()) {
-            let n = int_of(v);
-            match reg {
-                Registry::Queued => c.queued = n,
-                Registry::Started => c.started = n,
-                Registry::Deferred => c.deferred = n,
-                Registry::Scheduled => c.scheduled = n,
-                Registry::Finished => c.finished = n,
-                Registry::Failed => c.failed = n,
-                Registry::Canceled => c.canceled = n,
-                Registry::Ready => c.ready = n,
-            }
+            c.set(*reg, int_of(v));
         }
         Ok(c)
     }
