@@ -32,6 +32,7 @@ fn view(inst: &Instance, snap: &crate::rq::Snapshot) -> OverviewView {
         inst.csrf_token(),
     )
     .with_charts(history_charts(inst, None))
+    .with_redis_label(inst.repo.label())
 }
 
 /// `GET /` and `/{n}/view/queues` (also `/{n}`, `/{n}/`, `/{n}/view`).

@@ -2,7 +2,7 @@
 //! confirmation that says exactly what will happen. Which job status allows which action comes
 //! from the one table in [`crate::rq::actions`]; what the viewer may do from [`Perms`].
 
-use super::format::thousands;
+use super::format::{plural, thousands};
 use super::layout::Perms;
 use super::urls::Urls;
 use crate::rq::actions::JobAction;
@@ -46,6 +46,20 @@ impl ActionButton {
     }
 }
 
+/// "all 3 failed jobs", "the 1 failed job".
+fn every(n: u64, kind: &str) -> String {
+    if n == 1 {
+        format!("the 1 {kind} job")
+    } else {
+        format!("all {} {kind} jobs", thousands(n))
+    }
+}
+
+/// "the 3 failed jobs", "the 1 failed job".
+fn the(n: u64, kind: &str) -> String {
+    format!("the {}", plural(n, &format!("{kind} job"), &format!("{kind} jobs")))
+}
+
 /// The overview's buttons: requeue every failed job, suspend or resume the workers.
 pub fn overview_actions(
     urls: &Urls,
@@ -63,7 +77,10 @@ pub fn overview_actions(
         actions.push(ActionButton::new(
             format!("Requeue all {n} failed"),
             urls.act(&["requeue-all"]),
-            format!("Requeue {n} failed jobs of every queue?"),
+            format!(
+                "Requeue {} of every queue?",
+                plural(failed, "failed job", "failed jobs")
+            ),
         ));
     }
     if suspended {
@@ -195,7 +212,10 @@ pub fn list_actions(
         whole.push(ActionButton::new(
             format!("Requeue all {n}"),
             urls.act(&["requeue", queue]),
-            format!("Requeue {n} failed jobs of “{queue}”?"),
+            format!(
+                "Requeue {} of “{queue}”?",
+                plural(total, "failed job", "failed jobs")
+            ),
         ));
     }
     if !perms.delete {
@@ -207,7 +227,10 @@ pub fn list_actions(
                 ActionButton::new(
                     format!("Empty queue ({n})"),
                     urls.act(&["queue", queue, "queued", "empty"]),
-                    format!("Delete all {n} queued jobs of “{queue}”? This cannot be undone."),
+                    format!(
+                        "Delete {} of “{queue}”? This cannot be undone.",
+                        every(total, "queued")
+                    ),
                 )
                 .danger(),
             );
@@ -230,7 +253,10 @@ pub fn list_actions(
                 ActionButton::new(
                     format!("Delete all {n}"),
                     urls.act(&["queue", queue, reg, "empty"]),
-                    format!("Delete all {n} {reg} jobs of “{queue}”? This cannot be undone."),
+                    format!(
+                        "Delete {} of “{queue}”? This cannot be undone.",
+                        every(total, reg)
+                    ),
                 )
                 .danger(),
             );
@@ -282,7 +308,10 @@ pub fn failure_group_actions(
         actions.push(ActionButton::new(
             format!("Requeue {n}"),
             urls.act(&["failures", queue, key, "requeue"]),
-            format!("Requeue the {n} failed jobs of “{queue}” that failed with “{fingerprint}”?"),
+            format!(
+                "Requeue {} of “{queue}” that failed with “{fingerprint}”?",
+                the(count as u64, "failed")
+            ),
         ));
     }
     if perms.delete {
@@ -290,7 +319,10 @@ pub fn failure_group_actions(
             ActionButton::new(
                 format!("Delete {n}"),
                 urls.act(&["failures", queue, key, "delete"]),
-                format!("Delete the {n} failed jobs of “{queue}” that failed with “{fingerprint}”? This cannot be undone."),
+                format!(
+                    "Delete {} of “{queue}” that failed with “{fingerprint}”? This cannot be undone.",
+                    the(count as u64, "failed")
+                ),
             )
             .danger(),
         );

@@ -22,6 +22,8 @@ pub struct Chart {
     pub css: &'static str,
     /// The polyline's points (`x,y x,y …`), empty with fewer than two points.
     pub points: String,
+    /// Until two minutes are sampled there is no line to draw: when the sampling started.
+    pub collecting: Option<String>,
 }
 
 /// Scales `values` (time, value; oldest first) into polyline points of a `width` × `height` box.
@@ -49,31 +51,45 @@ pub fn charts(points: &[Point]) -> Vec<Chart> {
         polyline(&v, WIDTH, HEIGHT)
     };
     let last = points.last().copied().unwrap_or_default();
+    let collecting = (points.len() < 2).then(|| {
+        let since = points
+            .first()
+            .and_then(|p| chrono::DateTime::from_timestamp(p.minute * 60, 0))
+            .unwrap_or_else(chrono::Utc::now);
+        format!("collecting since {} UTC", since.format("%H:%M"))
+    });
+    let chart = |title: &str, latest: String, css: &'static str, points: String| Chart {
+        title: title.into(),
+        latest,
+        css,
+        points,
+        collecting: collecting.clone(),
+    };
     vec![
-        Chart {
-            title: "finished / min".into(),
-            latest: last.finished.to_string(),
-            css: "finished",
-            points: series(&|p| f64::from(p.finished)),
-        },
-        Chart {
-            title: "failed / min".into(),
-            latest: last.failed.to_string(),
-            css: "failed",
-            points: series(&|p| f64::from(p.failed)),
-        },
-        Chart {
-            title: "queued".into(),
-            latest: last.queued.to_string(),
-            css: "queued",
-            points: series(&|p| f64::from(p.queued)),
-        },
-        Chart {
-            title: "oldest queued".into(),
-            latest: human_secs(i64::from(last.latency)),
-            css: "latency",
-            points: series(&|p| f64::from(p.latency)),
-        },
+        chart(
+            "finished / min",
+            last.finished.to_string(),
+            "finished",
+            series(&|p| f64::from(p.finished)),
+        ),
+        chart(
+            "failed / min",
+            last.failed.to_string(),
+            "failed",
+            series(&|p| f64::from(p.failed)),
+        ),
+        chart(
+            "queued",
+            last.queued.to_string(),
+            "queued",
+            series(&|p| f64::from(p.queued)),
+        ),
+        chart(
+            "oldest queued",
+            human_secs(i64::from(last.latency)),
+            "latency",
+            series(&|p| f64::from(p.latency)),
+        ),
     ]
 }
 
@@ -88,5 +104,18 @@ mod tests {
             "0.0,19.0 50.0,10.0 100.0,1.0"
         );
         assert_eq!(polyline(&[(0, 3.0)], 100, 20), "");
+    }
+
+    #[test]
+    fn charts_say_since_when_they_collect_until_there_is_a_line() {
+        let one = [Point {
+            minute: 29_000_000 + 75,
+            ..Point::default()
+        }];
+        let c = charts(&one);
+        assert_eq!(c.len(), 4);
+        assert!(c[0].collecting.as_deref().unwrap().starts_with("collecting since "));
+        let two = [one[0], Point { minute: one[0].minute + 1, ..one[0] }];
+        assert!(charts(&two).iter().all(|c| c.collecting.is_none() && !c.points.is_empty()));
     }
 }

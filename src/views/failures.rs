@@ -34,12 +34,8 @@ pub struct FailuresPage {
     pub queue: String,
     /// The failed list of the queue.
     pub list_url: String,
-    /// Failed jobs in the registry.
-    pub total: String,
-    /// Failed jobs grouped (the newest ones).
-    pub sampled: String,
-    /// Whether only the newest were grouped.
-    pub partial: bool,
+    /// What was grouped: all failed jobs, or the newest of how many.
+    pub summary: String,
     /// The groups, newest first.
     pub groups: Vec<GroupRow>,
 }
@@ -52,9 +48,16 @@ impl FailuresPage {
         FailuresPage {
             queue: queue.to_string(),
             list_url: urls.jobs_default(queue, Registry::Failed),
-            total: thousands(total),
-            sampled: thousands(sampled as u64),
-            partial: (sampled as u64) < total,
+            summary: match (sampled as u64, total) {
+                (_, 0) => "No failed jobs.".to_string(),
+                (s, t) if s < t => format!(
+                    "These are the newest {} of {} failed jobs.",
+                    thousands(s),
+                    thousands(t)
+                ),
+                (_, 1) => "The one failed job.".to_string(),
+                (_, t) => format!("All {} failed jobs.", thousands(t)),
+            },
             groups: groups
                 .iter()
                 .map(|g| {

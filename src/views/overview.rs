@@ -76,6 +76,10 @@ pub struct OverviewView {
     pub suspended: bool,
     /// Worker count.
     pub workers: usize,
+    /// "worker" or "workers", for the count.
+    pub workers_noun: &'static str,
+    /// The Redis this instance reads (masked URL), for the empty-state hint.
+    pub redis_label: String,
     /// Busy workers.
     pub busy: usize,
     /// Idle workers.
@@ -110,6 +114,11 @@ impl OverviewView {
         self.charts = charts;
         self
     }
+    /// Names the Redis it reads (for the empty-state hint).
+    pub fn with_redis_label(mut self, label: &str) -> OverviewView {
+        self.redis_label = label.to_string();
+        self
+    }
     /// Builds the view.
     pub fn new(
         o: &Overview,
@@ -131,6 +140,12 @@ impl OverviewView {
             total: queue_row(&o.totals(), &cols, None, now),
             suspended: o.suspended,
             workers: o.workers.len(),
+            workers_noun: if o.workers.len() == 1 {
+                "worker"
+            } else {
+                "workers"
+            },
+            redis_label: String::new(),
             busy: o.workers.iter().filter(|w| w.state == "busy").count(),
             idle: o.workers.iter().filter(|w| w.state == "idle").count(),
             stale,
