@@ -196,3 +196,50 @@ fn total_calls(c: &mut redis::Connection) -> u64 {
         .filter_map(|v| v.parse::<u64>().ok())
         .sum()
 }
+
+#[test]
+fn an_empty_redis_says_what_to_do_next_and_offers_no_suspend() {
+    let redis = crate::support::TestRedis::start();
+    let app = crate::support::TestApp::for_redis(&redis.url());
+    let doc = app.html("/0/view/queues");
+    let hint = text(&doc, "#no-queues");
+    assert!(hint.contains("No queues yet"), "{hint}");
+    assert!(hint.contains("enqueue a job with RQ"), "{hint}");
+    assert!(hint.contains("rq worker"), "{hint}");
+    // Nothing to suspend: no workers.
+    assert!(!texts(&doc, "#overview-actions button")
+        .iter()
+        .any(|b| b.contains("Suspend")));
+    assert!(text(&doc, "#workers-summary").starts_with("0 workers"));
+    // Before two minutes of samples, the charts say since when they collect.
+    let notes = texts(&doc, ".charts .collecting");
+    assert_eq!(notes.len(), 4, "{notes:?}");
+    assert!(notes[0].starts_with("collecting since "), "{notes:?}");
+    assert_eq!(count(&doc, ".charts svg"), 0);
+}
+
+#[test]
+fn one_worker_is_one_worker_and_a_zero_failed_total_is_not_red() {
+    let redis = crate::support::TestRedis::start();
+    let rq = crate::support::Rq::new("2.12.0");
+    rq.enqueue(&redis.url(), "default", 1);
+    let _worker = rq.idle_worker(&redis.url(), "other", "solo");
+    let app = crate::support::TestApp::for_redis(&redis.url());
+    let summary = crate::support::wait_for(
+        std::time::Duration::from_secs(20),
+        "the worker to register",
+        || {
+            let s = text(&app.html("/0/view/queues"), "#workers-summary");
+            s.starts_with("1 worker").then_some(s)
+        },
+    );
+    assert!(summary.starts_with("1 worker:"), "{summary}");
+    let doc = app.html("/0/view/queues");
+    // With workers, suspending is offered.
+    assert!(texts(&doc, "#overview-actions button")
+        .iter()
+        .any(|b| b.contains("Suspend")));
+    // Failed counts of 0, in the rows and the totals, carry the muted `zero` class.
+    assert_eq!(count(&doc, "tfoot td.failed.zero"), 1);
+    assert_eq!(count(&doc, "tbody td.failed:not(.zero)"), 0);
+}
