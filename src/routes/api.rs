@@ -44,6 +44,15 @@ fn queues_value(urls: &Urls, snap: &Snapshot) -> Value {
                     m.insert(format!("{r}_url"), json!(urls.jobs_default(&q.name, *r)));
                 }
                 m.insert("oldest_enqueued_at".into(), isoformat(q.oldest_enqueued_at));
+                m.insert(
+                    "scheduler".into(),
+                    json!(q.scheduler.as_ref().map(|s| &s.holder)),
+                );
+                m.insert(
+                    "scheduler_host".into(),
+                    json!(q.scheduler.as_ref().and_then(|s| s.hostname.as_ref())),
+                );
+                m.insert("overdue_scheduled".into(), json!(q.overdue_scheduled));
                 Value::Object(m)
             })
             .collect();

@@ -87,6 +87,12 @@ pub async fn page(inst: Instance, path: web::Path<ListPath>) -> HttpResponse {
             layout: inst.layout("queues", format!("{queue} · {}", p.registry)),
             charts: super::overview::history_charts(&inst, Some(&queue)),
             tabs,
+            scheduler: counts.scheduler.as_ref().map(|s| s.describe()),
+            stranded: if counts.scheduler.is_none() {
+                counts.overdue_scheduled
+            } else {
+                0
+            },
             v: view,
         }
         .render()?)

@@ -12,6 +12,7 @@ use actix_web::{guard, web, Route};
 
 pub mod api;
 pub mod assets;
+pub mod cron;
 pub mod failures;
 pub mod health;
 pub mod job;
@@ -88,6 +89,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/{n}/data/jobs/{queue}/{registry}/{per_page}/{order}/{page}",
             read().to(api::jobs),
         )
+        .route("/{n}/view/cron", read().to(cron::page))
+        .route("/{n}/fragments/cron", read().to(cron::fragment))
+        .route("/{n}/data/cron.json", read().to(cron::json))
         .route("/{n}/view/job/{id}", read().to(job::page))
         .route("/{n}/data/job/{id}", read().to(api::job))
         .route("/{n}/jump", read().to(job::jump))

@@ -124,6 +124,81 @@ impl Keys {
         format!("{}:clean_groups", self.prefix)
     }
 
+    /// Returns the execution hash `rq:execution:<job>:<execution>` (RQ 2.0+).
+    pub fn execution(&self, job: &str, execution: &str) -> String {
+        format!("{}:execution:{job}:{execution}", self.prefix)
+    }
+
+    /// Returns the sorted set of cron schedulers by last heartbeat (`rq:cron_schedulers`, RQ 2.4+).
+    pub fn cron_schedulers(&self) -> String {
+        format!("{}:cron_schedulers", self.prefix)
+    }
+
+    /// Returns the hash of cron scheduler `name` (`rq:cron_scheduler:<name>`).
+    pub fn cron_scheduler(&self, name: &str) -> String {
+        format!("{}:cron_scheduler:{name}", self.prefix)
+    }
+
+    /// Returns the sorted set of cron job names by last enqueue (`rq:cron_jobs`, RQ 2.12+).
+    pub fn cron_jobs(&self) -> String {
+        format!("{}:cron_jobs", self.prefix)
+    }
+
+    /// Returns the jobs a cron job spawned, by enqueue time (`rq:cron_job:<name>:jobs`, 2.11+).
+    pub fn cron_job_runs(&self, name: &str) -> String {
+        format!("{}:cron_job:{name}:jobs", self.prefix)
+    }
+
+    /// Returns the lock of the scheduler that serves `queue` (`rq:scheduler-lock:<queue>`).
+    pub fn scheduler_lock(&self, queue: &str) -> String {
+        format!("{}:scheduler-lock:{queue}", self.prefix)
+    }
+
+    /// Returns the hash a scheduler writes about itself (`rq:scheduler:<name>`, RQ 2.10+).
+    pub fn scheduler(&self, name: &str) -> String {
+        format!("{}:scheduler:{name}", self.prefix)
+    }
+
+    /// Returns the set of group names (`rq:groups`, RQ 2.0+).
+    pub fn groups(&self) -> String {
+        format!("{}:groups", self.prefix)
+    }
+
+    /// Returns the set of job ids of group `name` (`rq:group:<name>`).
+    pub fn group(&self, name: &str) -> String {
+        format!("{}:group:{name}", self.prefix)
+    }
+
+    /// Returns the set of rate-limit keys (`rq:rl-keys`, RQ 3.0).
+    pub fn rate_limit_keys(&self) -> String {
+        format!("{}:rl-keys", self.prefix)
+    }
+
+    /// Returns the hash of rate limit `key` (`rq:rl:<key>`: `concurrency`).
+    pub fn rate_limit(&self, key: &str) -> String {
+        format!("{}:rl:{key}", self.prefix)
+    }
+
+    /// Returns the jobs holding a slot of rate limit `key` (`rq:rl:<key>:allowed`).
+    pub fn rate_limit_allowed(&self, key: &str) -> String {
+        format!("{}:rl:{key}:allowed", self.prefix)
+    }
+
+    /// Returns the jobs waiting for a slot of rate limit `key` (`rq:rl:<key>:rate_limited`).
+    pub fn rate_limit_waiting(&self, key: &str) -> String {
+        format!("{}:rl:{key}:rate_limited", self.prefix)
+    }
+
+    /// Returns the list of jobs between dequeue and start (`rq:queue:<q>:intermediate`).
+    pub fn intermediate(&self, queue: &str) -> String {
+        format!("{}:queue:{queue}:intermediate", self.prefix)
+    }
+
+    /// Returns the separate `rq-scheduler` library's schedule (`rq:scheduler:scheduled_jobs`).
+    pub fn rq_scheduler_jobs(&self) -> String {
+        format!("{}:scheduler:scheduled_jobs", self.prefix)
+    }
+
     /// Returns the set of `job_id:execution_id` a worker runs (`rq:worker:<name>:executions`, RQ 3.0).
     pub fn worker_executions(&self, name: &str) -> String {
         format!("{}:worker:{name}:executions", self.prefix)

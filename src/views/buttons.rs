@@ -57,7 +57,10 @@ fn every(n: u64, kind: &str) -> String {
 
 /// "the 3 failed jobs", "the 1 failed job".
 fn the(n: u64, kind: &str) -> String {
-    format!("the {}", plural(n, &format!("{kind} job"), &format!("{kind} jobs")))
+    format!(
+        "the {}",
+        plural(n, &format!("{kind} job"), &format!("{kind} jobs"))
+    )
 }
 
 /// The overview's buttons: requeue every failed job, suspend or resume the workers.

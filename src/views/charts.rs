@@ -114,8 +114,20 @@ mod tests {
         }];
         let c = charts(&one);
         assert_eq!(c.len(), 4);
-        assert!(c[0].collecting.as_deref().unwrap().starts_with("collecting since "));
-        let two = [one[0], Point { minute: one[0].minute + 1, ..one[0] }];
-        assert!(charts(&two).iter().all(|c| c.collecting.is_none() && !c.points.is_empty()));
+        assert!(c[0]
+            .collecting
+            .as_deref()
+            .unwrap()
+            .starts_with("collecting since "));
+        let two = [
+            one[0],
+            Point {
+                minute: one[0].minute + 1,
+                ..one[0]
+            },
+        ];
+        assert!(charts(&two)
+            .iter()
+            .all(|c| c.collecting.is_none() && !c.points.is_empty()));
     }
 }

@@ -317,6 +317,10 @@ pub struct JobsPage {
     pub charts: Vec<Chart>,
     /// Registry tabs with counts.
     pub tabs: Vec<Link>,
+    /// Who runs the scheduler for this queue, in words.
+    pub scheduler: Option<String>,
+    /// Due scheduled jobs waiting for a scheduler nobody runs.
+    pub stranded: u64,
     /// Live part.
     pub v: JobsView,
 }

@@ -6,7 +6,8 @@
 //! - [`layout`]: the page layout, permissions, links, error and banner templates;
 //! - [`buttons`]: the catalogue of action buttons and their confirmations;
 //! - [`charts`]: the history charts;
-//! - one file per page: [`overview`], [`jobs`], [`job`], [`workers`], [`failures`], [`tasks`].
+//! - one file per page: [`overview`], [`jobs`], [`job`], [`workers`], [`failures`], [`tasks`],
+//!   [`cron`].
 //!
 //! View models hold display-ready strings (formatted times, URLs with encoded path segments) so
 //! templates stay free of logic. Askama escapes every `{{ }}` output for HTML, which is what makes
@@ -15,6 +16,7 @@
 
 pub mod buttons;
 pub mod charts;
+pub mod cron;
 pub mod failures;
 pub mod format;
 pub mod job;

@@ -33,6 +33,10 @@ pub struct QueueRow {
     pub cells: Vec<CountCell>,
     /// Age of the oldest queued job.
     pub oldest: Option<TimeCell>,
+    /// Who holds the queue's scheduler lock.
+    pub scheduler: Option<String>,
+    /// Scheduled jobs already due while nobody holds the lock: they will not be enqueued.
+    pub stranded: u64,
 }
 
 fn overview_columns(show_ready: bool) -> Vec<Registry> {
@@ -60,6 +64,12 @@ fn queue_row(
             })
             .collect(),
         oldest: time_cell(q.oldest_enqueued_at, now),
+        scheduler: q.scheduler.as_ref().map(|s| s.describe()),
+        stranded: if q.scheduler.is_none() {
+            q.overdue_scheduled
+        } else {
+            0
+        },
     }
 }
 

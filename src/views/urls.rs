@@ -98,6 +98,14 @@ impl Urls {
     pub fn job(&self, id: &str) -> String {
         self.at(&format!("/view/job/{}", seg(id)))
     }
+    /// The cron page.
+    pub fn cron(&self) -> String {
+        self.at("/view/cron")
+    }
+    /// The polled part of the cron page.
+    pub fn cron_fragment(&self) -> String {
+        self.at("/fragments/cron")
+    }
     /// The jump-to-job form's target.
     pub fn jump(&self) -> String {
         self.at("/jump")

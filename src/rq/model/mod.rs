@@ -5,17 +5,19 @@
 //!
 //! - this file: registries, statuses, timestamps, raw hashes;
 //! - [`job`]: list rows, job details, results-stream entries;
-//! - [`overview`]: queue counts, workers, Redis facts, the overview.
+//! - [`overview`]: queue counts, workers, Redis facts, the overview;
+//! - [`cron`]: cron schedulers, their cron jobs and runs (RQ 2.4+).
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use std::collections::HashMap;
 use std::fmt;
 
+pub mod cron;
 pub mod job;
 pub mod overview;
 
 pub use job::{JobDetail, JobSummary, RelatedJob, ResultEntry, ResultType, SUMMARY_FIELDS};
-pub use overview::{Overview, QueueCounts, RedisInfo, Worker};
+pub use overview::{Overview, QueueCounts, RedisInfo, SchedulerLock, Worker};
 
 /// Where a job can sit: a queue list or one of a queue's registries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

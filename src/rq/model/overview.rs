@@ -105,6 +105,35 @@ pub struct QueueCounts {
     pub ready: u64,
     /// When the job at the head of the queue was enqueued.
     pub oldest_enqueued_at: Option<DateTime<Utc>>,
+    /// Who holds the queue's scheduler lock (`rq:scheduler-lock:<q>`), if anyone.
+    pub scheduler: Option<SchedulerLock>,
+    /// Scheduled jobs whose time has come (score up to now) and are still waiting.
+    pub overdue_scheduled: u64,
+}
+
+/// The scheduler serving a queue: the value of its lock, and what its own hash says (RQ 2.10+).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SchedulerLock {
+    /// The lock's value: the scheduler's name (RQ 2.10+) or a pid (before).
+    pub holder: String,
+    /// Its host, from `rq:scheduler:<name>`.
+    pub hostname: Option<String>,
+    /// Its process id, from `rq:scheduler:<name>`.
+    pub pid: Option<i64>,
+}
+
+impl SchedulerLock {
+    /// "name on host (pid 42)", as much as is known.
+    pub fn describe(&self) -> String {
+        let mut s = self.holder.clone();
+        if let Some(h) = &self.hostname {
+            s.push_str(&format!(" on {h}"));
+        }
+        if let Some(p) = self.pid {
+            s.push_str(&format!(" (pid {p})"));
+        }
+        s
+    }
 }
 
 impl QueueCounts {
@@ -147,6 +176,7 @@ impl QueueCounts {
         self.failed += other.failed;
         self.canceled += other.canceled;
         self.ready += other.ready;
+        self.overdue_scheduled += other.overdue_scheduled;
         self.oldest_enqueued_at = match (self.oldest_enqueued_at, other.oldest_enqueued_at) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

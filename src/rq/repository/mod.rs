@@ -7,6 +7,7 @@
 //! - [`reads`]: every question a page asks, in a fixed number of pipelined round trips;
 //! - [`writes`]: actions that change RQ's data, matching RQ's own commands (Lua in
 //!   `actions.lua`, so each job changes atomically);
+//! - [`cron`]: RQ 2.4+ cron schedulers, cron jobs and their runs;
 //! - [`version`]: which RQ major version wrote the data, and what an action needs to know about a
 //!   job;
 //! - [`sentinel`]: `redis+sentinel://` URLs.
@@ -22,6 +23,7 @@ use crate::rq::model::JobSummary;
 use conn::Target;
 
 pub mod conn;
+pub mod cron;
 pub mod reads;
 pub mod resp;
 pub mod sentinel;

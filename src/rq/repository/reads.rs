@@ -11,7 +11,7 @@ use super::resp::{
 use super::{JobPage, PageRequest, RepoError, Repository};
 use crate::rq::model::{
     JobDetail, JobStatus, JobSummary, Overview, QueueCounts, RedisInfo, Registry, RelatedJob,
-    ResultEntry, Worker, SUMMARY_FIELDS,
+    ResultEntry, SchedulerLock, Worker, SUMMARY_FIELDS,
 };
 
 /// How many results-stream entries the job page reads at most (RQ trims to about 10).
@@ -94,9 +94,15 @@ impl Repository {
         let (queues, worker_names, suspended, redis_info) = self.queue_and_worker_names().await?;
         let mut p = redis::pipe();
         p.ignore_errors();
+        let now = Utc::now().timestamp_micros() as f64 / 1e6;
         for q in &queues {
             self.push_counts(&mut p, q);
             p.cmd("LINDEX").arg(self.keys.queue(q)).arg(0);
+            p.cmd("GET").arg(self.keys.scheduler_lock(q));
+            p.cmd("ZCOUNT")
+                .arg(self.keys.registry(Registry::Scheduled, q))
+                .arg("-inf")
+                .arg(now);
         }
         self.push_worker_reads(&mut p, &worker_names);
         let mut r = self.run(&p).await?.into_iter();
@@ -113,6 +119,11 @@ impl Repository {
             }
             has_ready |= c.ready > 0;
             heads.push(text_of(r.next().unwrap_or(Value::Nil)));
+            c.scheduler = text_of(r.next().unwrap_or(Value::Nil)).map(|holder| SchedulerLock {
+                holder,
+                ..SchedulerLock::default()
+            });
+            c.overdue_scheduled = int_of(&r.next().unwrap_or(Value::Nil));
             counts.push(c);
         }
         let workers = Self::take_workers(&worker_names, &mut r);
@@ -127,10 +138,37 @@ impl Repository {
         for (_, id) in &head_ids {
             p.cmd("HGET").arg(self.keys.job(id)).arg("enqueued_at");
         }
-        let r = self.run(&p).await?;
-        for ((i, _), v) in head_ids.iter().zip(r) {
-            counts[*i].oldest_enqueued_at =
-                text_of(v).and_then(|s| crate::rq::model::parse_timestamp(&s));
+        let mut holders: Vec<String> = counts
+            .iter()
+            .filter_map(|c| c.scheduler.as_ref().map(|s| s.holder.clone()))
+            .collect();
+        holders.sort();
+        holders.dedup();
+        for h in &holders {
+            p.cmd("HMGET")
+                .arg(self.keys.scheduler(h))
+                .arg("hostname")
+                .arg("pid");
+        }
+        let mut r = self.run(&p).await?.into_iter();
+        for (i, _) in &head_ids {
+            counts[*i].oldest_enqueued_at = text_of(r.next().unwrap_or(Value::Nil))
+                .and_then(|s| crate::rq::model::parse_timestamp(&s));
+        }
+        let mut known = std::collections::HashMap::new();
+        for h in holders {
+            let mut f = items_of(r.next().unwrap_or(Value::Nil)).into_iter();
+            let hostname = f.next().and_then(text_of);
+            let pid = f.next().and_then(text_of).and_then(|p| p.parse().ok());
+            known.insert(h, (hostname, pid));
+        }
+        for c in &mut counts {
+            if let Some(s) = c.scheduler.as_mut() {
+                if let Some((hostname, pid)) = known.get(&s.holder) {
+                    s.hostname = hostname.clone();
+                    s.pid = *pid;
+                }
+            }
         }
         Ok(Overview {
             queues: counts,
@@ -150,13 +188,34 @@ impl Repository {
         let mut p = redis::pipe();
         p.ignore_errors();
         self.push_counts(&mut p, queue);
-        let r = self.run(&p).await?;
+        p.cmd("GET").arg(self.keys.scheduler_lock(queue));
+        p.cmd("ZCOUNT")
+            .arg(self.keys.registry(Registry::Scheduled, queue))
+            .arg("-inf")
+            .arg(Utc::now().timestamp_micros() as f64 / 1e6);
+        let mut r = self.run(&p).await?.into_iter();
         let mut c = QueueCounts {
             name: queue.to_string(),
             ..QueueCounts::default()
         };
-        for (reg, v) in Registry::ALL.iter().zip(r.iter()) {
-            c.set(*reg, int_of(v));
+        for reg in Registry::ALL {
+            c.set(reg, int_of(&r.next().unwrap_or(Value::Nil)));
+        }
+        let holder = text_of(r.next().unwrap_or(Value::Nil));
+        c.overdue_scheduled = int_of(&r.next().unwrap_or(Value::Nil));
+        if let Some(holder) = holder {
+            let mut p = redis::pipe();
+            p.cmd("HMGET")
+                .arg(self.keys.scheduler(&holder))
+                .arg("hostname")
+                .arg("pid");
+            let mut f =
+                items_of(self.run(&p).await?.into_iter().next().unwrap_or(Value::Nil)).into_iter();
+            c.scheduler = Some(SchedulerLock {
+                holder,
+                hostname: f.next().and_then(text_of),
+                pid: f.next().and_then(text_of).and_then(|p| p.parse().ok()),
+            });
         }
         Ok(c)
     }

@@ -1,0 +1,94 @@
+//! RQ's cron (2.4+): the cron page, its polled fragment and `cron.json`.
+
+use actix_web::HttpResponse;
+use askama::Template;
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use crate::http::extract::Instance;
+use crate::rq::repository::cron::CronOverview;
+use crate::views::cron::{CronFragment, CronPage, CronView, RUNS_SHOWN};
+use crate::views::format::isoformat;
+
+/// How many runs of each cron job `cron.json` lists.
+const RUNS_IN_JSON: usize = 100;
+
+/// `GET /{n}/view/cron`.
+pub async fn page(inst: Instance) -> HttpResponse {
+    let r = async {
+        let c = inst.repo.cron(RUNS_SHOWN).await?;
+        Ok(CronPage {
+            layout: inst.layout("cron", "Cron"),
+            v: CronView::new(&c, &inst.urls, inst.poll_ms()),
+        }
+        .render()?)
+    }
+    .await;
+    inst.page(r)
+}
+
+/// `GET /{n}/fragments/cron`.
+pub async fn fragment(inst: Instance) -> HttpResponse {
+    let r = async {
+        let c = inst.repo.cron(RUNS_SHOWN).await?;
+        Ok(CronFragment {
+            v: CronView::new(&c, &inst.urls, inst.poll_ms()),
+        }
+        .render()?)
+    }
+    .await;
+    inst.fragment(r)
+}
+
+/// `GET /{n}/data/cron.json`.
+pub async fn json(inst: Instance) -> HttpResponse {
+    let r = async { Ok(cron_value(&inst.repo.cron(RUNS_IN_JSON).await?)) }.await;
+    inst.json(r)
+}
+
+fn cron_value(c: &CronOverview) -> Value {
+    let now = Utc::now();
+    let schedulers: Vec<Value> = c
+        .schedulers
+        .iter()
+        .map(|s| {
+            json!({
+                "name": s.name,
+                "hostname": s.hostname,
+                "pid": s.pid,
+                "config_file": s.config_file,
+                "created_at": isoformat(s.created_at),
+                "last_heartbeat": isoformat(s.last_heartbeat),
+                "alive": s.alive(now),
+                "cron_jobs": s.jobs.iter().map(|j| &j.name).collect::<Vec<_>>(),
+                "problem": s.problem,
+            })
+        })
+        .collect();
+    let jobs: Vec<Value> = c
+        .jobs
+        .iter()
+        .map(|j| {
+            json!({
+                "name": j.job.name,
+                "func_name": j.job.func_name,
+                "queue_name": j.job.queue_name,
+                "cron": j.job.cron,
+                "interval": j.job.interval,
+                "next_enqueue_time": isoformat(j.job.next_enqueue_time),
+                "latest_enqueue_time": isoformat(j.job.latest_enqueue_time.or(j.last_recorded)),
+                "scheduler": (!j.job.scheduler.is_empty()).then_some(&j.job.scheduler),
+                "scheduler_alive": j.scheduler_alive,
+                "run_count": j.run_count,
+                "missed_runs": j.missed,
+                "late_seconds": j.late_secs,
+                "runs": j.runs.iter().map(|r| json!({
+                    "id": r.id,
+                    "status": r.status.as_ref().map(|s| s.to_string()),
+                    "enqueued_at": isoformat(r.enqueued_at),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({ "schedulers": schedulers, "cron_jobs": jobs })
+}

@@ -1,0 +1,308 @@
+//! RQ's cron (2.4+, `rq cron`): schedulers with their heartbeat and the cron jobs each runs, as
+//! the scheduler hash describes them, and the jobs each cron job spawned.
+//!
+//! A scheduler saves its cron jobs as a JSON list in its hash; a broken or foreign value there
+//! becomes a `problem` on the scheduler, never an error page.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::{int, parse_timestamp, text, RawHash};
+
+/// RQ judges a cron scheduler stale when its heartbeat is older than this (`CronScheduler.all`).
+pub const STALE_AFTER_SECS: i64 = 120;
+
+/// One `rq cron` process.
+#[derive(Debug, Clone, Default)]
+pub struct CronScheduler {
+    /// `host:pid:hex`.
+    pub name: String,
+    /// Host it runs on.
+    pub hostname: Option<String>,
+    /// Its process id.
+    pub pid: Option<i64>,
+    /// The config file it loaded.
+    pub config_file: Option<String>,
+    /// When it started.
+    pub created_at: Option<DateTime<Utc>>,
+    /// Its last heartbeat (the score in `rq:cron_schedulers`).
+    pub last_heartbeat: Option<DateTime<Utc>>,
+    /// Whether its hash still exists (it expires 120 s after the last heartbeat).
+    pub has_hash: bool,
+    /// Its cron jobs.
+    pub jobs: Vec<CronJob>,
+    /// What was wrong with its hash (unreadable `cron_jobs`), if anything.
+    pub problem: Option<String>,
+}
+
+impl CronScheduler {
+    /// Builds a scheduler from its registry entry (name, heartbeat) and its hash.
+    pub fn from_hash(name: &str, heartbeat: Option<DateTime<Utc>>, h: &RawHash) -> CronScheduler {
+        let mut s = CronScheduler {
+            name: name.to_string(),
+            hostname: text(h, "hostname"),
+            pid: int(h, "pid"),
+            config_file: text(h, "config_file"),
+            created_at: text(h, "created_at").and_then(|t| parse_timestamp(&t)),
+            last_heartbeat: heartbeat,
+            has_hash: !h.is_empty(),
+            ..CronScheduler::default()
+        };
+        if let Some(raw) = h.get("cron_jobs") {
+            match serde_json::from_slice::<Value>(raw) {
+                Ok(Value::Array(items)) => {
+                    s.jobs = items.iter().map(|v| CronJob::from_json(v, name)).collect()
+                }
+                Ok(_) => s.problem = Some("its cron_jobs field is not a JSON list".into()),
+                Err(e) => s.problem = Some(format!("its cron_jobs field is not valid JSON ({e})")),
+            }
+        }
+        s
+    }
+
+    /// Whether RQ would call it alive at `now`: a heartbeat within the last 120 s.
+    pub fn alive(&self, now: DateTime<Utc>) -> bool {
+        self.last_heartbeat
+            .is_some_and(|t| (now - t).num_seconds() <= STALE_AFTER_SECS)
+    }
+}
+
+/// One cron job of a scheduler.
+#[derive(Debug, Clone, Default)]
+pub struct CronJob {
+    /// Its name (unique per deployment; keys its run history).
+    pub name: String,
+    /// The function it enqueues.
+    pub func_name: String,
+    /// The queue it enqueues to.
+    pub queue_name: String,
+    /// A cron string, matched in the scheduler host's local time.
+    pub cron: Option<String>,
+    /// Or an interval in seconds.
+    pub interval: Option<f64>,
+    /// When it next enqueues.
+    pub next_enqueue_time: Option<DateTime<Utc>>,
+    /// When it last enqueued.
+    pub latest_enqueue_time: Option<DateTime<Utc>>,
+    /// The scheduler that runs it.
+    pub scheduler: String,
+    /// Arguments as RQ saved them for display (JSON text).
+    pub args: Option<String>,
+    /// Keyword arguments as RQ saved them for display (JSON text).
+    pub kwargs: Option<String>,
+}
+
+fn json_text(v: &Value, field: &str) -> Option<String> {
+    match v.get(field)? {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+impl CronJob {
+    /// Reads one entry of a scheduler's `cron_jobs` list; missing or odd fields stay empty.
+    pub fn from_json(v: &Value, scheduler: &str) -> CronJob {
+        let time = |f: &str| json_text(v, f).and_then(|t| parse_timestamp(&t));
+        CronJob {
+            name: json_text(v, "name").unwrap_or_default(),
+            func_name: json_text(v, "func_name").unwrap_or_default(),
+            queue_name: json_text(v, "queue_name").unwrap_or_default(),
+            cron: json_text(v, "cron"),
+            interval: v.get("interval").and_then(Value::as_f64),
+            next_enqueue_time: time("next_enqueue_time"),
+            latest_enqueue_time: time("latest_enqueue_time"),
+            scheduler: scheduler.to_string(),
+            args: json_text(v, "args"),
+            kwargs: json_text(v, "kwargs"),
+        }
+    }
+
+    /// How often it runs, in words ("every 30 s", "cron 0 * * * *").
+    pub fn schedule(&self) -> String {
+        match (&self.cron, self.interval) {
+            (Some(c), _) => format!("cron “{c}”"),
+            (None, Some(i)) => format!("every {}", human_interval(i)),
+            (None, None) => "no schedule".into(),
+        }
+    }
+}
+
+/// An interval in words: "every 30 s", "every 5 min", "every 2 h".
+fn human_interval(secs: f64) -> String {
+    let s = secs.round() as i64;
+    match s {
+        s if s < 60 || s % 60 != 0 => format!("{s} s"),
+        s if s < 3600 || s % 3600 != 0 => format!("{} min", s / 60),
+        s if s < 86_400 || s % 86_400 != 0 => format!("{} h", s / 3600),
+        s => format!("{} d", s / 86_400),
+    }
+}
+
+/// A job a cron job enqueued.
+#[derive(Debug, Clone)]
+pub struct CronRun {
+    /// The job id.
+    pub id: String,
+    /// When it was enqueued (the score in the cron job's history).
+    pub enqueued_at: Option<DateTime<Utc>>,
+    /// Its status now (`None` when its hash is gone).
+    pub status: Option<super::JobStatus>,
+}
+
+/// A cron job with what the dashboard knows of its runs.
+#[derive(Debug, Clone)]
+pub struct CronJobState {
+    /// The job as its scheduler describes it (only the name when no scheduler does).
+    pub job: CronJob,
+    /// Whether a live scheduler runs it.
+    pub scheduler_alive: bool,
+    /// Jobs it enqueued, as recorded in its history (RQ keeps the newest 1,000).
+    pub run_count: u64,
+    /// The newest of them.
+    pub runs: Vec<CronRun>,
+    /// Its last enqueue as `rq:cron_jobs` records it (RQ 2.12+).
+    pub last_recorded: Option<DateTime<Utc>>,
+    /// Runs that should have happened (by its interval) but left no trace in its history.
+    pub missed: u64,
+    /// How many seconds its next run is overdue, when it is.
+    pub late_secs: Option<i64>,
+}
+
+/// Grace before a due run counts as late: RQ's cron loop wakes at most once a minute.
+const LATE_GRACE_SECS: i64 = 60;
+
+impl CronJobState {
+    /// Works out missed and late runs at `now` from the job's schedule and run times.
+    pub fn assess(mut self, now: DateTime<Utc>) -> CronJobState {
+        let mut times: Vec<DateTime<Utc>> =
+            self.runs.iter().filter_map(|r| r.enqueued_at).collect();
+        times.sort();
+        if let Some(interval) = self.job.interval.filter(|i| *i > 0.0) {
+            // Between two recorded runs, every whole interval beyond the first (with half an
+            // interval of slack) is a run that did not happen.
+            self.missed = times
+                .windows(2)
+                .map(|w| {
+                    let gap = (w[1] - w[0]).num_milliseconds() as f64 / 1000.0;
+                    if gap > interval * 1.5 {
+                        (gap / interval).round() as u64 - 1
+                    } else {
+                        0
+                    }
+                })
+                .sum();
+        }
+        let grace = self
+            .job
+            .interval
+            .map_or(LATE_GRACE_SECS, |i| LATE_GRACE_SECS.max((i / 2.0) as i64));
+        self.late_secs = self
+            .job
+            .next_enqueue_time
+            .map(|t| (now - t).num_seconds())
+            .filter(|late| *late > grace);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hash(fields: &[(&str, &str)]) -> RawHash {
+        fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn a_scheduler_hash_with_its_jobs_parses() {
+        let h = hash(&[
+            ("hostname", "h1"),
+            ("pid", "42"),
+            ("created_at", "2026-12-01T01:00:00.000000Z"),
+            ("config_file", "cron.py"),
+            (
+                "cron_jobs",
+                r#"[{"func_name": "m.f", "name": "tick", "queue_name": "q", "args": null, "kwargs": null, "interval": 30, "cron": null, "latest_enqueue_time": "2026-12-01T01:00:30.000000Z", "next_enqueue_time": "2026-12-01T01:01:00.000000Z"}, {"func_name": "m.g", "name": "hourly", "queue_name": "q", "interval": null, "cron": "0 * * * *", "latest_enqueue_time": null, "next_enqueue_time": "2026-12-01T02:00:00.000000Z"}]"#,
+            ),
+        ]);
+        let s = CronScheduler::from_hash("h1:42:ab", None, &h);
+        assert_eq!(s.pid, Some(42));
+        assert_eq!(s.jobs.len(), 2);
+        assert_eq!(s.jobs[0].schedule(), "every 30 s");
+        assert_eq!(s.jobs[1].schedule(), "cron “0 * * * *”");
+        assert_eq!(s.jobs[1].scheduler, "h1:42:ab");
+        assert!(s.problem.is_none());
+    }
+
+    #[test]
+    fn broken_cron_jobs_json_is_a_problem_not_a_failure() {
+        for bad in ["{not json", "{\"a\": 1}", "[1, \"x\", null]"] {
+            let s = CronScheduler::from_hash("n", None, &hash(&[("cron_jobs", bad)]));
+            if bad.starts_with('[') {
+                assert_eq!(s.jobs.len(), 3, "{bad}");
+                assert!(s.jobs.iter().all(|j| j.name.is_empty()));
+            } else {
+                assert!(s.problem.is_some(), "{bad}");
+            }
+        }
+    }
+
+    #[test]
+    fn liveness_follows_rqs_120_second_rule() {
+        let now = Utc::now();
+        let mut s = CronScheduler::default();
+        assert!(!s.alive(now));
+        s.last_heartbeat = Some(now - chrono::Duration::seconds(100));
+        assert!(s.alive(now));
+        s.last_heartbeat = Some(now - chrono::Duration::seconds(130));
+        assert!(!s.alive(now));
+    }
+
+    #[test]
+    fn gaps_between_runs_count_as_missed_and_an_old_next_run_as_late() {
+        let t0 = Utc::now() - chrono::Duration::seconds(600);
+        let at = |s: i64| CronRun {
+            id: format!("j{s}"),
+            enqueued_at: Some(t0 + chrono::Duration::seconds(s)),
+            status: None,
+        };
+        let state = CronJobState {
+            job: CronJob {
+                interval: Some(10.0),
+                next_enqueue_time: Some(t0 + chrono::Duration::seconds(60)),
+                ..CronJob::default()
+            },
+            scheduler_alive: true,
+            run_count: 4,
+            // Runs at 0, 10, 50 (3 missed: 20, 30, 40) and 60.
+            runs: vec![at(60), at(50), at(10), at(0)],
+            last_recorded: None,
+            missed: 0,
+            late_secs: None,
+        }
+        .assess(t0 + chrono::Duration::seconds(600));
+        assert_eq!(state.missed, 3);
+        assert_eq!(state.late_secs, Some(540));
+        let on_time = CronJobState {
+            job: CronJob {
+                next_enqueue_time: Some(Utc::now() + chrono::Duration::seconds(5)),
+                ..state.job.clone()
+            },
+            ..state
+        }
+        .assess(Utc::now());
+        assert_eq!(on_time.late_secs, None);
+    }
+
+    #[test]
+    fn intervals_read_in_words() {
+        assert_eq!(human_interval(30.0), "30 s");
+        assert_eq!(human_interval(90.0), "90 s");
+        assert_eq!(human_interval(300.0), "5 min");
+        assert_eq!(human_interval(7200.0), "2 h");
+    }
+}

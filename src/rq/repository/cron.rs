@@ -1,0 +1,136 @@
+//! RQ's cron state (2.4+): schedulers, their cron jobs and each cron job's runs, in four
+//! pipelined round trips, each bounded whatever the history's size.
+
+use chrono::Utc;
+use redis::Value;
+use std::collections::BTreeMap;
+
+use super::resp::{hash_of, int_of, members_with_scores, text_of};
+use super::{RepoError, Repository};
+use crate::rq::model::cron::{CronJob, CronJobState, CronRun, CronScheduler};
+use crate::rq::model::{from_epoch_secs, JobStatus};
+
+/// The most schedulers and cron jobs read.
+pub const MAX_ENTRIES: u64 = 1_000;
+
+/// Everything the cron page shows.
+#[derive(Debug, Clone, Default)]
+pub struct CronOverview {
+    /// Schedulers, newest heartbeat first.
+    pub schedulers: Vec<CronScheduler>,
+    /// Every cron job known from a scheduler or from `rq:cron_jobs`, by name.
+    pub jobs: Vec<CronJobState>,
+}
+
+impl Repository {
+    /// Reads the cron schedulers, their cron jobs and the newest `runs` runs of each.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn cron(&self, runs: usize) -> Result<CronOverview, RepoError> {
+        let now = Utc::now();
+        let mut p = redis::pipe();
+        p.ignore_errors()
+            .cmd("ZREVRANGE")
+            .arg(self.keys.cron_schedulers())
+            .arg(0)
+            .arg(MAX_ENTRIES - 1)
+            .arg("WITHSCORES")
+            .cmd("ZREVRANGE")
+            .arg(self.keys.cron_jobs())
+            .arg(0)
+            .arg(MAX_ENTRIES - 1)
+            .arg("WITHSCORES");
+        let mut r = self.run(&p).await?.into_iter();
+        let registered = members_with_scores(r.next().unwrap_or(Value::Nil));
+        let recorded = members_with_scores(r.next().unwrap_or(Value::Nil));
+
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        for (name, _) in &registered {
+            p.cmd("HGETALL").arg(self.keys.cron_scheduler(name));
+        }
+        let hashes = self.run(&p).await?;
+        let schedulers: Vec<CronScheduler> = registered
+            .iter()
+            .zip(hashes)
+            .map(|((name, score), h)| {
+                CronScheduler::from_hash(name, score.and_then(from_epoch_secs), &hash_of(h))
+            })
+            .collect();
+
+        // Every cron job by name: the live scheduler's description wins over a stale one's.
+        let mut jobs: BTreeMap<String, (CronJob, bool)> = BTreeMap::new();
+        for s in &schedulers {
+            let alive = s.alive(now);
+            for j in &s.jobs {
+                let keep = jobs.get(&j.name).is_some_and(|(_, a)| *a && !alive);
+                if !keep {
+                    jobs.insert(j.name.clone(), (j.clone(), alive));
+                }
+            }
+        }
+        let last: BTreeMap<String, Option<f64>> = recorded.into_iter().collect();
+        for name in last.keys() {
+            jobs.entry(name.clone()).or_insert_with(|| {
+                (
+                    CronJob {
+                        name: name.clone(),
+                        ..CronJob::default()
+                    },
+                    false,
+                )
+            });
+        }
+
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        for name in jobs.keys() {
+            let key = self.keys.cron_job_runs(name);
+            p.cmd("ZCARD").arg(&key);
+            p.cmd("ZREVRANGE")
+                .arg(&key)
+                .arg(0)
+                .arg(runs.max(1) - 1)
+                .arg("WITHSCORES");
+        }
+        let mut r = self.run(&p).await?.into_iter();
+        let mut states = Vec::with_capacity(jobs.len());
+        for (name, (job, alive)) in jobs {
+            let run_count = int_of(&r.next().unwrap_or(Value::Nil));
+            let runs = members_with_scores(r.next().unwrap_or(Value::Nil))
+                .into_iter()
+                .map(|(id, score)| CronRun {
+                    id,
+                    enqueued_at: score.and_then(from_epoch_secs),
+                    status: None,
+                })
+                .collect();
+            states.push(CronJobState {
+                last_recorded: last.get(&name).copied().flatten().and_then(from_epoch_secs),
+                job,
+                scheduler_alive: alive,
+                run_count,
+                runs,
+                missed: 0,
+                late_secs: None,
+            });
+        }
+
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        for s in &states {
+            for run in &s.runs {
+                p.cmd("HGET").arg(self.keys.job(&run.id)).arg("status");
+            }
+        }
+        let mut r = self.run(&p).await?.into_iter();
+        for s in &mut states {
+            for run in &mut s.runs {
+                run.status = text_of(r.next().unwrap_or(Value::Nil)).map(|t| JobStatus::parse(&t));
+            }
+        }
+        let jobs = states.into_iter().map(|s| s.assess(now)).collect();
+        Ok(CronOverview { schedulers, jobs })
+    }
+}

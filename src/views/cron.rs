@@ -1,0 +1,202 @@
+//! The cron page (`/<n>/view/cron`, RQ 2.4+): every cron scheduler with its heartbeat, and every
+//! cron job with its schedule, next and latest run, its runs newest first, and what went wrong
+//! (missed or late runs, a stale scheduler, unreadable data).
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use super::format::{plural, time_cell, TimeCell};
+use super::jobs::status_of;
+use super::layout::Layout;
+use super::urls::Urls;
+use crate::rq::model::cron::{CronJobState, CronScheduler};
+use crate::rq::model::Registry;
+use crate::rq::repository::cron::CronOverview;
+
+/// How many runs of each cron job the page shows.
+pub const RUNS_SHOWN: usize = 10;
+
+/// A scheduler for display.
+#[derive(Debug, Clone)]
+pub struct SchedulerRow {
+    /// Its name.
+    pub name: String,
+    /// Host.
+    pub hostname: String,
+    /// Pid.
+    pub pid: String,
+    /// Config file.
+    pub config_file: String,
+    /// Started.
+    pub created: Option<TimeCell>,
+    /// Last heartbeat.
+    pub heartbeat: Option<TimeCell>,
+    /// Alive as RQ judges it (heartbeat within 120 s).
+    pub alive: bool,
+    /// How many cron jobs it runs, in words.
+    pub jobs: String,
+    /// What is wrong with its data.
+    pub problem: Option<String>,
+}
+
+/// A run of a cron job.
+#[derive(Debug, Clone)]
+pub struct RunRow {
+    /// Job id.
+    pub id: String,
+    /// Its page.
+    pub url: String,
+    /// Status (`expired` when the hash is gone).
+    pub status: String,
+    /// Status CSS token.
+    pub status_css: &'static str,
+    /// When it was enqueued.
+    pub enqueued: Option<TimeCell>,
+}
+
+/// A cron job for display.
+#[derive(Debug, Clone)]
+pub struct CronJobRow {
+    /// Name.
+    pub name: String,
+    /// Function.
+    pub func_name: String,
+    /// Queue and its list.
+    pub queue: Option<(String, String)>,
+    /// Schedule in words.
+    pub schedule: String,
+    /// Next run.
+    pub next: Option<TimeCell>,
+    /// Latest run.
+    pub latest: Option<TimeCell>,
+    /// Its scheduler.
+    pub scheduler: String,
+    /// Whether that scheduler is alive.
+    pub scheduler_alive: bool,
+    /// Recorded runs, in words.
+    pub run_count: String,
+    /// The newest runs.
+    pub runs: Vec<RunRow>,
+    /// Problems in words (missed runs, late, no live scheduler).
+    pub problems: Vec<String>,
+}
+
+/// Builds the rows of a scheduler.
+pub fn scheduler_row(s: &CronScheduler, now: DateTime<Utc>) -> SchedulerRow {
+    SchedulerRow {
+        name: s.name.clone(),
+        hostname: s.hostname.clone().unwrap_or_default(),
+        pid: s.pid.map(|p| p.to_string()).unwrap_or_default(),
+        config_file: s.config_file.clone().unwrap_or_default(),
+        created: time_cell(s.created_at, now),
+        heartbeat: time_cell(s.last_heartbeat, now),
+        alive: s.alive(now),
+        jobs: plural(s.jobs.len() as u64, "cron job", "cron jobs"),
+        problem: s.problem.clone().or_else(|| {
+            (!s.has_hash).then(|| {
+                "its hash has expired: RQ drops it 120 s after the last heartbeat".to_string()
+            })
+        }),
+    }
+}
+
+/// Builds the row of a cron job.
+pub fn job_row(j: &CronJobState, urls: &Urls, now: DateTime<Utc>) -> CronJobRow {
+    let mut problems = Vec::new();
+    if j.job.scheduler.is_empty() {
+        problems
+            .push("no scheduler describes it any more (its last scheduler's data expired)".into());
+    } else if !j.scheduler_alive {
+        problems.push(format!("its scheduler {} is stale", j.job.scheduler));
+    }
+    if j.missed > 0 {
+        problems.push(format!(
+            "{} between the recorded ones",
+            plural(j.missed, "missed run", "missed runs")
+        ));
+    }
+    if let Some(late) = j.late_secs {
+        problems.push(format!(
+            "next run is {} late",
+            super::format::human_secs(late)
+        ));
+    }
+    CronJobRow {
+        name: j.job.name.clone(),
+        func_name: j.job.func_name.clone(),
+        queue: (!j.job.queue_name.is_empty()).then(|| {
+            (
+                j.job.queue_name.clone(),
+                urls.jobs_default(&j.job.queue_name, Registry::Queued),
+            )
+        }),
+        schedule: j.job.schedule(),
+        next: time_cell(j.job.next_enqueue_time, now),
+        latest: time_cell(j.job.latest_enqueue_time.or(j.last_recorded), now),
+        scheduler: j.job.scheduler.clone(),
+        scheduler_alive: j.scheduler_alive,
+        run_count: plural(j.run_count, "run recorded", "runs recorded"),
+        runs: j
+            .runs
+            .iter()
+            .map(|r| {
+                let (status, status_css) = match &r.status {
+                    Some(_) => status_of(&r.status),
+                    None => ("expired".to_string(), "missing"),
+                };
+                RunRow {
+                    id: r.id.clone(),
+                    url: urls.job(&r.id),
+                    status,
+                    status_css,
+                    enqueued: time_cell(r.enqueued_at, now),
+                }
+            })
+            .collect(),
+        problems,
+    }
+}
+
+/// The live part of the cron page.
+#[derive(Debug, Clone)]
+pub struct CronView {
+    /// Schedulers, newest heartbeat first.
+    pub schedulers: Vec<SchedulerRow>,
+    /// Cron jobs by name.
+    pub jobs: Vec<CronJobRow>,
+    /// The polled fragment.
+    pub fragment_url: String,
+    /// Poll interval in ms.
+    pub poll_ms: u64,
+}
+
+impl CronView {
+    /// Builds the view.
+    pub fn new(c: &CronOverview, urls: &Urls, poll_ms: u64) -> CronView {
+        let now = Utc::now();
+        CronView {
+            schedulers: c.schedulers.iter().map(|s| scheduler_row(s, now)).collect(),
+            jobs: c.jobs.iter().map(|j| job_row(j, urls, now)).collect(),
+            fragment_url: urls.cron_fragment(),
+            poll_ms,
+        }
+    }
+}
+
+/// `/<n>/view/cron`.
+#[derive(Template)]
+#[template(path = "cron/index.html")]
+pub struct CronPage {
+    /// Layout.
+    pub layout: Layout,
+    /// Live part.
+    pub v: CronView,
+}
+
+/// The polled part of the cron page.
+#[derive(Template)]
+#[template(path = "cron/index.html", block = "cron")]
+pub struct CronFragment {
+    /// Live part.
+    pub v: CronView,
+}
