@@ -31,6 +31,7 @@ mod bulk;
 mod cli;
 mod connections;
 mod errors;
+mod harness;
 mod hostile;
 mod job_detail;
 mod jobs;
