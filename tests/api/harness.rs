@@ -282,3 +282,32 @@ fn the_leftover_check_names_what_survived_and_only_that() {
         Some(2)
     );
 }
+
+#[test]
+fn the_fixture_readme_documents_every_subcommand() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(root.join(".venv/rq-2.12.0/bin/python"))
+        .arg(root.join("tests/py/rqfixture.py"))
+        .arg("--help")
+        .output()
+        .expect("the RQ 2.12.0 venv (scripts/setup-rq-venvs.sh)");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout).to_string();
+    // argparse lists the subcommands indented by four spaces under COMMAND.
+    let subcommands: Vec<&str> = help
+        .lines()
+        .skip_while(|l| l.trim() != "COMMAND")
+        .skip(1)
+        .take_while(|l| l.starts_with("    "))
+        .filter(|l| !l.starts_with("     "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(subcommands.len() >= 9, "{subcommands:?} from:\n{help}");
+    let readme = std::fs::read_to_string(root.join("tests/py/README.md")).unwrap();
+    for sub in subcommands {
+        assert!(
+            readme.contains(&format!("| `{sub}` |")) && readme.contains(&format!("`{sub} --url U")),
+            "tests/py/README.md does not document `{sub}` (a table row and a usage line)"
+        );
+    }
+}
