@@ -30,6 +30,12 @@ fn help_lists_every_rq_dashboard_variable() {
     ] {
         assert!(help.contains(var), "--help lacks {var}");
     }
+    for scheme in ["redis://", "rediss://", "unix://", "redis+sentinel://"] {
+        assert!(
+            help.contains(scheme),
+            "--help does not mention {scheme} URLs"
+        );
+    }
     for flag in [
         "-u, --redis-url",
         "-b, --bind",
