@@ -17,8 +17,8 @@ use std::time::Duration;
     after_help = "Every option can also be set with the environment variable shown in brackets."
 )]
 pub struct Cli {
-    /// Redis URL (redis://, rediss://, unix://); repeat for several instances. In the environment,
-    /// separate several URLs with spaces.
+    /// Redis URL (redis://, rediss://, unix://, redis+sentinel://host:26379/service_name); repeat
+    /// for several instances. In the environment, separate several URLs with spaces.
     #[arg(
         short = 'u',
         long = "redis-url",

@@ -1,5 +1,6 @@
 //! The `rqdash` binary as a user runs it: flags, environment, errors.
 
+use crate::support::process::{tag, Spawned};
 use crate::support::{Rq, TestRedis};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -28,6 +29,12 @@ fn help_lists_every_rq_dashboard_variable() {
         "RQ_DASHBOARD_JSON",
     ] {
         assert!(help.contains(var), "--help lacks {var}");
+    }
+    for scheme in ["redis://", "rediss://", "unix://", "redis+sentinel://"] {
+        assert!(
+            help.contains(scheme),
+            "--help does not mention {scheme} URLs"
+        );
     }
     for flag in [
         "-u, --redis-url",
@@ -65,17 +72,22 @@ fn the_binary_serves_instances_from_the_environment() {
     let a = TestRedis::start();
     let b = TestRedis::start();
     Rq::new("1.16.2").enqueue(&b.url(), "from-env", 2);
-    let mut child = rqdash()
-        .env("RQ_DASHBOARD_REDIS_URL", format!("{} {}", a.url(), b.url()))
-        .env("RQ_DASHBOARD_PORT", "0")
-        .env("RQ_DASHBOARD_BIND", "127.0.0.1")
-        .env("RQ_DASHBOARD_URL_PREFIX", "/rq")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    // Stopped on drop, also when an assertion fails.
+    let mut process = Spawned::start(
+        rqdash()
+            .env("RQ_DASHBOARD_REDIS_URL", format!("{} {}", a.url(), b.url()))
+            .env("RQ_DASHBOARD_PORT", "0")
+            .env("RQ_DASHBOARD_BIND", "127.0.0.1")
+            .env("RQ_DASHBOARD_URL_PREFIX", "/rq")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null()),
+        &tag("rqdash"),
+        "rqdash",
+        Duration::from_secs(5),
+    )
+    .unwrap();
     let started = Instant::now();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut lines = BufReader::new(process.child().stderr.take().unwrap()).lines();
     let port = loop {
         let line = lines.next().expect("rqdash logs its address").unwrap();
         if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
@@ -100,8 +112,6 @@ fn the_binary_serves_instances_from_the_environment() {
         crate::support::http::get(&format!("http://127.0.0.1:{port}/healthz")).status,
         404
     );
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 #[test]
@@ -142,13 +152,17 @@ fn basic_auth_protects_every_page_when_configured() {
 #[test]
 fn json_logs_and_a_graceful_shutdown_on_sigterm() {
     let redis = TestRedis::start();
-    let mut child = rqdash()
-        .args(["-u", &redis.url(), "-p", "0", "--log-format", "json"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut process = Spawned::start(
+        rqdash()
+            .args(["-u", &redis.url(), "-p", "0", "--log-format", "json"])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null()),
+        &tag("rqdash"),
+        "rqdash",
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let mut lines = BufReader::new(process.child().stderr.take().unwrap()).lines();
     // Every line is a JSON object; one of the first says where it listens.
     let msg = loop {
         let line = lines.next().expect("a log line").unwrap();
@@ -179,10 +193,10 @@ fn json_logs_and_a_graceful_shutdown_on_sigterm() {
     // SIGTERM: it stops accepting, finishes what is in flight, and exits 0.
     let started = Instant::now();
     Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &process.id().to_string()])
         .status()
         .unwrap();
-    let status = child.wait().unwrap();
+    let status = process.child().wait().unwrap();
     assert!(status.success(), "exit status {status}");
     assert!(
         started.elapsed() < Duration::from_secs(10),

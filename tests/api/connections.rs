@@ -1,5 +1,6 @@
 //! Every way of reaching Redis: unix socket, ACL user and password with a db number, TLS.
 
+use crate::support::process::TempDir;
 use crate::support::{Rq, TestApp, TestRedis};
 use std::process::Command;
 
@@ -14,7 +15,9 @@ fn queue_names(app: &TestApp) -> Vec<String> {
 
 #[test]
 fn a_unix_socket_url_works() {
-    let sock = std::env::temp_dir().join(format!("rqdash-{}-unix.sock", std::process::id()));
+    // Declared before the server, so it is removed after the server stopped, also on failure.
+    let dir = TempDir::new("unix-socket");
+    let sock = dir.path().join("redis.sock");
     let redis = TestRedis::start_with(&[
         "--unixsocket",
         sock.to_str().unwrap(),
@@ -25,6 +28,12 @@ fn a_unix_socket_url_works() {
     let app = TestApp::for_redis(&format!("unix://{}", sock.display()));
     assert_eq!(queue_names(&app), vec!["via-socket"]);
     assert_eq!(app.get("/healthz").status, 200);
+    drop(app);
+    drop(redis);
+    assert!(
+        !sock.exists(),
+        "redis-server removes its socket when it stops"
+    );
 }
 
 #[test]

@@ -1,11 +1,14 @@
 //! Broken and hostile data in Redis, as other programs or old RQ versions may leave it: every
 //! page and JSON answer stays up (no 5xx), shows what it can, and runs nothing.
 
+use crate::support::process::TempDir;
 use crate::support::{seg, Rq, TestApp, TestRedis};
 use serde_json::Value;
 use std::os::unix::process::CommandExt;
 
-fn fixture(redis: &TestRedis) -> Value {
+/// Writes the hostile data. The fixture's temp folder is `tmp`, where the pickle that must never
+/// run would create its file.
+fn fixture(redis: &TestRedis, tmp: &TempDir) -> Value {
     let out = std::process::Command::new(format!(
         "{}/.venv/rq-2.12.0/bin/python",
         env!("CARGO_MANIFEST_DIR")
@@ -16,6 +19,7 @@ fn fixture(redis: &TestRedis) -> Value {
     ))
     .args(["hostile", "--url", &redis.url()])
     .current_dir(format!("{}/tests/py", env!("CARGO_MANIFEST_DIR")))
+    .env("TMPDIR", tmp.path())
     .process_group(0)
     .output()
     .expect("python");
@@ -76,9 +80,14 @@ fn paths(v: &Value) -> Vec<String> {
 #[test]
 fn broken_and_hostile_data_never_breaks_a_page_or_runs_anything() {
     let redis = TestRedis::start();
-    let v = fixture(&redis);
+    let tmp = TempDir::new("hostile");
+    let v = fixture(&redis, &tmp);
     let pwned = v["pwned_file"].as_str().unwrap().to_string();
-    let _ = std::fs::remove_file(&pwned);
+    assert!(
+        pwned.starts_with(&tmp.path().display().to_string()),
+        "the pickle's file is in this test's temp dir: {pwned}"
+    );
+    assert!(!std::path::Path::new(&pwned).exists(), "{pwned}");
     let app = TestApp::for_redis(&redis.url());
     let mut failures = Vec::new();
     for path in paths(&v) {
@@ -142,7 +151,8 @@ fn broken_and_hostile_data_never_breaks_a_page_or_runs_anything() {
 fn rq_still_works_on_the_hostile_data_after_browsing() {
     // Browsing wrote nothing that could confuse RQ: its own API still reads the good queues.
     let redis = TestRedis::start();
-    fixture(&redis);
+    let tmp = TempDir::new("hostile");
+    fixture(&redis, &tmp);
     let app = TestApp::for_redis(&redis.url());
     app.get("/0/view/jobs/hostile/queued/8/asc/1");
     let rq = Rq::new("2.12.0");
@@ -157,7 +167,8 @@ fn rq_still_works_on_the_hostile_data_after_browsing() {
 #[test]
 fn payloads_in_every_field_run_no_script_in_chromium() {
     let redis = TestRedis::start();
-    let v = fixture(&redis);
+    let tmp = TempDir::new("hostile");
+    let v = fixture(&redis, &tmp);
     let app = TestApp::for_redis(&redis.url());
     let browser = crate::support::browser::Browser::start();
     let xss = "<img src=x onerror=alert(1)><script>alert(2)</script>";

@@ -31,6 +31,7 @@ mod bulk;
 mod cli;
 mod connections;
 mod errors;
+mod harness;
 mod hostile;
 mod http_layer;
 mod job_detail;

@@ -1,13 +1,15 @@
 //! `redis+sentinel://` URLs against a real Redis Sentinel, through a failover.
 
+use crate::support::process::{Spawned, TempDir};
 use crate::support::{wait_for, Rq, TestApp, TestRedis};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+/// A Redis Sentinel, stopped on drop (before its temp dir is removed).
 struct Sentinel {
-    child: Child,
+    _process: Spawned,
     port: u16,
-    dir: std::path::PathBuf,
+    _dir: TempDir,
 }
 
 impl Sentinel {
@@ -17,27 +19,39 @@ impl Sentinel {
             .local_addr()
             .unwrap()
             .port();
-        let dir =
-            std::env::temp_dir().join(format!("rqdash-sentinel-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let conf = dir.join("sentinel.conf");
+        let dir = TempDir::new("sentinel");
+        let conf = dir.path().join("sentinel.conf");
         std::fs::write(
             &conf,
             format!(
                 "port {port}\nbind 127.0.0.1\ndir {}\nsentinel monitor mymaster 127.0.0.1 {master_port} 1\n\
                  sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 5000\n",
-                dir.display()
+                dir.path().display()
             ),
         )
         .unwrap();
-        let child = Command::new("redis-server")
-            .arg(&conf)
-            .arg("--sentinel")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server --sentinel");
-        let s = Sentinel { child, port, dir };
+        // Its title carries the tag: redis-server overwrites its environment with it.
+        let process = Spawned::start(
+            Command::new("redis-server")
+                .arg(&conf)
+                .arg("--sentinel")
+                .arg("--proc-title-template")
+                .arg(format!(
+                    "{{title}} {{listen-addr}} {{server-mode}} {}",
+                    dir.path().display()
+                ))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            dir.tag(),
+            "redis-server --sentinel",
+            Duration::from_secs(5),
+        )
+        .expect("redis-server --sentinel");
+        let s = Sentinel {
+            _process: process,
+            port,
+            _dir: dir,
+        };
         wait_for(Duration::from_secs(10), "the sentinel", || {
             s.cmd(&["PING"]).ok()
         });
@@ -60,14 +74,6 @@ impl Sentinel {
             .ok()?;
         let addr: Vec<String> = redis::from_redis_value(v).ok()?;
         addr.get(1)?.parse().ok()
-    }
-}
-
-impl Drop for Sentinel {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

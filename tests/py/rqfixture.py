@@ -25,6 +25,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import traceback
 import warnings
 from datetime import datetime, timedelta, timezone
@@ -730,7 +731,8 @@ def cmd_act(args):
     emit(result)
 
 
-PWNED_FILE = '/tmp/rqdash-pickle-executed'
+# In the temp folder the caller gives (TMPDIR), so each test checks, and cleans, its own.
+PWNED_FILE = os.path.join(tempfile.gettempdir(), 'rqdash-test-pickle-executed')
 
 
 def cmd_hostile(args):

@@ -4,18 +4,21 @@
 use base64::Engine;
 use serde_json::{json, Value};
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::http;
+use super::process::{Spawned, TempDir};
 
-/// A browser session; chromedriver and Chromium are stopped on drop.
+/// A browser session. On drop the session is closed, chromedriver stopped, every process that
+/// carries the session's tag (Chromium, its helpers and crash handler) ended, and the temp dir
+/// removed.
 pub struct Browser {
-    driver: Child,
+    // Declared before `dir`, so the processes end before their dir is removed.
+    driver: Spawned,
     base: String,
     session: String,
-    profile: PathBuf,
+    dir: TempDir,
 }
 
 fn find(env: &str, default: &str) -> String {
@@ -42,18 +45,38 @@ impl Browser {
             .local_addr()
             .unwrap()
             .port();
-        let driver = Command::new(driver_bin)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
+        // What Chromium writes stays in `dir`: its profile, and what it would put in the home
+        // folder (crash reports in ~/.config/chromium, ~/.cache). Its temp files go to the temp
+        // folder, not into `dir`: the path of the unix socket it makes there would be too long.
+        // It removes them when it quits.
+        let dir = TempDir::new("chromium");
+        let profile = dir.path().join("profile");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        // chromedriver and Chromium's browser process carry the tag in their environment; the
+        // children that overwrite theirs with a title carry `--user-data-dir=<dir>/profile`, and
+        // the crash handler `--database=<dir>/home/...`.
+        let mut driver = Spawned::start(
+            Command::new(&driver_bin)
+                .arg(format!("--port={port}"))
+                .env("HOME", &home)
+                .env("XDG_CONFIG_HOME", home.join(".config"))
+                .env("XDG_CACHE_HOME", home.join(".cache"))
+                .env("XDG_DATA_HOME", home.join(".local/share"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            dir.tag(),
+            "chromedriver",
+            Duration::from_secs(5),
+        )
+        .unwrap_or_else(|e| panic!("cannot start {driver_bin}: {e}"));
         let base = format!("http://127.0.0.1:{port}");
         super::wait_for(Duration::from_secs(20), "chromedriver to listen", || {
+            if let Ok(Some(status)) = driver.child().try_wait() {
+                panic!("chromedriver exited: {status}");
+            }
             std::net::TcpStream::connect(("127.0.0.1", port)).ok()
         });
-        let profile =
-            std::env::temp_dir().join(format!("rqdash-chromium-{}-{port}", std::process::id()));
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -82,7 +105,7 @@ impl Browser {
             driver,
             base,
             session,
-            profile,
+            dir,
         }
     }
 
@@ -164,16 +187,43 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// Its tag (its temp dir's name).
+    pub fn tag(&self) -> &str {
+        self.dir.tag()
+    }
+
+    /// Every live process of this browser: chromedriver, Chromium and its helpers.
+    pub fn processes(&self) -> Vec<super::process::Proc> {
+        self.driver.processes()
+    }
+}
+
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = http::request(
-            "DELETE",
-            &format!("{}/session/{}", self.base, self.session),
-            &[],
-            None,
-        );
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
+        // Closing the session makes chromedriver quit Chromium cleanly. This must not panic
+        // (a panic while a failing test unwinds aborts the run), so no `http::request` here.
+        let _ = close_session(&self.base, &self.session);
+        self.driver.end();
     }
+}
+
+/// `DELETE /session/<id>`, waiting (up to 20 s) for chromedriver's answer, which comes once
+/// Chromium has quit.
+fn close_session(base: &str, session: &str) -> std::io::Result<()> {
+    use std::io::{BufRead, BufReader, Write};
+    let hostport = base.trim_start_matches("http://");
+    let addr: std::net::SocketAddr = hostport
+        .parse()
+        .map_err(|_| std::io::Error::other("bad address"))?;
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    s.set_read_timeout(Some(Duration::from_secs(20)))?;
+    write!(
+        s,
+        "DELETE /session/{session} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n"
+    )?;
+    // The status line is enough: chromedriver answers after closing the browser.
+    let mut status = String::new();
+    BufReader::new(s).read_line(&mut status)?;
+    Ok(())
 }

@@ -1,16 +1,22 @@
-//! A real nginx (Debian's package) as a reverse proxy in front of test apps, killed on drop.
+//! A real nginx (Debian's package) as a reverse proxy in front of test apps.
+//!
+//! It runs as one process (`master_process off`): a master with workers would leave a worker
+//! running as `nobody` when the master is killed, and nginx rewrites the workers' command line
+//! and clears their environment, so nothing would show where they came from. On drop the
+//! process is stopped, checked gone, and its temp dir removed.
 
+use super::process::{Spawned, TempDir};
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// A running nginx.
 pub struct Nginx {
-    child: Child,
+    // Declared before `dir`, so nginx stops before its dir is removed.
+    process: Spawned,
     /// `http://127.0.0.1:port`.
     pub address: String,
-    dir: PathBuf,
+    dir: TempDir,
 }
 
 impl Nginx {
@@ -27,41 +33,55 @@ impl Nginx {
             .local_addr()
             .unwrap()
             .port();
-        let dir = std::env::temp_dir().join(format!("rqdash-nginx-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let d = dir.display();
+        let dir = TempDir::new("nginx");
+        let d = dir.path().display();
         let conf = format!(
-            "worker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{ worker_connections 64; }}\n\
+            "master_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{ worker_connections 64; }}\n\
              http {{\n access_log off;\n client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;\n \
              fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n \
              server {{\n  listen 127.0.0.1:{port};\n{locations}\n }}\n}}\n"
         );
-        std::fs::write(dir.join("nginx.conf"), conf).unwrap();
-        let child = Command::new(bin)
-            .arg("-p")
-            .arg(&dir)
-            .arg("-c")
-            .arg(dir.join("nginx.conf"))
-            .args(["-g", "daemon off;"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start nginx");
+        std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+        // `-p <dir>` puts the tag on its command line.
+        let process = Spawned::start(
+            Command::new(bin)
+                .arg("-p")
+                .arg(dir.path())
+                .arg("-c")
+                .arg(dir.path().join("nginx.conf"))
+                .args(["-g", "daemon off;"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            dir.tag(),
+            "nginx",
+            Duration::from_secs(5),
+        )
+        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+        let nginx = Nginx {
+            process,
+            address: format!("http://127.0.0.1:{port}"),
+            dir,
+        };
         super::wait_for(Duration::from_secs(10), "nginx to listen", || {
             std::net::TcpStream::connect(("127.0.0.1", port)).ok()
         });
-        Nginx {
-            child,
-            address: format!("http://127.0.0.1:{port}"),
-            dir,
-        }
+        nginx
     }
-}
 
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+    /// Its processes (one: it runs without a master).
+    pub fn processes(&self) -> Vec<super::process::Proc> {
+        self.process.processes()
+    }
+
+    /// Its tag (its temp dir's name).
+    pub fn tag(&self) -> &str {
+        self.dir.tag()
+    }
+
+    /// Its error log so far.
+    pub fn error_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
     }
 }
+// Drop: `process` gets SIGTERM (nginx's fast shutdown), then SIGKILL for anything still
+// carrying its tag; then `dir` is removed.

@@ -1,16 +1,18 @@
-//! A private `redis-server` per test, on a free port, killed on drop.
+//! A private `redis-server` per test, on a free port, in its own temp dir; on drop it is shut
+//! down (with any child it forked) and the dir removed.
 
+use super::process::{Spawned, TempDir};
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A running redis-server owned by one test.
 pub struct TestRedis {
-    child: Option<Child>,
+    // Declared before `dir`, so the server stops before its dir is removed.
+    child: Option<Spawned>,
     /// Its port.
     pub port: u16,
-    dir: PathBuf,
+    dir: TempDir,
     password: Option<String>,
     args: Vec<String>,
 }
@@ -23,16 +25,43 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn unique_dir(tag: &str) -> PathBuf {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "rqdash-test-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&d).expect("create temp dir");
-    d
+fn redis_bin() -> String {
+    std::env::var("REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".into())
+}
+
+/// Starts `redis-server` on `port` in `dir` with `extra` arguments. redis-server overwrites its
+/// environment with its process title, so the title carries the dir (the tag) instead; the
+/// processes it forks (background saves, replication) keep that title.
+fn spawn(port: u16, dir: &TempDir, extra: &[String]) -> Spawned {
+    let bin = redis_bin();
+    let d = dir.path();
+    let mut cmd = Command::new(&bin);
+    cmd.args([
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ])
+    .args(extra)
+    .arg("--dir")
+    .arg(d)
+    .arg("--logfile")
+    .arg(d.join("redis.log"))
+    .arg("--proc-title-template")
+    .arg(format!(
+        "{{title}} {{listen-addr}} {{server-mode}} {}",
+        d.display()
+    ))
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    // SIGTERM on drop: redis-server stops its forked children and exits.
+    Spawned::start(&mut cmd, dir.tag(), "redis-server", Duration::from_secs(5)).unwrap_or_else(|e| {
+        panic!("cannot start {bin}: {e}. Install redis-server (apt-get install redis-server) or set REDIS_SERVER_BIN")
+    })
 }
 
 impl TestRedis {
@@ -44,23 +73,11 @@ impl TestRedis {
 
     /// Starts a redis-server with extra arguments (e.g. `--requirepass`).
     pub fn start_with(extra: &[&str]) -> TestRedis {
-        let bin = std::env::var("REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".into());
+        let args: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
         for _attempt in 0..5 {
             let port = free_port();
-            let dir = unique_dir("redis");
-            let child = Command::new(&bin)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-                .args(extra)
-                .arg("--dir")
-                .arg(&dir)
-                .arg("--logfile")
-                .arg(dir.join("redis.log"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap_or_else(|e| {
-                    panic!("cannot start {bin}: {e}. Install redis-server (apt-get install redis-server) or set REDIS_SERVER_BIN")
-                });
+            let dir = TempDir::new("redis");
+            let child = spawn(port, &dir, &args);
             let password = extra
                 .iter()
                 .position(|a| *a == "--requirepass")
@@ -71,11 +88,11 @@ impl TestRedis {
                 port,
                 dir,
                 password,
-                args: extra.iter().map(|a| a.to_string()).collect(),
+                args: args.clone(),
             };
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
-                if let Some(Ok(Some(_))) = r.child.as_mut().map(|c| c.try_wait()) {
+                if let Some(Ok(Some(_))) = r.child.as_mut().map(|c| c.child().try_wait()) {
                     break; // lost the port race: try another port
                 }
                 if r.ping() {
@@ -83,7 +100,7 @@ impl TestRedis {
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
-            let log = std::fs::read_to_string(r.dir.join("redis.log")).unwrap_or_default();
+            let log = std::fs::read_to_string(r.dir.path().join("redis.log")).unwrap_or_default();
             eprintln!(
                 "redis-server on port {} did not come up; log:\n{log}",
                 r.port
@@ -94,7 +111,7 @@ impl TestRedis {
 
     /// The data directory (for sockets and certificates).
     pub fn dir(&self) -> &std::path::Path {
-        &self.dir
+        self.dir.path()
     }
 
     /// The URL of db 0.
@@ -128,26 +145,7 @@ impl TestRedis {
     /// when started with `--appendonly yes`).
     pub fn restart(&mut self) {
         self.stop();
-        let bin = std::env::var("REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".into());
-        let child = Command::new(&bin)
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
-            .args(&self.args)
-            .arg("--dir")
-            .arg(&self.dir)
-            .arg("--logfile")
-            .arg(self.dir.join("redis.log"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("restart redis-server");
-        self.child = Some(child);
+        self.child = Some(spawn(self.port, &self.dir, &self.args));
         let deadline = Instant::now() + Duration::from_secs(20);
         while !self.ping() {
             assert!(Instant::now() < deadline, "redis-server did not come back");
@@ -185,18 +183,22 @@ impl TestRedis {
         );
     }
 
-    /// Stops the server (to test outages).
+    /// Stops the server as a crash would, with SIGKILL (to test outages), and waits until
+    /// nothing it started is left.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
+            c.end_with(Duration::ZERO);
         }
     }
-}
 
-impl Drop for TestRedis {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
+    /// Its tag (its temp dir's name).
+    pub fn tag(&self) -> &str {
+        self.dir.tag()
+    }
+
+    /// The processes of this server (it and what it forked).
+    pub fn processes(&self) -> Vec<super::process::Proc> {
+        super::process::carrying(self.dir.tag())
     }
 }
+// Drop: `child` (a `Spawned`) shuts the server down, then `dir` (a `TempDir`) is removed.

@@ -4,7 +4,10 @@
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use super::process::{tag, Spawned};
 
 /// The RQ versions every comparison runs against.
 pub const RQ_VERSIONS: [&str; 3] = ["1.16.2", "2.12.0", "3.0.0"];
@@ -164,40 +167,43 @@ impl Rq {
     }
 }
 
-/// A live RQ worker process, killed on drop.
+/// A live RQ worker process. On drop it gets SIGTERM (the fixture makes that a cold shutdown,
+/// which kills the work horse), then SIGKILL, as does everything still carrying its tag (the
+/// horse calls `setsid`, so it is found by the tag its environment inherited).
 pub struct Worker {
-    child: Child,
+    process: Spawned,
 }
 
 impl Worker {
     fn spawn(mut c: Command) -> Worker {
-        let mut child = c
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn worker");
+        c.stdout(Stdio::piped()).stderr(Stdio::null());
+        let mut process = Spawned::start(
+            &mut c,
+            &tag("rq-worker"),
+            "an RQ worker",
+            Duration::from_millis(2500),
+        )
+        .expect("spawn worker");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
+        BufReader::new(process.child().stdout.take().unwrap())
             .read_line(&mut line)
             .expect("worker prints its pid");
         assert!(line.contains("pid"), "worker said {line:?}");
-        Worker { child }
+        Worker { process }
     }
-}
 
-impl Drop for Worker {
-    fn drop(&mut self) {
-        // SIGTERM: the fixture makes it a cold shutdown; then make sure.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        for _ in 0..50 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// The worker's pid.
+    pub fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
+    /// Its tag.
+    pub fn tag(&self) -> &str {
+        self.process.tag()
+    }
+
+    /// Its processes: the worker and its work horse, if one runs.
+    pub fn processes(&self) -> Vec<super::process::Proc> {
+        self.process.processes()
     }
 }
