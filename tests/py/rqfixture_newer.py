@@ -182,21 +182,22 @@ cron.register(
     return path
 
 
-def cron_job_runs(cron_job, conn):
-    """A cron job's history `rq:cron_job:<name>:jobs`, newest first, through CronJob.get_job_ids (2.11+).
+def cron_job_runs(name, conn):
+    """A cron job name's history `rq:cron_job:<name>:jobs`, newest first, through get_cron_job_ids (2.11+).
 
     Each run: the spawned job id, the history score (enqueue time), and the job's status and enqueued_at
     from Job.fetch (null when the job hash is gone, e.g. after its result_ttl). Cron jobs are always
     pickled: CronJob.enqueue builds `Queue(name, connection)` without a serializer.
     """
+    import rq.cron
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
-    if not hasattr(cron_job, 'get_job_ids'):
+    if not hasattr(rq.cron, 'get_cron_job_ids'):
         return None  # RQ < 2.11 keeps no history
-    key = cron_job.job_history_key
+    key = rq.cron.get_cron_job_history_key(name)
     runs = []
-    for job_id in cron_job.get_job_ids(conn):
+    for job_id in rq.cron.get_cron_job_ids(name, conn):
         try:
             job = Job.fetch(job_id, connection=conn)
             status, enqueued_at = fx.enum_value(job.get_status(refresh=False)), fx.iso(job.enqueued_at)
@@ -221,7 +222,7 @@ def cron_job_report(cron_job, scheduler_name, conn):
         'latest_enqueue_time': fx.iso(cron_job.latest_enqueue_time),
         'job_options': fx.jsonable(cron_job.job_options),
         'scheduler': scheduler_name,
-        'runs': cron_job_runs(cron_job, conn),
+        'runs': cron_job_runs(cron_job.name, conn),
     }
 
 
@@ -415,7 +416,8 @@ def cmd_cron_oracle(args):
     CronScheduler.all(cleanup=True) (RQ's default) ZREMRANGEBYSCOREs stale schedulers; this uses
     CronScheduler.all(cleanup=False) (ZRANGE + HGETALL per name) and cron_job_registry.get_names(
     cleanup=False). `registry` lists every rq:cron_schedulers member, including those whose hash has
-    expired (all() silently skips them).
+    expired (all() silently skips them). A scheduler stopped cleanly (register_death: ZREM only) keeps
+    its hash for up to 120 s but is no longer in the registry, so RQ (and this oracle) cannot see it.
     """
     require_cron()
     from rq import cron_scheduler_registry
@@ -446,7 +448,7 @@ def cmd_cron_oracle(args):
     if cron_job_registry is not None:
         key = cron_job_registry.get_registry_key()
         names = [
-            {'name': n, 'last_enqueue': epoch_iso(conn.zscore(key, n))}
+            {'name': n, 'last_enqueue': epoch_iso(conn.zscore(key, n)), 'runs': cron_job_runs(n, conn)}
             for n in cron_job_registry.get_names(conn, cleanup=False)
         ]
     fx.emit(
@@ -455,7 +457,9 @@ def cmd_cron_oracle(args):
             'registry': registry,
             'schedulers': schedulers,
             'cron_jobs': [job for s in schedulers for job in s['cron_jobs']],
-            'cron_job_names': names,  # rq:cron_jobs (2.12+), oldest last enqueue first; null before 2.12
+            # rq:cron_jobs (2.12+), oldest last enqueue first, each with its runs: this outlives the
+            # schedulers (a stopped scheduler leaves rq:cron_schedulers at once). null before 2.12.
+            'cron_job_names': names,
         }
     )
 
