@@ -523,6 +523,7 @@ def scheduler_queue_report(queue_name, conn, serializer):
     return {
         'lock_key': lock_key,
         'lock_holder': holder,
+        'lock_ttl': conn.ttl(lock_key),  # Redis TTL (-2: no lock); RQ sets interval + 60 = 61 s
         'scheduler_pid': queue.scheduler_pid,
         'scheduler': scheduler,
         'scheduled': scheduled,
