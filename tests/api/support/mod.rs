@@ -9,6 +9,7 @@ pub mod http;
 pub mod nginx;
 pub mod redis;
 pub mod rq;
+pub mod rq_newer;
 pub mod snapshot;
 
 use rqdash::config::Settings;
