@@ -29,3 +29,11 @@ def sleep(seconds):
 def echo(value):
     """Return ``value`` unchanged."""
     return value
+
+
+def retry_later(seconds):
+    """Return ``rq.Retry(max=2, interval=seconds)``: RQ 2.x+ then records a RETRIED result and schedules
+    the job again (it is not a failure)."""
+    from rq import Retry
+
+    return Retry(max=2, interval=int(seconds))

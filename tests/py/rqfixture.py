@@ -15,7 +15,10 @@ prints `rqfixture: error: ...` to stderr and exits with status 1 (2 for bad comm
 Timestamps in the output are UTC in the form `%Y-%m-%dT%H:%M:%S.%fZ` (always 6 fractional digits and a
 literal 'Z', i.e. RQ's own `utcformat`), or null.
 
-Subcommands: seed, oracle, busy-worker, idle-worker, enqueue (see README.md and `--help`).
+Subcommands: seed, oracle, busy-worker, idle-worker, enqueue, act, make-jobs, hostile, burst (see README.md
+and `--help`), and, from rqfixture_newer.py, the RQ 2.x/3.0 state: cron, stale-cron, cron-oracle,
+scheduler-worker, scheduler-oracle, groups, groups-oracle, rate-limits, rate-limits-oracle, retries,
+retries-oracle, executions (see RQ_NEWER_KEYS.md).
 """
 
 import argparse
@@ -929,6 +932,10 @@ def build_parser():
     p.add_argument('--queues', nargs='+', required=True)
     p.add_argument('--name', default='rqdash-burst-worker')
     p.set_defaults(handler=cmd_burst)
+
+    import rqfixture_newer  # RQ 2.x/3.0 state: cron, scheduler locks, groups, rate limits, retries, executions
+
+    rqfixture_newer.register(sub, common, sys.modules[__name__])
     return parser
 
 

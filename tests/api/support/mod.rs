@@ -10,6 +10,7 @@ pub mod nginx;
 pub mod process;
 pub mod redis;
 pub mod rq;
+pub mod rq_newer;
 pub mod snapshot;
 
 use rqdash::config::Settings;
