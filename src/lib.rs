@@ -32,12 +32,13 @@
 //! - [`assets`]: the embedded static files and their content hash.
 //!
 //! RQ's data:
-//! - [`rq`]: [`rq::keys`] (the only place that spells key names), [`rq::model`] (pure data),
-//!   [`rq::decode`] (safe decoders), [`rq::groups`] (failure fingerprints), [`rq::actions`] (what
-//!   each action is, and the one table of which job status allows which action), and
+//! - [`rq`]: [`rq::keys`] (the only place that spells key names), [`rq::model`] (pure data:
+//!   jobs, workers, queues, cron, RQ's job groups), [`rq::decode`] (safe decoders),
+//!   [`rq::failure_groups`] (failures grouped by exception fingerprint), [`rq::actions`] (what each
+//!   action is, and the one table of which job status allows which action), and
 //!   [`rq::repository`], the only code that sends Redis commands: connection, RESP helpers, the
-//!   shared snapshot, reads, writes (with their Lua script) and RQ version detection, one file
-//!   each.
+//!   shared snapshot, reads, writes (with their Lua script), RQ version detection, and one file
+//!   per newer RQ feature (cron, groups, rate limits, executions).
 //! - [`pickle`]: the inert pickle decoder (builds plain data, never executes anything).
 //! - [`tasks`]: bulk actions as chunked, cancellable background tasks with progress.
 //! - [`history`]: the 24-hour count history.

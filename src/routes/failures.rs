@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::rq::actions::{JobAction, Outcome};
-use crate::rq::groups;
+use crate::rq::failure_groups;
 use crate::tasks::JOB_CHUNK;
 use crate::views::failures::FailuresPage;
 use crate::views::format::plural;
@@ -32,7 +32,7 @@ pub async fn page(inst: Instance, path: web::Path<FailuresPath>) -> HttpResponse
     let r = async {
         let queue = &path.queue;
         let (total, failures) = inst.repo.failures(queue, GROUP_LIMIT).await?;
-        let groups = groups::group(failures);
+        let groups = failure_groups::group(failures);
         Ok(FailuresPage::new(
             inst.layout("queues", format!("Failures of {queue}")),
             queue,
@@ -66,7 +66,7 @@ async fn group_action(act: &Action, path: &FailuresPath) -> Result<Done, AppErro
     }
     let repo = &act.inst.repo;
     let (_, failures) = repo.failures(&path.queue, GROUP_LIMIT).await?;
-    let g = groups::group(failures)
+    let g = failure_groups::group(failures)
         .into_iter()
         .find(|g| g.key == path.key)
         .ok_or_else(|| {

@@ -123,6 +123,55 @@ async fn one_job(act: &Action, id: &str, action: JobAction) -> Result<Done, AppE
     }
 }
 
+/// Path of an execution action.
+#[derive(Debug, Deserialize)]
+pub struct ExecutionPath {
+    id: String,
+    execution: String,
+}
+
+/// `POST /job/{id}/executions/{execution}/stop`: stops one execution (RQ 3.0's
+/// `stop-execution`; before 3.0 a job has one execution at a time and `stop-job` stops it).
+pub async fn stop_execution(act: Action, path: web::Path<ExecutionPath>) -> HttpResponse {
+    let r = async {
+        let (repo, id, exec) = (&act.inst.repo, &path.id, &path.execution);
+        let brief = repo
+            .job_brief(id)
+            .await?
+            .ok_or_else(|| AppError::job_not_found(id))?;
+        let worker = repo
+            .execution_worker(id, exec)
+            .await?
+            .ok_or_else(|| {
+                AppError::Conflict(format!(
+                    "execution {exec} of job {id} is not running any more"
+                ))
+            })?
+            .or(brief.worker_name.clone())
+            .ok_or_else(|| {
+                AppError::Conflict(format!(
+                    "execution {exec} of job {id} names no worker, so there is nobody to ask"
+                ))
+            })?;
+        let cmd = if repo.rq_major(Some(&brief)).await? >= 3 {
+            WorkerCommand::StopExecution(id.clone(), exec.clone())
+        } else {
+            WorkerCommand::StopJob(id.clone())
+        };
+        if repo.worker_command(&worker, &cmd).await? == 0 {
+            return Err(AppError::Conflict(format!(
+                "worker {worker} is not listening (it may have died): execution {exec} was not stopped"
+            )));
+        }
+        Ok(Done::to(
+            format!("asked worker {worker} to stop execution {exec} of job {id}"),
+            Some(act.inst.urls.job(id)),
+        ))
+    }
+    .await;
+    act.reply("stop-execution", r)
+}
+
 /// Asks the job's worker to stop it (RQ's `stop-job` command).
 async fn stop(act: &Action, id: &str) -> Result<Done, AppError> {
     let repo = &act.inst.repo;

@@ -14,12 +14,14 @@ pub mod api;
 pub mod assets;
 pub mod cron;
 pub mod failures;
+pub mod groups;
 pub mod health;
 pub mod job;
 pub mod jobs;
 pub mod metrics;
 pub mod overview;
 pub mod queues;
+pub mod rate_limits;
 pub mod tasks;
 pub mod workers;
 
@@ -35,6 +37,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     for p in ["", "/{n}"] {
         let at = |s: &str| format!("{p}{s}");
         cfg.route(&at("/job/{id}/{verb}"), web::post().to(job::act))
+            .route(
+                &at("/job/{id}/executions/{execution}/stop"),
+                web::post().to(job::stop_execution),
+            )
             .route(&at("/jobs/{verb}"), web::post().to(jobs::act_on_selected))
             .route(&at("/requeue/{queue}"), web::post().to(queues::requeue))
             .route(&at("/requeue/{queue}"), read().to(queues::requeue_by_get))
@@ -57,6 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 &at("/failures/{queue}/{key}/{verb}"),
                 web::post().to(failures::act_on_group),
             )
+            .route(&at("/groups/{name}/{verb}"), web::post().to(groups::act))
             .route(&at("/suspend"), web::post().to(workers::suspend))
             .route(&at("/resume"), web::post().to(workers::resume));
     }
@@ -89,6 +96,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/{n}/data/jobs/{queue}/{registry}/{per_page}/{order}/{page}",
             read().to(api::jobs),
         )
+        .route("/{n}/view/groups", read().to(groups::page))
+        .route("/{n}/view/groups/{name}", read().to(groups::show))
+        .route("/{n}/data/groups.json", read().to(groups::json))
+        .route("/{n}/view/rate-limits", read().to(rate_limits::page))
+        .route("/{n}/view/rate-limits/{key}", read().to(rate_limits::show))
+        .route("/{n}/data/rate_limits.json", read().to(rate_limits::json))
         .route("/{n}/view/cron", read().to(cron::page))
         .route("/{n}/fragments/cron", read().to(cron::fragment))
         .route("/{n}/data/cron.json", read().to(cron::json))

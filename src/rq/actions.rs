@@ -179,6 +179,8 @@ pub enum WorkerCommand {
     KillHorse,
     /// Stop the job with this id (it ends as `stopped`, in the failed registry).
     StopJob(String),
+    /// Stop one execution of a job (RQ 3.0): job id, execution id.
+    StopExecution(String, String),
 }
 
 impl WorkerCommand {
@@ -190,6 +192,11 @@ impl WorkerCommand {
             WorkerCommand::StopJob(id) => format!(
                 r#"{{"command": "stop-job", "job_id": {}}}"#,
                 python_json_string(id)
+            ),
+            WorkerCommand::StopExecution(id, exec) => format!(
+                r#"{{"command": "stop-execution", "job_id": {}, "execution_id": {}}}"#,
+                python_json_string(id),
+                python_json_string(exec)
             ),
         }
     }
@@ -246,6 +253,10 @@ mod tests {
         assert_eq!(
             WorkerCommand::StopJob("a\"b-é".into()).payload(),
             r#"{"command": "stop-job", "job_id": "a\"b-\u00e9"}"#
+        );
+        assert_eq!(
+            WorkerCommand::StopExecution("j1".into(), "e2".into()).payload(),
+            r#"{"command": "stop-execution", "job_id": "j1", "execution_id": "e2"}"#
         );
     }
 

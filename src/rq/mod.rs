@@ -6,7 +6,7 @@
 
 pub mod actions;
 pub mod decode;
-pub mod groups;
+pub mod failure_groups;
 pub mod keys;
 pub mod model;
 pub mod repository;

@@ -162,6 +162,25 @@ pub fn job_actions(
     a
 }
 
+/// The button stopping one execution of a job.
+pub fn execution_stop(
+    urls: &Urls,
+    perms: Perms,
+    id: &str,
+    execution: &str,
+) -> Option<ActionButton> {
+    perms.act.then(|| {
+        ActionButton::new(
+            "Stop",
+            urls.act(&["job", id, "executions", execution, "stop"]),
+            format!(
+                "Stop execution {execution} of job {id}? Its worker kills it; the job ends as stopped."
+            ),
+        )
+        .danger()
+    })
+}
+
 /// The buttons of a job list: whole-registry actions, and actions on the selected rows.
 pub fn list_actions(
     queue: &str,
@@ -271,6 +290,59 @@ pub fn list_actions(
         ));
     }
     (whole, sel)
+}
+
+/// The buttons of an RQ job group: requeue its failed jobs, cancel its pending ones, delete it.
+pub fn group_actions(
+    urls: &Urls,
+    perms: Perms,
+    name: &str,
+    statuses: &std::collections::BTreeMap<String, u64>,
+) -> Vec<ActionButton> {
+    let mut a = Vec::new();
+    if !perms.act {
+        return a;
+    }
+    let count = |which: &[&str]| -> u64 {
+        statuses
+            .iter()
+            .filter(|(s, _)| which.contains(&s.as_str()))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let failed = count(&["failed", "stopped"]);
+    if failed > 0 {
+        a.push(ActionButton::new(
+            "Requeue failed",
+            urls.act(&["groups", name, "requeue"]),
+            format!(
+                "Requeue {} of group “{name}”?",
+                plural(failed, "failed job", "failed jobs")
+            ),
+        ));
+    }
+    let pending = count(&["queued", "scheduled", "deferred"]);
+    if pending > 0 {
+        a.push(ActionButton::new(
+            "Cancel pending",
+            urls.act(&["groups", name, "cancel"]),
+            format!(
+                "Cancel {} of group “{name}”? They move to their queue's canceled registry.",
+                plural(pending, "pending job", "pending jobs")
+            ),
+        ));
+    }
+    if perms.delete {
+        a.push(
+            ActionButton::new(
+                "Delete group",
+                urls.act(&["groups", name, "delete"]),
+                format!("Delete every job of group “{name}” and the group? This cannot be undone."),
+            )
+            .danger(),
+        );
+    }
+    a
 }
 
 /// The buttons of a worker row: warm shutdown, and killing the work horse of a busy one.

@@ -6,7 +6,7 @@ use askama::Template;
 use super::buttons::{failure_group_actions, ActionButton};
 use super::format::thousands;
 use super::layout::Layout;
-use crate::rq::groups::Group;
+use crate::rq::failure_groups::Group;
 use crate::rq::model::Registry;
 
 /// A group of failures for display.

@@ -4,8 +4,8 @@
 use askama::Template;
 use chrono::Utc;
 
-use super::buttons::{job_actions, ActionButton};
-use super::format::{human_secs, time_cell, TimeCell};
+use super::buttons::{execution_stop, job_actions, ActionButton};
+use super::format::{human_secs, plural, time_cell, TimeCell};
 use super::jobs::status_of;
 use super::layout::Layout;
 use super::urls::Urls;
@@ -51,6 +51,25 @@ pub struct Field {
     pub name: String,
     /// Value.
     pub value: String,
+    /// Where the value links to, if anywhere.
+    pub url: Option<String>,
+}
+
+/// One live execution of the job (RQ 2.0+).
+#[derive(Debug, Clone)]
+pub struct ExecutionRow {
+    /// Execution id.
+    pub id: String,
+    /// Its worker.
+    pub worker: String,
+    /// When it started.
+    pub started: Option<TimeCell>,
+    /// Its last heartbeat.
+    pub heartbeat: Option<TimeCell>,
+    /// When RQ will count it abandoned.
+    pub deadline: Option<TimeCell>,
+    /// Stop this execution.
+    pub stop: Option<ActionButton>,
 }
 
 /// `/<n>/view/job/<id>`.
@@ -99,6 +118,8 @@ pub struct JobDetailPage {
     pub dependents: Vec<RelatedRow>,
     /// Results stream entries.
     pub results: Vec<ResultRow>,
+    /// Live executions.
+    pub executions: Vec<ExecutionRow>,
     /// Raw hash fields.
     pub raw: Vec<(String, String)>,
     /// Actions for this job's state.
@@ -138,6 +159,7 @@ impl JobDetailPage {
                 fields.push(Field {
                     name: name.to_string(),
                     value: v.clone(),
+                    url: None,
                 });
             }
         };
@@ -148,7 +170,59 @@ impl JobDetailPage {
         push("retries left", &j.retries_left);
         push("retry intervals", &j.retry_intervals);
         push("number of retries", &j.number_of_retries);
-        push("group", &j.group_id);
+        let when = |t| {
+            time_cell(t, now).map_or_else(String::new, |c| format!(", next {} ({})", c.rel, c.exact))
+        };
+        if let Some((k, n)) = j.attempt() {
+            fields.push(Field {
+                name: "retries".into(),
+                value: format!(
+                    "attempt {k} of {n}{}",
+                    if j.status.as_ref().map(|s| s.as_str()) == Some("scheduled") {
+                        when(j.scheduled_for)
+                    } else {
+                        String::new()
+                    }
+                ),
+                url: None,
+            });
+        }
+        if let Some(left) = j.repeats_left {
+            fields.push(Field {
+                name: "repeats".into(),
+                value: format!(
+                    "run {}, {} left{}",
+                    j.results.len().max(1),
+                    plural(left.max(0) as u64, "repeat", "repeats"),
+                    when(j.scheduled_for)
+                ),
+                url: None,
+            });
+        }
+        if let Some(key) = &j.rate_limit_key {
+            fields.push(Field {
+                name: "rate limit".into(),
+                value: match j.rate_limit_concurrency {
+                    Some(c) => format!("{key} (at most {c} at a time)"),
+                    None => key.clone(),
+                },
+                url: Some(urls.rate_limits()),
+            });
+        }
+        if let Some(g) = j.group_id.as_ref().filter(|g| !g.is_empty()) {
+            fields.push(Field {
+                name: "group".into(),
+                value: g.clone(),
+                url: Some(urls.group(g)),
+            });
+        }
+        if let Some(c) = &j.cron_job {
+            fields.push(Field {
+                name: "cron job".into(),
+                value: c.clone(),
+                url: Some(urls.cron()),
+            });
+        }
         fields.push(Field {
             name: "key expires".into(),
             value: match j.key_ttl {
@@ -156,11 +230,13 @@ impl JobDetailPage {
                 t if t < 0 => "—".into(),
                 t => format!("in {} ({t} s)", human_secs(t)),
             },
+            url: None,
         });
         for (k, v) in &j.callbacks {
             fields.push(Field {
                 name: format!("{k} callback"),
                 value: v.clone(),
+                url: None,
             });
         }
         let results = j
@@ -224,6 +300,18 @@ impl JobDetailPage {
             dependencies: related(&j.dependencies, &urls),
             dependents: related(&j.dependents, &urls),
             results,
+            executions: j
+                .executions
+                .iter()
+                .map(|e| ExecutionRow {
+                    id: e.id.clone(),
+                    worker: e.worker_name.clone().unwrap_or_default(),
+                    started: time_cell(e.created_at, now),
+                    heartbeat: time_cell(e.last_heartbeat, now),
+                    deadline: time_cell(e.deadline, now),
+                    stop: execution_stop(&urls, layout.perms, &j.id, &e.id),
+                })
+                .collect(),
             raw: j.raw_fields.clone(),
             actions: job_actions(
                 &layout.urls,

@@ -7,7 +7,7 @@
 //! - [`buttons`]: the catalogue of action buttons and their confirmations;
 //! - [`charts`]: the history charts;
 //! - one file per page: [`overview`], [`jobs`], [`job`], [`workers`], [`failures`], [`tasks`],
-//!   [`cron`].
+//!   [`cron`], [`groups`], [`rate_limits`].
 //!
 //! View models hold display-ready strings (formatted times, URLs with encoded path segments) so
 //! templates stay free of logic. Askama escapes every `{{ }}` output for HTML, which is what makes
@@ -19,10 +19,12 @@ pub mod charts;
 pub mod cron;
 pub mod failures;
 pub mod format;
+pub mod groups;
 pub mod job;
 pub mod jobs;
 pub mod layout;
 pub mod overview;
+pub mod rate_limits;
 pub mod tasks;
 pub mod urls;
 pub mod workers;

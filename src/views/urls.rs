@@ -106,6 +106,22 @@ impl Urls {
     pub fn cron_fragment(&self) -> String {
         self.at("/fragments/cron")
     }
+    /// The groups page.
+    pub fn groups(&self) -> String {
+        self.at("/view/groups")
+    }
+    /// A group's page.
+    pub fn group(&self, name: &str) -> String {
+        self.at(&format!("/view/groups/{}", seg(name)))
+    }
+    /// The rate limits page.
+    pub fn rate_limits(&self) -> String {
+        self.at("/view/rate-limits")
+    }
+    /// The jobs waiting for one rate limit.
+    pub fn rate_limit(&self, key: &str) -> String {
+        self.at(&format!("/view/rate-limits/{}", seg(key)))
+    }
     /// The jump-to-job form's target.
     pub fn jump(&self) -> String {
         self.at("/jump")

@@ -76,7 +76,7 @@ pub struct CronJob {
     pub func_name: String,
     /// The queue it enqueues to.
     pub queue_name: String,
-    /// A cron string, matched in the scheduler host's local time.
+    /// A cron string, matched in UTC by RQ 2.x and in the scheduler host's local time by RQ 3.0.
     pub cron: Option<String>,
     /// Or an interval in seconds.
     pub interval: Option<f64>,

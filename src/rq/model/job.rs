@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{from_epoch_secs, text, time, JobStatus, RawHash};
+use super::{from_epoch_secs, int, text, time, JobStatus, RawHash};
 use crate::rq::decode::{self, Decoded};
 
 /// The fields a job list row shows, read with `HMGET`: the one list for every row read. Never the
@@ -259,7 +259,70 @@ pub struct JobDetail {
     pub results: Vec<ResultEntry>,
     /// Every hash field with a printable preview, sorted by name, for the raw view.
     pub raw_fields: Vec<(String, String)>,
+    /// Repeats left (RQ 2.3+ `Repeat`).
+    pub repeats_left: Option<i64>,
+    /// Repeat intervals, as stored (JSON list).
+    pub repeat_intervals: Option<String>,
+    /// The rate limit it runs under (RQ 3.0).
+    pub rate_limit_key: Option<String>,
+    /// That limit's concurrency, as the job recorded it.
+    pub rate_limit_concurrency: Option<i64>,
+    /// Its live executions (RQ 2.0+), oldest first.
+    pub executions: Vec<Execution>,
+    /// When it is due in its queue's scheduled registry (a retry's or repeat's next run).
+    pub scheduled_for: Option<DateTime<Utc>>,
+    /// The cron job that enqueued it, when one did (RQ 2.12+ records cron jobs by name).
+    pub cron_job: Option<String>,
 }
+
+/// One execution of a job (`rq:execution:<job>:<id>`, RQ 2.0+).
+#[derive(Debug, Clone, Default)]
+pub struct Execution {
+    /// Its id.
+    pub id: String,
+    /// The worker running it (RQ 2.11+).
+    pub worker_name: Option<String>,
+    /// When it started.
+    pub created_at: Option<DateTime<Utc>>,
+    /// Its last heartbeat.
+    pub last_heartbeat: Option<DateTime<Utc>>,
+    /// When RQ will consider it abandoned (its score in `rq:executions:<job>`).
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+impl Execution {
+    /// Builds an execution from its hash and its score.
+    pub fn from_hash(id: &str, h: &RawHash, deadline: Option<DateTime<Utc>>) -> Execution {
+        let epoch = |f: &str| {
+            text(h, f)
+                .and_then(|t| t.parse::<f64>().ok())
+                .and_then(from_epoch_secs)
+                .or_else(|| time(h, f))
+        };
+        Execution {
+            id: id.to_string(),
+            worker_name: text(h, "worker_name"),
+            created_at: epoch("created_at"),
+            last_heartbeat: epoch("last_heartbeat"),
+            deadline,
+        }
+    }
+}
+
+impl JobDetail {
+    /// "attempt 2 of 4": the attempt that runs next (or now) and how many there can be, when the
+    /// job retries.
+    pub fn attempt(&self) -> Option<(i64, i64)> {
+        let done: i64 = self.number_of_retries.as_deref()?.trim().parse().ok()?;
+        let left: i64 = self
+            .retries_left
+            .as_deref()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(0);
+        Some((done + 1, done + left + 1))
+    }
+}
+
 
 impl JobDetail {
     /// Builds the detail from `HGETALL` of the job. Relations, results and TTL are filled in by the
@@ -311,6 +374,13 @@ impl JobDetail {
             dependents: Vec::new(),
             results: Vec::new(),
             raw_fields,
+            repeats_left: int(h, "repeats_left"),
+            repeat_intervals: text(h, "repeat_intervals"),
+            rate_limit_key: text(h, "rate_limit_key"),
+            rate_limit_concurrency: int(h, "rate_limit_concurrency"),
+            executions: Vec::new(),
+            scheduled_for: None,
+            cron_job: None,
         }
     }
 

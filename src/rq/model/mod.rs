@@ -16,7 +16,9 @@ pub mod cron;
 pub mod job;
 pub mod overview;
 
-pub use job::{JobDetail, JobSummary, RelatedJob, ResultEntry, ResultType, SUMMARY_FIELDS};
+pub use job::{
+    Execution, JobDetail, JobSummary, RelatedJob, ResultEntry, ResultType, SUMMARY_FIELDS,
+};
 pub use overview::{Overview, QueueCounts, RedisInfo, SchedulerLock, Worker};
 
 /// Where a job can sit: a queue list or one of a queue's registries.

@@ -8,6 +8,8 @@
 //! - [`writes`]: actions that change RQ's data, matching RQ's own commands (Lua in
 //!   `actions.lua`, so each job changes atomically);
 //! - [`cron`]: RQ 2.4+ cron schedulers, cron jobs and their runs;
+//! - [`groups`]: RQ 2.0+ job groups;
+//! - [`rate_limits`]: RQ 3.0 rate limits;
 //! - [`version`]: which RQ major version wrote the data, and what an action needs to know about a
 //!   job;
 //! - [`sentinel`]: `redis+sentinel://` URLs.
@@ -24,6 +26,8 @@ use conn::Target;
 
 pub mod conn;
 pub mod cron;
+pub mod groups;
+pub mod rate_limits;
 pub mod reads;
 pub mod resp;
 pub mod sentinel;

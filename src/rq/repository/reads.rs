@@ -5,17 +5,19 @@ use chrono::Utc;
 use redis::{Pipeline, Value};
 
 use super::resp::{
-    bytes_of, hash_of, int_of, is_wrongtype, items_of, members_with_scores, stream_entries,
+    bytes_of, float_of, hash_of, int_of, is_wrongtype, items_of, members_with_scores, stream_entries,
     text_of, texts_of,
 };
 use super::{JobPage, PageRequest, RepoError, Repository};
 use crate::rq::model::{
-    JobDetail, JobStatus, JobSummary, Overview, QueueCounts, RedisInfo, Registry, RelatedJob,
+    from_epoch_secs, Execution, JobDetail, JobStatus, JobSummary, Overview, QueueCounts, RedisInfo, Registry, RelatedJob,
     ResultEntry, SchedulerLock, Worker, SUMMARY_FIELDS,
 };
 
 /// How many results-stream entries the job page reads at most (RQ trims to about 10).
 const MAX_RESULTS: usize = 100;
+/// How many executions of one job the job page reads at most.
+const MAX_EXECUTIONS: usize = 100;
 
 impl Repository {
     /// Returns the names of all queues in `rq:queues` and of all workers, sorted, whether
@@ -341,6 +343,38 @@ impl Repository {
         Ok(rows)
     }
 
+    /// Whether execution `execution` of job `id` is live, and the worker it names (RQ 2.11+).
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn execution_worker(
+        &self,
+        id: &str,
+        execution: &str,
+    ) -> Result<Option<Option<String>>, RepoError> {
+        let key = self.keys.execution(id, execution);
+        let mut p = redis::pipe();
+        p.ignore_errors()
+            .cmd("EXISTS")
+            .arg(&key)
+            .cmd("HGET")
+            .arg(&key)
+            .arg("worker_name");
+        let mut r = self.run(&p).await?.into_iter();
+        if int_of(&r.next().unwrap_or(Value::Nil)) == 0 {
+            return Ok(None);
+        }
+        Ok(Some(text_of(r.next().unwrap_or(Value::Nil))))
+    }
+
+    /// Reads the list rows of `ids` (with their latest result), in one round trip.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn job_summaries(&self, ids: &[String]) -> Result<Vec<JobSummary>, RepoError> {
+        self.job_rows(ids, &[], true).await
+    }
+
     /// Reads one page of a queue or registry: `[offset, offset + limit)` in the requested order,
     /// in two round trips whatever the registry's size.
     ///
@@ -457,7 +491,16 @@ impl Repository {
             .cmd("SMEMBERS")
             .arg(self.keys.dependencies(id))
             .cmd("SMEMBERS")
-            .arg(self.keys.dependents(id));
+            .arg(self.keys.dependents(id))
+            .cmd("ZRANGE")
+            .arg(self.keys.executions(id))
+            .arg(0)
+            .arg(MAX_EXECUTIONS - 1)
+            .arg("WITHSCORES")
+            .cmd("ZRANGE")
+            .arg(self.keys.cron_jobs())
+            .arg(0)
+            .arg(crate::rq::repository::cron::MAX_ENTRIES - 1);
         let mut r = self.run(&p).await?.into_iter();
         let hash_v = r.next().unwrap_or(Value::Nil);
         if is_wrongtype(&hash_v) {
@@ -499,22 +542,32 @@ impl Repository {
         deps.dedup();
         let mut dependents = texts_of(r.next().unwrap_or(Value::Nil));
         dependents.sort();
+        let executions = members_with_scores(r.next().unwrap_or(Value::Nil));
+        let cron_names = texts_of(r.next().unwrap_or(Value::Nil));
 
         let mut p = redis::pipe();
         p.ignore_errors();
         for d in deps.iter().chain(dependents.iter()) {
-            p.cmd("HMGET")
-                .arg(self.keys.job(d))
-                .arg("status")
-                .arg("data");
+            p.cmd("HGET").arg(self.keys.job(d)).arg("status");
+            p.cmd("HEXISTS").arg(self.keys.job(d)).arg("data");
+        }
+        for (exec, _) in &executions {
+            p.cmd("HGETALL").arg(self.keys.execution(id, exec));
+        }
+        if let Some(origin) = &job.origin {
+            p.cmd("ZSCORE")
+                .arg(self.keys.registry(Registry::Scheduled, origin))
+                .arg(id);
+        }
+        for name in &cron_names {
+            p.cmd("ZSCORE").arg(self.keys.cron_job_runs(name)).arg(id);
         }
         let mut r = self.run(&p).await?.into_iter();
         let mut related = |ids: Vec<String>| -> Vec<RelatedJob> {
             ids.into_iter()
                 .map(|id| {
-                    let mut f = items_of(r.next().unwrap_or(Value::Nil)).into_iter();
-                    let status = f.next().and_then(text_of);
-                    let exists = f.next().and_then(bytes_of).is_some();
+                    let status = text_of(r.next().unwrap_or(Value::Nil));
+                    let exists = int_of(&r.next().unwrap_or(Value::Nil)) > 0;
                     RelatedJob {
                         id,
                         status: if exists {
@@ -528,6 +581,21 @@ impl Repository {
         };
         job.dependencies = related(deps);
         job.dependents = related(dependents);
+        job.executions = executions
+            .into_iter()
+            .map(|(exec, score)| {
+                let h = hash_of(r.next().unwrap_or(Value::Nil));
+                Execution::from_hash(&exec, &h, score.and_then(from_epoch_secs))
+            })
+            .collect();
+        if job.origin.is_some() {
+            job.scheduled_for = float_of(r.next().unwrap_or(Value::Nil)).and_then(from_epoch_secs);
+        }
+        job.cron_job = cron_names
+            .into_iter()
+            .zip(r)
+            .find(|(_, v)| float_of(v.clone()).is_some())
+            .map(|(name, _)| name);
         Ok(Some(job))
     }
 

@@ -199,4 +199,23 @@ impl Repository {
         inv.key(self.keys.queue(queue)).key(self.keys.queues());
         Ok(int_of(&self.invoke(&inv).await?) > 0)
     }
+
+    /// After its jobs were deleted: drops group `name` from `rq:groups` when its set is gone (what
+    /// RQ's group maintenance does), atomically, so the group leaves the list at once.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn forget_group_if_empty(&self, name: &str) -> Result<bool, RepoError> {
+        static SCRIPT: LazyLock<Script> = LazyLock::new(|| {
+            Script::new(
+                "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end \
+                 return redis.call('SREM', KEYS[2], ARGV[1])",
+            )
+        });
+        let mut inv = SCRIPT.prepare_invoke();
+        inv.key(self.keys.group(name))
+            .key(self.keys.groups())
+            .arg(name);
+        Ok(int_of(&self.invoke(&inv).await?) > 0)
+    }
 }

@@ -1,0 +1,169 @@
+//! RQ's job groups (2.0+): the groups page, a group's page, `groups.json`, and the group actions
+//! (requeue its failed jobs, cancel its pending ones, delete it), each job by RQ's own sequence.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::AppError;
+use crate::http::action::{Action, Done};
+use crate::http::extract::Instance;
+use crate::rq::actions::{JobAction, Outcome};
+use crate::rq::repository::groups::GroupSummary;
+use crate::tasks::JOB_CHUNK;
+use crate::views::format::{plural, thousands};
+use crate::views::groups::{group_row, GroupPage, GroupsPage, PER_PAGE};
+
+/// `GET /{n}/view/groups`.
+pub async fn page(inst: Instance) -> HttpResponse {
+    let r = async {
+        let groups = inst.repo.groups().await?;
+        Ok(GroupsPage {
+            layout: inst.layout("groups", "Groups"),
+            groups: groups.iter().map(|g| group_row(g, &inst.urls)).collect(),
+        }
+        .render()?)
+    }
+    .await;
+    inst.page(r)
+}
+
+/// `GET /{n}/data/groups.json`.
+pub async fn json(inst: Instance) -> HttpResponse {
+    let r = async {
+        let groups: Vec<Value> = inst
+            .repo
+            .groups()
+            .await?
+            .iter()
+            .map(|g| {
+                json!({
+                    "name": g.name,
+                    "count": g.count,
+                    "statuses": g.statuses,
+                    "sampled": g.sampled,
+                    "newest_created_at": crate::views::format::isoformat(g.newest),
+                })
+            })
+            .collect();
+        Ok(json!({ "groups": groups }))
+    }
+    .await;
+    inst.json(r)
+}
+
+/// Path of a group.
+#[derive(Debug, Deserialize)]
+pub struct GroupPath {
+    name: String,
+    #[serde(default)]
+    verb: String,
+}
+
+/// Query of a group's page.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    page: Option<usize>,
+}
+
+async fn summary(inst: &Instance, name: &str) -> Result<GroupSummary, AppError> {
+    inst.repo
+        .groups()
+        .await?
+        .into_iter()
+        .find(|g| g.name == name)
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "no group named “{name}”: RQ forgets a group once all its jobs have expired or been deleted"
+            ))
+        })
+}
+
+/// `GET /{n}/view/groups/{name}?page=…`.
+pub async fn show(
+    inst: Instance,
+    path: web::Path<GroupPath>,
+    q: web::Query<PageQuery>,
+) -> HttpResponse {
+    let r = async {
+        let g = summary(&inst, &path.name).await?;
+        let ids = inst.repo.group_ids_newest_first(&path.name).await?;
+        let pages = ids.len().div_ceil(PER_PAGE).max(1);
+        let page = q.page.unwrap_or(1).clamp(1, pages);
+        let slice: Vec<String> = ids
+            .iter()
+            .skip((page - 1) * PER_PAGE)
+            .take(PER_PAGE)
+            .cloned()
+            .collect();
+        let jobs = inst.repo.job_summaries(&slice).await?;
+        Ok(GroupPage::new(
+            inst.layout("groups", format!("Group {}", path.name)),
+            &g,
+            &jobs,
+            ids.len(),
+            page,
+            inst.viewer.perms,
+        )
+        .render()?)
+    }
+    .await;
+    inst.page(r)
+}
+
+/// `POST /{n}/groups/{name}/{requeue|cancel|delete}`.
+pub async fn act(act: Action, path: web::Path<GroupPath>) -> HttpResponse {
+    let r = group_action(&act, &path.name, &path.verb).await;
+    act.reply(&format!("group-{}", path.verb), r)
+}
+
+async fn group_action(act: &Action, name: &str, verb: &str) -> Result<Done, AppError> {
+    let action = match JobAction::from_verb(verb) {
+        Some(a @ (JobAction::Requeue | JobAction::Cancel | JobAction::Delete)) => a,
+        _ => {
+            return Err(AppError::NotFound(format!(
+                "no action “{verb}” on a group: use requeue, cancel or delete"
+            )))
+        }
+    };
+    if action.destructive() {
+        act.allow_delete()?;
+    }
+    let repo = &act.inst.repo;
+    let ids = repo
+        .group_ids(name, crate::rq::repository::groups::MAX_MEMBERS)
+        .await?;
+    if ids.is_empty() {
+        return Err(AppError::NotFound(format!("no group named “{name}”")));
+    }
+    let hint = repo.job_brief(&ids[0]).await?;
+    let major = repo.rq_major(hint.as_ref()).await?;
+    let (mut ok, mut other) = (0u64, 0u64);
+    for chunk in ids.chunks(JOB_CHUNK as usize) {
+        for o in repo.job_action(action, chunk, major, false).await? {
+            match o {
+                Outcome::Ok => ok += 1,
+                _ => other += 1,
+            }
+        }
+    }
+    let mut redirect = Some(act.inst.urls.group(name));
+    if action == JobAction::Delete && repo.forget_group_if_empty(name).await? {
+        redirect = Some(act.inst.urls.groups());
+    }
+    let mut message = format!(
+        "{} {} of group “{name}”",
+        action.past(),
+        plural(ok, "job", "jobs")
+    );
+    if other > 0 {
+        message.push_str(&format!(
+            ", {} left alone (not in a state for it, or gone)",
+            thousands(other)
+        ));
+    }
+    Ok(Done::to(message, redirect)
+        .with("count", ok)
+        .with("skipped", other))
+}

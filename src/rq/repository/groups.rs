@@ -1,0 +1,130 @@
+//! RQ's job groups (2.0+, `rq.group.Group`): `rq:groups` names them, `rq:group:<name>` holds the
+//! ids of each. Ids whose job is gone are skipped, not removed (RQ's own cleanup is a write).
+
+use chrono::{DateTime, Utc};
+use redis::Value;
+use std::collections::BTreeMap;
+
+use super::resp::{int_of, items_of, text_of, texts_of};
+use super::{RepoError, Repository};
+use crate::rq::model::parse_timestamp;
+
+/// The most groups the groups page reads.
+pub const MAX_GROUPS: usize = 1_000;
+/// The most ids of one group read for its status roll-up and its page.
+pub const MAX_MEMBERS: usize = 10_000;
+/// Ids asked per `SSCAN` call.
+const SCAN_COUNT: usize = 1_000;
+
+/// One group with the status of its jobs.
+#[derive(Debug, Clone, Default)]
+pub struct GroupSummary {
+    /// Its name.
+    pub name: String,
+    /// Ids in its set (`SCARD`), expired ones included.
+    pub count: u64,
+    /// Jobs by status, over the ids read; `expired` counts ids whose hash is gone.
+    pub statuses: BTreeMap<String, u64>,
+    /// How many ids the roll-up read (fewer than `count` for very large groups).
+    pub sampled: u64,
+    /// When its newest job was created.
+    pub newest: Option<DateTime<Utc>>,
+}
+
+impl Repository {
+    /// Up to `limit` members of a set, scanning in bounded steps.
+    pub(super) async fn scan_set(&self, key: &str, limit: usize) -> Result<Vec<String>, RepoError> {
+        let mut out = Vec::new();
+        let mut cursor = "0".to_string();
+        loop {
+            let mut p = redis::pipe();
+            p.cmd("SSCAN").arg(key).arg(&cursor).arg("COUNT").arg(SCAN_COUNT);
+            let v = self.run(&p).await?.into_iter().next().unwrap_or(Value::Nil);
+            let mut parts = items_of(v).into_iter();
+            cursor = parts.next().and_then(text_of).unwrap_or_else(|| "0".into());
+            out.extend(parts.next().map(texts_of).unwrap_or_default());
+            if cursor == "0" || out.len() >= limit {
+                out.truncate(limit);
+                out.sort();
+                out.dedup();
+                return Ok(out);
+            }
+        }
+    }
+
+    /// The names of every group (up to [`MAX_GROUPS`]).
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn group_names(&self) -> Result<Vec<String>, RepoError> {
+        self.scan_set(&self.keys.groups(), MAX_GROUPS).await
+    }
+
+    /// The ids of group `name` (up to `limit`).
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn group_ids(&self, name: &str, limit: usize) -> Result<Vec<String>, RepoError> {
+        self.scan_set(&self.keys.group(name), limit).await
+    }
+
+    /// Every group with a status roll-up of its jobs, newest first.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn groups(&self) -> Result<Vec<GroupSummary>, RepoError> {
+        let names = self.group_names().await?;
+        let mut out = Vec::with_capacity(names.len());
+        // Per group: its size, then the status and creation time of the ids read.
+        for name in names {
+            let ids = self.group_ids(&name, MAX_MEMBERS).await?;
+            let mut p = redis::pipe();
+            p.ignore_errors().cmd("SCARD").arg(self.keys.group(&name));
+            for id in &ids {
+                p.cmd("HMGET")
+                    .arg(self.keys.job(id))
+                    .arg("status")
+                    .arg("created_at");
+            }
+            let mut r = self.run(&p).await?.into_iter();
+            let mut g = GroupSummary {
+                count: int_of(&r.next().unwrap_or(Value::Nil)),
+                sampled: ids.len() as u64,
+                name,
+                ..GroupSummary::default()
+            };
+            for _ in &ids {
+                let mut f = items_of(r.next().unwrap_or(Value::Nil)).into_iter();
+                let status = f.next().and_then(text_of);
+                let created = f.next().and_then(text_of).and_then(|t| parse_timestamp(&t));
+                let key = status.unwrap_or_else(|| "expired".into());
+                *g.statuses.entry(key).or_default() += 1;
+                g.newest = g.newest.max(created);
+            }
+            out.push(g);
+        }
+        out.sort_by(|a, b| b.newest.cmp(&a.newest).then(a.name.cmp(&b.name)));
+        Ok(out)
+    }
+
+    /// The ids of group `name` ordered newest first (by `created_at`), up to [`MAX_MEMBERS`].
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn group_ids_newest_first(&self, name: &str) -> Result<Vec<String>, RepoError> {
+        let ids = self.group_ids(name, MAX_MEMBERS).await?;
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        for id in &ids {
+            p.cmd("HGET").arg(self.keys.job(id)).arg("created_at");
+        }
+        let created = self.run(&p).await?;
+        let mut rows: Vec<(Option<DateTime<Utc>>, String)> = ids
+            .into_iter()
+            .zip(created)
+            .map(|(id, c)| (text_of(c).and_then(|t| parse_timestamp(&t)), id))
+            .collect();
+        rows.sort_by(|a, b| b.cmp(a));
+        Ok(rows.into_iter().map(|(_, id)| id).collect())
+    }
+}
