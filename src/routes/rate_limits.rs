@@ -19,7 +19,10 @@ pub async fn page(inst: Instance) -> HttpResponse {
         let limits = inst.repo.rate_limits().await?;
         Ok(RateLimitsPage {
             layout: inst.layout("rate-limits", "Rate limits"),
-            limits: limits.iter().map(|l| rate_limit_row(l, &inst.urls)).collect(),
+            limits: limits
+                .iter()
+                .map(|l| rate_limit_row(l, &inst.urls))
+                .collect(),
         }
         .render()?)
     }

@@ -92,11 +92,7 @@ pub fn scheduler_row(s: &CronScheduler, now: DateTime<Utc>) -> SchedulerRow {
         heartbeat: time_cell(s.last_heartbeat, now),
         alive: s.alive(now),
         jobs: plural(s.jobs.len() as u64, "cron job", "cron jobs"),
-        problem: s.problem.clone().or_else(|| {
-            (!s.has_hash).then(|| {
-                "its hash has expired: RQ drops it 120 s after the last heartbeat".to_string()
-            })
-        }),
+        problem: s.problem.clone(),
     }
 }
 

@@ -100,7 +100,10 @@ impl GroupPage {
         let from = (page - 1) * PER_PAGE;
         GroupPage {
             group: group_row(g, &urls),
-            rows: jobs.iter().map(|j| JobRow::new(j, "", &urls, now)).collect(),
+            rows: jobs
+                .iter()
+                .map(|j| JobRow::new(j, "", &urls, now))
+                .collect(),
             range: if total == 0 {
                 "no jobs".into()
             } else {

@@ -171,19 +171,30 @@ impl JobDetailPage {
         push("retry intervals", &j.retry_intervals);
         push("number of retries", &j.number_of_retries);
         let when = |t| {
-            time_cell(t, now).map_or_else(String::new, |c| format!(", next {} ({})", c.rel, c.exact))
+            time_cell(t, now)
+                .map_or_else(String::new, |c| format!(", next {} ({})", c.rel, c.exact))
         };
-        if let Some((k, n)) = j.attempt() {
+        if let Some((attempt, left)) = j.attempt() {
+            let scheduled = j.status.as_ref().map(|s| s.as_str()) == Some("scheduled");
+            let mut value = match (attempt, left) {
+                (Some(k), Some(l)) => format!("attempt {k} of {}", k + l.max(0)),
+                (Some(k), None) => format!("attempt {k}"),
+                (None, Some(l)) if scheduled => format!(
+                    "retrying: {} allowed after the next attempt",
+                    plural(l.max(0) as u64, "more retry", "more retries")
+                ),
+                (None, Some(l)) => format!(
+                    "up to {} on failure",
+                    plural(l.max(0) as u64, "retry", "retries")
+                ),
+                (None, None) => String::new(),
+            };
+            if scheduled {
+                value.push_str(&when(j.scheduled_for));
+            }
             fields.push(Field {
                 name: "retries".into(),
-                value: format!(
-                    "attempt {k} of {n}{}",
-                    if j.status.as_ref().map(|s| s.as_str()) == Some("scheduled") {
-                        when(j.scheduled_for)
-                    } else {
-                        String::new()
-                    }
-                ),
+                value,
                 url: None,
             });
         }

@@ -50,6 +50,8 @@ pub struct JobRow {
     pub exc_last: Option<String>,
     /// Registry score.
     pub score: Option<ScoreCell>,
+    /// `retry` or `repeat` for a scheduled job that already ran.
+    pub rerun: Option<&'static str>,
 }
 
 /// A status's text and CSS token (`?` when the hash has none).
@@ -85,6 +87,7 @@ impl JobRow {
                 .exc_last_line()
                 .map(|s| crate::rq::decode::truncate(s, 300)),
             score: score_cell(j.score, now),
+            rerun: j.rerun(),
         }
     }
 }

@@ -36,7 +36,10 @@ pub fn rate_limit_row(s: &RateLimitState, urls: &Urls) -> RateLimitRow {
     RateLimitRow {
         key: s.key.clone(),
         url: urls.rate_limit(&s.key),
-        concurrency: s.concurrency.map(|c| c.to_string()).unwrap_or_else(|| "?".into()),
+        concurrency: s
+            .concurrency
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "?".into()),
         in_use: thousands(s.in_use),
         waiting: thousands(s.waiting),
         oldest: s
@@ -76,12 +79,20 @@ pub struct RateLimitPage {
 
 impl RateLimitPage {
     /// Builds the page.
-    pub fn new(layout: Layout, s: &RateLimitState, total: u64, jobs: &[JobSummary]) -> RateLimitPage {
+    pub fn new(
+        layout: Layout,
+        s: &RateLimitState,
+        total: u64,
+        jobs: &[JobSummary],
+    ) -> RateLimitPage {
         let urls = layout.urls.clone();
         let now = Utc::now();
         RateLimitPage {
             limit: rate_limit_row(s, &urls),
-            rows: jobs.iter().map(|j| JobRow::new(j, "", &urls, now)).collect(),
+            rows: jobs
+                .iter()
+                .map(|j| JobRow::new(j, "", &urls, now))
+                .collect(),
             total: thousands(total),
             layout,
         }

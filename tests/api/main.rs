@@ -36,6 +36,7 @@ mod hostile;
 mod http_layer;
 mod job_detail;
 mod jobs;
+mod newer;
 mod operations;
 mod outages;
 mod overview;

@@ -252,7 +252,7 @@ fn failures_are_grouped_by_exception_and_a_group_can_be_requeued() {
         vec!["/0/view/failures/default"]
     );
     // Requeue that group: exactly its three jobs leave the failed registry.
-    let key = rqdash::rq::groups::key_of("ValueError: timeout after # s on #.#.#.#");
+    let key = rqdash::rq::failure_groups::key_of("ValueError: timeout after # s on #.#.#.#");
     let v = app.act(&format!("/0/failures/default/{key}/requeue"));
     assert_eq!(v["count"], 3);
     let left = app.json("/0/data/jobs/default/failed/50/asc/1.json");

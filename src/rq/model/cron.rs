@@ -48,6 +48,12 @@ impl CronScheduler {
             has_hash: !h.is_empty(),
             ..CronScheduler::default()
         };
+        if h.is_empty() {
+            s.problem = Some(
+                "its hash has expired: RQ drops it 120 s after the last heartbeat, so its cron jobs are unknown"
+                    .into(),
+            );
+        }
         if let Some(raw) = h.get("cron_jobs") {
             match serde_json::from_slice::<Value>(raw) {
                 Ok(Value::Array(items)) => {

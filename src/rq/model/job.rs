@@ -9,7 +9,7 @@ use crate::rq::decode::{self, Decoded};
 /// The fields a job list row shows, read with `HMGET`: the one list for every row read. Never the
 /// big `data` field: whether the job exists (RQ's test is "the hash has `data`") is asked with
 /// `HEXISTS`.
-pub const SUMMARY_FIELDS: [&str; 9] = [
+pub const SUMMARY_FIELDS: [&str; 10] = [
     "status",
     "origin",
     "description",
@@ -19,6 +19,7 @@ pub const SUMMARY_FIELDS: [&str; 9] = [
     "ended_at",
     "worker_name",
     "exc_info",
+    "repeats_left",
 ];
 
 /// One row of a job list.
@@ -48,6 +49,8 @@ pub struct JobSummary {
     pub exc_info: Option<String>,
     /// The member's score in its registry (None for queue lists).
     pub score: Option<f64>,
+    /// Whether it is set to repeat (`repeats_left`, RQ 2.3+).
+    pub repeats: bool,
 }
 
 impl JobSummary {
@@ -83,7 +86,19 @@ impl JobSummary {
             worker_name: text(&h, "worker_name"),
             exc_info,
             score,
+            repeats: h.contains_key("repeats_left"),
         }
+    }
+
+    /// Why a scheduled job that already ran waits again: `repeat` (RQ 2.3+ `Repeat`) or `retry`
+    /// (RQ's `Retry`: on failure, or returned by the job). `None` for a job that never ran.
+    pub fn rerun(&self) -> Option<&'static str> {
+        let scheduled = self.status.as_ref().map(|s| s.as_str()) == Some("scheduled");
+        (scheduled && self.started_at.is_some()).then_some(if self.repeats {
+            "repeat"
+        } else {
+            "retry"
+        })
     }
 
     /// Returns the last non-empty line of the traceback, for list rows.
@@ -310,19 +325,17 @@ impl Execution {
 }
 
 impl JobDetail {
-    /// "attempt 2 of 4": the attempt that runs next (or now) and how many there can be, when the
-    /// job retries.
-    pub fn attempt(&self) -> Option<(i64, i64)> {
-        let done: i64 = self.number_of_retries.as_deref()?.trim().parse().ok()?;
-        let left: i64 = self
-            .retries_left
-            .as_deref()
-            .and_then(|l| l.trim().parse().ok())
-            .unwrap_or(0);
-        Some((done + 1, done + left + 1))
+    /// Where the job is in its retries: the attempt that runs next (or now), when RQ recorded
+    /// how many retries happened (`number_of_retries`, written for returned `Retry`s), and how many
+    /// retries are left (`retries_left`, written for `Retry` on failure). `None` when it does not
+    /// retry.
+    pub fn attempt(&self) -> Option<(Option<i64>, Option<i64>)> {
+        let num = |v: &Option<String>| v.as_deref().and_then(|s| s.trim().parse::<i64>().ok());
+        let done = num(&self.number_of_retries);
+        let left = num(&self.retries_left);
+        (done.is_some() || left.is_some()).then(|| (done.map(|d| d + 1), left))
     }
 }
-
 
 impl JobDetail {
     /// Builds the detail from `HGETALL` of the job. Relations, results and TTL are filled in by the

@@ -38,7 +38,11 @@ impl Repository {
         let mut cursor = "0".to_string();
         loop {
             let mut p = redis::pipe();
-            p.cmd("SSCAN").arg(key).arg(&cursor).arg("COUNT").arg(SCAN_COUNT);
+            p.cmd("SSCAN")
+                .arg(key)
+                .arg(&cursor)
+                .arg("COUNT")
+                .arg(SCAN_COUNT);
             let v = self.run(&p).await?.into_iter().next().unwrap_or(Value::Nil);
             let mut parts = items_of(v).into_iter();
             cursor = parts.next().and_then(text_of).unwrap_or_else(|| "0".into());

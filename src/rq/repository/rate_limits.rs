@@ -36,11 +36,15 @@ impl Repository {
     /// # Errors
     /// When Redis does not answer.
     pub async fn rate_limits(&self) -> Result<Vec<RateLimitState>, RepoError> {
-        let keys = self.scan_set(&self.keys.rate_limit_keys(), MAX_GROUPS).await?;
+        let keys = self
+            .scan_set(&self.keys.rate_limit_keys(), MAX_GROUPS)
+            .await?;
         let mut p = redis::pipe();
         p.ignore_errors();
         for k in &keys {
-            p.cmd("HGET").arg(self.keys.rate_limit(k)).arg("concurrency");
+            p.cmd("HGET")
+                .arg(self.keys.rate_limit(k))
+                .arg("concurrency");
             p.cmd("ZCARD").arg(self.keys.rate_limit_allowed(k));
             p.cmd("ZCARD").arg(self.keys.rate_limit_waiting(k));
             p.cmd("ZRANGE")

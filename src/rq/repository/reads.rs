@@ -5,13 +5,13 @@ use chrono::Utc;
 use redis::{Pipeline, Value};
 
 use super::resp::{
-    bytes_of, float_of, hash_of, int_of, is_wrongtype, items_of, members_with_scores, stream_entries,
-    text_of, texts_of,
+    bytes_of, float_of, hash_of, int_of, is_wrongtype, items_of, members_with_scores,
+    stream_entries, text_of, texts_of,
 };
 use super::{JobPage, PageRequest, RepoError, Repository};
 use crate::rq::model::{
-    from_epoch_secs, Execution, JobDetail, JobStatus, JobSummary, Overview, QueueCounts, RedisInfo, Registry, RelatedJob,
-    ResultEntry, SchedulerLock, Worker, SUMMARY_FIELDS,
+    from_epoch_secs, Execution, JobDetail, JobStatus, JobSummary, Overview, QueueCounts, RedisInfo,
+    Registry, RelatedJob, ResultEntry, SchedulerLock, Worker, SUMMARY_FIELDS,
 };
 
 /// How many results-stream entries the job page reads at most (RQ trims to about 10).
