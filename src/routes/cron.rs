@@ -90,5 +90,25 @@ fn cron_value(c: &CronOverview) -> Value {
             })
         })
         .collect();
-    json!({ "schedulers": schedulers, "cron_jobs": jobs })
+    let legacy: Vec<Value> = c
+        .legacy
+        .iter()
+        .map(|j| {
+            json!({
+                "id": j.id,
+                "next_run": isoformat(j.next_run),
+                "queue_name": j.queue,
+                "description": j.description,
+                "interval": j.interval,
+                "cron": j.cron,
+                "repeat": j.repeat,
+            })
+        })
+        .collect();
+    json!({
+        "schedulers": schedulers,
+        "cron_jobs": jobs,
+        "rq_scheduler_jobs": legacy,
+        "rq_scheduler_total": c.legacy_total,
+    })
 }

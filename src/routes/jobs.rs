@@ -72,8 +72,12 @@ async fn view(inst: &Instance, queue: &str, p: ListParams) -> Result<JobsView, A
 pub async fn page(inst: Instance, path: web::Path<ListPath>) -> HttpResponse {
     let r = async {
         let (queue, p) = path.parse("")?;
-        let (view, counts) = tokio::join!(view(&inst, &queue, p), inst.repo.queue_counts(&queue));
-        let (view, counts) = (view?, counts?);
+        let (view, counts, health) = tokio::join!(
+            view(&inst, &queue, p),
+            inst.repo.queue_counts(&queue),
+            inst.repo.queue_health(&queue)
+        );
+        let (view, counts, health) = (view?, counts?, health?);
         let tabs = Registry::ALL
             .into_iter()
             .filter(|r| *r != Registry::Ready || counts.ready > 0 || p.registry == Registry::Ready)
@@ -93,6 +97,7 @@ pub async fn page(inst: Instance, path: web::Path<ListPath>) -> HttpResponse {
             } else {
                 0
             },
+            maintenance: health.problems(),
             v: view,
         }
         .render()?)

@@ -194,6 +194,12 @@ impl Keys {
         format!("{}:queue:{queue}:intermediate", self.prefix)
     }
 
+    /// Returns when job `id` was first seen in a queue's intermediate list
+    /// (`rq:queue:<q>:intermediate:first_seen:<id>`).
+    pub fn intermediate_first_seen(&self, queue: &str, id: &str) -> String {
+        format!("{}:queue:{queue}:intermediate:first_seen:{id}", self.prefix)
+    }
+
     /// Returns the separate `rq-scheduler` library's schedule (`rq:scheduler:scheduled_jobs`).
     pub fn rq_scheduler_jobs(&self) -> String {
         format!("{}:scheduler:scheduled_jobs", self.prefix)

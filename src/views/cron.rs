@@ -153,6 +153,25 @@ pub fn job_row(j: &CronJobState, urls: &Urls, now: DateTime<Utc>) -> CronJobRow 
     }
 }
 
+/// A job of the separate `rq-scheduler` library.
+#[derive(Debug, Clone)]
+pub struct LegacyRow {
+    /// Job id.
+    pub id: String,
+    /// Its page.
+    pub url: String,
+    /// Description.
+    pub description: String,
+    /// Queue.
+    pub queue: String,
+    /// Schedule in words.
+    pub schedule: String,
+    /// Next run.
+    pub next: Option<TimeCell>,
+    /// Whether the job hash still exists.
+    pub exists: bool,
+}
+
 /// The live part of the cron page.
 #[derive(Debug, Clone)]
 pub struct CronView {
@@ -160,6 +179,10 @@ pub struct CronView {
     pub schedulers: Vec<SchedulerRow>,
     /// Cron jobs by name.
     pub jobs: Vec<CronJobRow>,
+    /// Jobs of the separate `rq-scheduler` library, soonest first.
+    pub legacy: Vec<LegacyRow>,
+    /// How many it holds in all, in words.
+    pub legacy_total: String,
     /// The polled fragment.
     pub fragment_url: String,
     /// Poll interval in ms.
@@ -173,6 +196,20 @@ impl CronView {
         CronView {
             schedulers: c.schedulers.iter().map(|s| scheduler_row(s, now)).collect(),
             jobs: c.jobs.iter().map(|j| job_row(j, urls, now)).collect(),
+            legacy: c
+                .legacy
+                .iter()
+                .map(|j| LegacyRow {
+                    id: j.id.clone(),
+                    url: urls.job(&j.id),
+                    description: j.description.clone().unwrap_or_default(),
+                    queue: j.queue.clone().unwrap_or_default(),
+                    schedule: j.schedule(),
+                    next: time_cell(j.next_run, now),
+                    exists: j.exists,
+                })
+                .collect(),
+            legacy_total: plural(c.legacy_total, "job", "jobs"),
             fragment_url: urls.cron_fragment(),
             poll_ms,
         }

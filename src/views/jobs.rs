@@ -52,6 +52,10 @@ pub struct JobRow {
     pub score: Option<ScoreCell>,
     /// `retry` or `repeat` for a scheduled job that already ran.
     pub rerun: Option<&'static str>,
+    /// The execution of a started-registry entry.
+    pub execution: Option<String>,
+    /// Its last heartbeat.
+    pub heartbeat: Option<TimeCell>,
 }
 
 /// A status's text and CSS token (`?` when the hash has none).
@@ -88,6 +92,8 @@ impl JobRow {
                 .map(|s| crate::rq::decode::truncate(s, 300)),
             score: score_cell(j.score, now),
             rerun: j.rerun(),
+            execution: j.execution.clone(),
+            heartbeat: time_cell(j.last_heartbeat, now),
         }
     }
 }
@@ -129,6 +135,8 @@ pub struct JobsView {
     pub score_label: Option<&'static str>,
     /// Whether to show the traceback column.
     pub show_exc: bool,
+    /// Whether to show executions and heartbeats (the started list).
+    pub show_execution: bool,
     /// The fragment URL for polling.
     pub fragment_url: String,
     /// A note to show above the table (page past the end, unregistered queue).
@@ -299,6 +307,7 @@ impl JobsView {
                 .collect(),
             score_label: p.registry.score_meaning(),
             show_exc: matches!(p.registry, Registry::Failed),
+            show_execution: p.registry == Registry::Started,
             fragment_url: urls.jobs_fragment(queue, p.registry, p.per_page, p.desc, p.page),
             notice,
             poll_ms,
@@ -324,6 +333,8 @@ pub struct JobsPage {
     pub scheduler: Option<String>,
     /// Due scheduled jobs waiting for a scheduler nobody runs.
     pub stranded: u64,
+    /// What RQ's maintenance has not cleaned up in this queue, in sentences.
+    pub maintenance: Vec<String>,
     /// Live part.
     pub v: JobsView,
 }

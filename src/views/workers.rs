@@ -6,7 +6,7 @@ use chrono::Utc;
 use std::collections::HashMap;
 
 use super::buttons::{worker_actions, ActionButton};
-use super::format::{time_cell, TimeCell};
+use super::format::{plural, time_cell, TimeCell};
 use super::layout::{Layout, Perms};
 use super::urls::Urls;
 use crate::rq::model::{JobSummary, Registry, Worker};
@@ -48,6 +48,8 @@ pub struct WorkerRow {
     pub python_full: String,
     /// Worker actions.
     pub actions: Vec<ActionButton>,
+    /// Since when it was asked to shut down (warm shutdown pending).
+    pub shutdown_requested: Option<TimeCell>,
 }
 
 /// The live part of the workers page.
@@ -55,6 +57,8 @@ pub struct WorkerRow {
 pub struct WorkersView {
     /// Rows.
     pub rows: Vec<WorkerRow>,
+    /// Workers per host (a worker pool runs its workers on one host), most first.
+    pub hosts: Vec<(String, String)>,
     /// Fragment URL.
     pub fragment_url: String,
     /// Poll interval in ms.
@@ -110,8 +114,23 @@ impl WorkersView {
                         .to_string(),
                     python_full: w.python_version.clone().unwrap_or_default(),
                     actions: worker_actions(urls, perms, &w.name, &w.state),
+                    shutdown_requested: time_cell(w.shutdown_requested, now),
                 })
                 .collect(),
+            hosts: {
+                let mut by_host: std::collections::BTreeMap<String, u64> = Default::default();
+                for w in workers {
+                    *by_host
+                        .entry(w.hostname.clone().unwrap_or_else(|| "?".into()))
+                        .or_default() += 1;
+                }
+                let mut hosts: Vec<(String, u64)> = by_host.into_iter().collect();
+                hosts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                hosts
+                    .into_iter()
+                    .map(|(h, n)| (h, plural(n, "worker", "workers")))
+                    .collect()
+            },
             fragment_url: urls.workers_fragment(),
             poll_ms,
             csrf_token: csrf_token.to_string(),

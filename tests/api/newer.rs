@@ -456,6 +456,13 @@ fn executions_show_and_stop(version: &'static str) {
     if let Some(w) = exec["worker_name"].as_str() {
         assert!(text(&doc, "#job-executions tr[data-execution] td:nth-child(2)").contains(w));
     }
+    // The started list names the execution and shows the heartbeat.
+    let started = app.html("/0/view/jobs/busy/started/8/asc/1");
+    assert_eq!(
+        text(&started, "tr[data-job-id=\"job-busy\"] .execution"),
+        id,
+        "RQ {version}"
+    );
     // Stop that execution: the worker stops the job, which ends as stopped.
     app.act(&format!("/0/job/job-busy/executions/{id}/stop"));
     wait_for(Duration::from_secs(30), "the job to be stopped", || {
@@ -472,4 +479,119 @@ fn executions_show_and_stop_2_12() {
 #[test]
 fn executions_show_and_stop_3_0() {
     executions_show_and_stop("3.0.0")
+}
+
+#[test]
+fn rq_scheduler_jobs_are_listed_with_their_schedule() {
+    let redis = TestRedis::start();
+    let made = Rq::new("2.12.0").legacy_scheduler(&redis.url());
+    let app = TestApp::for_redis(&redis.url());
+    let ours = app.json("/0/data/cron.json");
+    let theirs = made["jobs"].as_array().unwrap();
+    assert_eq!(
+        ours["rq_scheduler_total"].as_u64(),
+        Some(theirs.len() as u64)
+    );
+    let mine = ours["rq_scheduler_jobs"].as_array().unwrap();
+    // Soonest first, as rq-scheduler orders them, with the schedule its meta holds.
+    assert_eq!(
+        names(&ours["rq_scheduler_jobs"], "id"),
+        names(&made["jobs"], "id")
+    );
+    for (m, t) in mine.iter().zip(theirs) {
+        assert_eq!(m["id"], t["id"]);
+        for f in ["queue_name", "cron", "repeat"] {
+            assert_eq!(m[f], t[f], "{f}: {m} vs {t}");
+        }
+        assert_eq!(m["interval"].as_f64(), t["interval"].as_f64(), "{m} vs {t}");
+    }
+    let doc = app.html("/0/view/cron");
+    assert_eq!(
+        count(&doc, "#rq-scheduler-jobs tr[data-job-id]"),
+        theirs.len()
+    );
+    assert!(text(
+        &doc,
+        "#rq-scheduler-jobs tr[data-job-id=\"legacy-interval\"]"
+    )
+    .contains("every 1 min, 5 more times"));
+}
+
+fn maintenance_lag_is_reported(version: &'static str) {
+    let redis = TestRedis::start();
+    let rq = Rq::new(version);
+    let lag = rq.maintenance_lag(&redis.url(), 1800);
+    let app = TestApp::for_redis(&redis.url());
+    let doc = app.html("/0/view/jobs/lagging/queued/8/asc/1");
+    let items = texts(&doc, "#queue-maintenance li");
+    let stuck = lag["intermediate_stuck"].as_array().unwrap().len();
+    assert_eq!(stuck, 1);
+    assert!(
+        items
+            .iter()
+            .any(|i| i.starts_with("1 job in the intermediate list")),
+        "RQ {version}: {items:?}"
+    );
+    for (registry, n) in lag["expired"].as_object().unwrap() {
+        let want = format!("{} {registry} entries expired", n.as_u64().unwrap());
+        assert!(
+            items.iter().any(|i| i.starts_with(&want)),
+            "RQ {version}: {want} in {items:?}"
+        );
+    }
+    // A healthy queue beside it says nothing.
+    rq.enqueue(&redis.url(), "healthy", 1);
+    let doc = app.html("/0/view/jobs/healthy/queued/8/asc/1");
+    assert_eq!(count(&doc, "#queue-maintenance"), 0);
+}
+
+#[test]
+fn maintenance_lag_is_reported_2_12() {
+    maintenance_lag_is_reported("2.12.0")
+}
+
+#[test]
+fn maintenance_lag_is_reported_3_0() {
+    maintenance_lag_is_reported("3.0.0")
+}
+
+#[test]
+fn workers_show_their_host_and_a_pending_warm_shutdown() {
+    let redis = TestRedis::start();
+    let rq = Rq::new("2.12.0");
+    let _busy = rq.busy_worker(&redis.url(), "busy", "job-busy");
+    let _idle = rq.idle_worker(&redis.url(), "other", "idle-1");
+    let app = TestApp::for_redis(&redis.url());
+    let busy = wait_for(Duration::from_secs(30), "both workers", || {
+        let w = app.json("/0/data/workers.json");
+        let names = names(&w["workers"], "name");
+        (names.len() == 2 && names.contains("idle-1")).then_some(w)
+    });
+    let host = busy["workers"][0]["hostname"].as_str().unwrap().to_string();
+    let doc = app.html("/0/view/workers");
+    assert_eq!(
+        attrs(&doc, "#worker-hosts .host", "data-host"),
+        vec![host.clone()]
+    );
+    assert!(text(&doc, "#worker-hosts").contains(&format!("{host} (2 workers)")));
+    // Ask the busy one to shut down: it finishes its job first, and the page says it is waiting.
+    let name = busy["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["state"] == "busy")
+        .unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.act(&format!("/0/worker/{name}/shutdown"));
+    wait_for(
+        Duration::from_secs(30),
+        "the shutdown request to show",
+        || {
+            let doc = app.html("/0/view/workers");
+            let row = format!("tr[data-worker=\"{name}\"] .shutting-down");
+            (count(&doc, &row) == 1).then_some(())
+        },
+    );
 }

@@ -999,6 +999,102 @@ def cmd_executions(args):
 # ---------------------------------------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------------------------------------
+# maintenance lag: expired registry entries and a job stuck in the intermediate list
+# ---------------------------------------------------------------------------------------------------------
+
+
+def cmd_maintenance_lag(args):
+    """Leaves, written by RQ's own registry and intermediate-queue code with its clock set back
+    AGE seconds: 2 finished and 1 failed entries that expired long ago (RQ's maintenance has not
+    run), and 1 job moved into the queue's intermediate list (the LMOVE a worker's dequeue does)
+    and first seen AGE seconds ago. Reports what RQ itself would clean up."""
+    import rq.intermediate_queue as iq_module
+    import rq.registry as registry_module
+    from rq import Queue
+    from rq.intermediate_queue import IntermediateQueue
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry
+
+    import rqdash_jobs
+
+    conn = fx.connect(args.url)
+    queue = Queue(args.queue, connection=conn)
+    jobs = [queue.enqueue(rqdash_jobs.add, 1, i, job_id=f'lag-{i}') for i in range(4)]
+    real_ts, real_now = registry_module.current_timestamp, iq_module.now
+    registry_module.current_timestamp = lambda: real_ts() - args.age
+    iq_module.now = lambda: real_now() - timedelta(seconds=args.age)
+    try:
+        finished = FinishedJobRegistry(args.queue, connection=conn)
+        failed = FailedJobRegistry(args.queue, connection=conn)
+        for job in jobs[:2]:
+            conn.lrem(queue.key, 1, job.id)
+            finished.add(job, ttl=60)
+        conn.lrem(queue.key, 1, jobs[2].id)
+        failed.add(jobs[2], ttl=60)
+        intermediate = IntermediateQueue(queue.key, conn)
+        conn.lmove(queue.key, intermediate.key, 'LEFT', 'RIGHT')
+        intermediate.set_first_seen(jobs[3].id)
+    finally:
+        registry_module.current_timestamp, iq_module.now = real_ts, real_now
+    now_ts = datetime.now(timezone.utc).timestamp()
+    fx.emit({
+        'rq_version': _rq_version(),
+        'queue': args.queue,
+        'expired': {
+            'finished': len(finished.get_expired_job_ids(now_ts)),
+            'failed': len(failed.get_expired_job_ids(now_ts)),
+        },
+        'intermediate': [j for j in intermediate.get_job_ids()],
+        'intermediate_stuck': [j for j in intermediate.get_job_ids() if intermediate.should_be_cleaned_up(j)],
+    })
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the separate rq-scheduler library (installed in the RQ 2.12.0 venv only)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def legacy_scheduler_report(conn):
+    """rq-scheduler's own view of its jobs: id, next run, and the schedule it keeps in job.meta."""
+    from rq_scheduler import Scheduler
+
+    scheduler = Scheduler(connection=conn)
+    jobs = []
+    for job, when in scheduler.get_jobs(with_times=True):
+        meta = job.meta or {}
+        jobs.append({
+            'id': job.id,
+            'next_run': fx.iso(when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when),
+            'queue_name': job.origin,
+            'interval': meta.get('interval'),
+            'cron': meta.get('cron_string'),
+            'repeat': meta.get('repeat'),
+        })
+    return jobs
+
+
+def cmd_legacy_scheduler(args):
+    """Schedules an interval job (repeating 5 times), a cron job and a one-off job with rq-scheduler."""
+    try:
+        from rq_scheduler import Scheduler
+    except ImportError:
+        _fail('rq-scheduler is not installed in this venv (scripts/setup-rq-venvs.sh puts it in RQ 2.12.0)')
+    import rqdash_jobs
+
+    conn = fx.connect(args.url)
+    scheduler = Scheduler(queue_name=args.queue, connection=conn)
+    start = datetime.now(timezone.utc) + timedelta(minutes=5)
+    scheduler.schedule(scheduled_time=start, func=rqdash_jobs.add, args=[1, 2], interval=60, repeat=5,
+                       id='legacy-interval')
+    scheduler.cron('*/10 * * * *', func=rqdash_jobs.add, args=[3, 4], id='legacy-cron', queue_name=args.queue)
+    scheduler.enqueue_at(start + timedelta(hours=1), rqdash_jobs.add, 5, 6, job_id='legacy-once')
+    fx.emit({'rq_version': _rq_version(), 'queue': args.queue, 'jobs': legacy_scheduler_report(conn)})
+
+
+def cmd_legacy_scheduler_oracle(args):
+    fx.emit({'rq_version': _rq_version(), 'jobs': legacy_scheduler_report(fx.connect(args.url))})
+
+
 def register(sub, common, fixture_module):
     """Add this module's subcommands to rqfixture's argparse `sub`; `fixture_module` is rqfixture."""
     global fx
@@ -1062,3 +1158,15 @@ def register(sub, common, fixture_module):
     p.add_argument('--job-id', required=True)
     p.add_argument('--wait', type=float, default=10, help='seconds to wait for an execution to exist')
     p.set_defaults(handler=cmd_executions)
+
+    p = sub.add_parser('legacy-scheduler', parents=[common], help='jobs scheduled with the separate rq-scheduler library')
+    p.add_argument('--queue', default='legacy')
+    p.set_defaults(handler=cmd_legacy_scheduler)
+
+    p = sub.add_parser('legacy-scheduler-oracle', parents=[common], help="rq-scheduler's view of its jobs")
+    p.set_defaults(handler=cmd_legacy_scheduler_oracle)
+
+    p = sub.add_parser('maintenance-lag', parents=[common], help='expired registry entries and a stuck intermediate job')
+    p.add_argument('--queue', default='lagging')
+    p.add_argument('--age', type=int, default=1800)
+    p.set_defaults(handler=cmd_maintenance_lag)

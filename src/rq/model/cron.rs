@@ -156,6 +156,54 @@ pub struct CronRun {
     pub status: Option<super::JobStatus>,
 }
 
+/// A job of the separate `rq-scheduler` library (`rq:scheduler:scheduled_jobs`), as older
+/// deployments schedule them: its next run, and the schedule its `meta` holds.
+#[derive(Debug, Clone, Default)]
+pub struct LegacyScheduledJob {
+    /// The job id.
+    pub id: String,
+    /// When it runs next (its score).
+    pub next_run: Option<DateTime<Utc>>,
+    /// The job's description.
+    pub description: Option<String>,
+    /// Its queue.
+    pub queue: Option<String>,
+    /// `meta.interval`, seconds.
+    pub interval: Option<f64>,
+    /// `meta.cron_string`.
+    pub cron: Option<String>,
+    /// `meta.repeat`: runs left (`None`: forever).
+    pub repeat: Option<i64>,
+    /// Whether the job hash still exists.
+    pub exists: bool,
+}
+
+impl LegacyScheduledJob {
+    /// Reads the schedule from the job's decoded `meta` (a dict).
+    pub fn with_meta(mut self, meta: &Value) -> LegacyScheduledJob {
+        self.interval = meta.get("interval").and_then(Value::as_f64);
+        self.cron = meta
+            .get("cron_string")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        self.repeat = meta.get("repeat").and_then(Value::as_i64);
+        self
+    }
+
+    /// Its schedule in words.
+    pub fn schedule(&self) -> String {
+        let base = match (&self.cron, self.interval) {
+            (Some(c), _) => format!("cron “{c}”"),
+            (None, Some(i)) => format!("every {}", human_interval(i)),
+            (None, None) => "once".into(),
+        };
+        match self.repeat {
+            Some(n) => format!("{base}, {n} more times"),
+            None => base,
+        }
+    }
+}
+
 /// A cron job with what the dashboard knows of its runs.
 #[derive(Debug, Clone)]
 pub struct CronJobState {

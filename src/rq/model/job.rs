@@ -9,7 +9,7 @@ use crate::rq::decode::{self, Decoded};
 /// The fields a job list row shows, read with `HMGET`: the one list for every row read. Never the
 /// big `data` field: whether the job exists (RQ's test is "the hash has `data`") is asked with
 /// `HEXISTS`.
-pub const SUMMARY_FIELDS: [&str; 10] = [
+pub const SUMMARY_FIELDS: [&str; 11] = [
     "status",
     "origin",
     "description",
@@ -20,6 +20,7 @@ pub const SUMMARY_FIELDS: [&str; 10] = [
     "worker_name",
     "exc_info",
     "repeats_left",
+    "last_heartbeat",
 ];
 
 /// One row of a job list.
@@ -51,6 +52,10 @@ pub struct JobSummary {
     pub score: Option<f64>,
     /// Whether it is set to repeat (`repeats_left`, RQ 2.3+).
     pub repeats: bool,
+    /// Its last heartbeat while running.
+    pub last_heartbeat: Option<DateTime<Utc>>,
+    /// The execution a started-registry entry names (RQ 2+).
+    pub execution: Option<String>,
 }
 
 impl JobSummary {
@@ -87,6 +92,8 @@ impl JobSummary {
             exc_info,
             score,
             repeats: h.contains_key("repeats_left"),
+            last_heartbeat: time(&h, "last_heartbeat"),
+            execution: None,
         }
     }
 

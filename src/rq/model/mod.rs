@@ -19,7 +19,7 @@ pub mod overview;
 pub use job::{
     Execution, JobDetail, JobSummary, RelatedJob, ResultEntry, ResultType, SUMMARY_FIELDS,
 };
-pub use overview::{Overview, QueueCounts, RedisInfo, SchedulerLock, Worker};
+pub use overview::{Overview, QueueCounts, QueueHealth, RedisInfo, SchedulerLock, Worker};
 
 /// Where a job can sit: a queue list or one of a queue's registries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -37,6 +37,8 @@ pub struct Worker {
     pub version: Option<String>,
     /// Python version (`sys.version`).
     pub python_version: Option<String>,
+    /// When a warm shutdown was asked of it (RQ 2.x/3.0 write it).
+    pub shutdown_requested: Option<DateTime<Utc>>,
 }
 
 impl Worker {
@@ -68,6 +70,7 @@ impl Worker {
                 .unwrap_or(0.0),
             version: text(h, "version"),
             python_version: text(h, "python_version"),
+            shutdown_requested: time(h, "shutdown_requested_date"),
         }
     }
 
@@ -181,6 +184,43 @@ impl QueueCounts {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+    }
+}
+
+/// Work of a queue that RQ's maintenance has not dealt with yet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueHealth {
+    /// Jobs in the intermediate list (taken by a worker, not yet started).
+    pub intermediate: u64,
+    /// Of the first 100 of those, how many have been there over a minute (RQ's grace time).
+    pub intermediate_stuck: u64,
+    /// Registry entries whose time passed over 10 minutes ago (RQ's maintenance interval) but
+    /// that are still there: expired finished, failed and canceled entries, and started jobs past
+    /// their deadline (abandoned).
+    pub expired: Vec<(Registry, u64)>,
+}
+
+impl QueueHealth {
+    /// What is wrong, in sentences (empty when nothing is).
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.intermediate_stuck > 0 {
+            out.push(format!(
+                "{} in the intermediate list for over a minute (taken by a worker that never started them)",
+                if self.intermediate_stuck == 1 { "1 job".to_string() } else { format!("{} jobs", self.intermediate_stuck) }
+            ));
+        }
+        for (r, n) in &self.expired {
+            if *n == 0 {
+                continue;
+            }
+            out.push(if *r == Registry::Started {
+                format!("{n} started jobs over 10 minutes past their deadline: abandoned by a worker that is gone, not yet cleaned up by RQ")
+            } else {
+                format!("{n} {r} entries expired over 10 minutes ago, not yet cleaned up by RQ's maintenance")
+            });
+        }
+        out
     }
 }
 

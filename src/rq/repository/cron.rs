@@ -5,13 +5,16 @@ use chrono::Utc;
 use redis::Value;
 use std::collections::BTreeMap;
 
-use super::resp::{hash_of, int_of, members_with_scores, text_of};
+use super::resp::{bytes_of, hash_of, int_of, items_of, members_with_scores, text_of};
 use super::{RepoError, Repository};
-use crate::rq::model::cron::{CronJob, CronJobState, CronRun, CronScheduler};
+use crate::rq::decode;
+use crate::rq::model::cron::{CronJob, CronJobState, CronRun, CronScheduler, LegacyScheduledJob};
 use crate::rq::model::{from_epoch_secs, JobStatus};
 
 /// The most schedulers and cron jobs read.
 pub const MAX_ENTRIES: u64 = 1_000;
+/// The most `rq-scheduler` jobs listed.
+const LEGACY_SHOWN: u64 = 100;
 
 /// Everything the cron page shows.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +23,10 @@ pub struct CronOverview {
     pub schedulers: Vec<CronScheduler>,
     /// Every cron job known from a scheduler or from `rq:cron_jobs`, by name.
     pub jobs: Vec<CronJobState>,
+    /// Jobs of the separate `rq-scheduler` library, soonest first (the first 100).
+    pub legacy: Vec<LegacyScheduledJob>,
+    /// How many jobs `rq-scheduler` holds in all.
+    pub legacy_total: u64,
 }
 
 impl Repository {
@@ -40,10 +47,19 @@ impl Repository {
             .arg(self.keys.cron_jobs())
             .arg(0)
             .arg(MAX_ENTRIES - 1)
+            .arg("WITHSCORES")
+            .cmd("ZCARD")
+            .arg(self.keys.rq_scheduler_jobs())
+            .cmd("ZRANGE")
+            .arg(self.keys.rq_scheduler_jobs())
+            .arg(0)
+            .arg(LEGACY_SHOWN - 1)
             .arg("WITHSCORES");
         let mut r = self.run(&p).await?.into_iter();
         let registered = members_with_scores(r.next().unwrap_or(Value::Nil));
         let recorded = members_with_scores(r.next().unwrap_or(Value::Nil));
+        let legacy_total = int_of(&r.next().unwrap_or(Value::Nil));
+        let legacy_ids = members_with_scores(r.next().unwrap_or(Value::Nil));
 
         let mut p = redis::pipe();
         p.ignore_errors();
@@ -124,13 +140,48 @@ impl Repository {
                 p.cmd("HGET").arg(self.keys.job(&run.id)).arg("status");
             }
         }
+        for (id, _) in &legacy_ids {
+            p.cmd("HMGET")
+                .arg(self.keys.job(id))
+                .arg("description")
+                .arg("origin")
+                .arg("meta")
+                .arg("created_at");
+        }
         let mut r = self.run(&p).await?.into_iter();
         for s in &mut states {
             for run in &mut s.runs {
                 run.status = text_of(r.next().unwrap_or(Value::Nil)).map(|t| JobStatus::parse(&t));
             }
         }
+        let legacy = legacy_ids
+            .into_iter()
+            .map(|(id, score)| {
+                let mut f = items_of(r.next().unwrap_or(Value::Nil)).into_iter();
+                let description = f.next().and_then(text_of);
+                let queue = f.next().and_then(text_of);
+                let meta = f.next().and_then(bytes_of);
+                let exists = f.next().and_then(text_of).is_some();
+                let job = LegacyScheduledJob {
+                    id,
+                    next_run: score.and_then(from_epoch_secs),
+                    description,
+                    queue,
+                    exists,
+                    ..LegacyScheduledJob::default()
+                };
+                match meta {
+                    Some(m) => job.with_meta(&decode::payload(&m, self.json_first).to_json()),
+                    None => job,
+                }
+            })
+            .collect();
         let jobs = states.into_iter().map(|s| s.assess(now)).collect();
-        Ok(CronOverview { schedulers, jobs })
+        Ok(CronOverview {
+            schedulers,
+            jobs,
+            legacy,
+            legacy_total,
+        })
     }
 }

@@ -10,12 +10,15 @@ use super::resp::{
 };
 use super::{JobPage, PageRequest, RepoError, Repository};
 use crate::rq::model::{
-    from_epoch_secs, Execution, JobDetail, JobStatus, JobSummary, Overview, QueueCounts, RedisInfo,
-    Registry, RelatedJob, ResultEntry, SchedulerLock, Worker, SUMMARY_FIELDS,
+    from_epoch_secs, Execution, JobDetail, JobStatus, JobSummary, Overview, QueueCounts,
+    QueueHealth, RedisInfo, Registry, RelatedJob, ResultEntry, SchedulerLock, Worker,
+    SUMMARY_FIELDS,
 };
 
 /// How many results-stream entries the job page reads at most (RQ trims to about 10).
 const MAX_RESULTS: usize = 100;
+/// How often RQ's workers run registry maintenance (`maintenance_interval`, 10 minutes).
+pub const MAINTENANCE_INTERVAL_SECS: f64 = 600.0;
 /// How many executions of one job the job page reads at most.
 const MAX_EXECUTIONS: usize = 100;
 
@@ -220,6 +223,63 @@ impl Repository {
             });
         }
         Ok(c)
+    }
+
+    /// What RQ's maintenance has not dealt with yet in a queue: stuck intermediate jobs, expired
+    /// registry entries, abandoned started jobs. Two round trips.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn queue_health(&self, queue: &str) -> Result<QueueHealth, RepoError> {
+        let now = Utc::now().timestamp_micros() as f64 / 1e6;
+        let checked = [
+            Registry::Started,
+            Registry::Finished,
+            Registry::Failed,
+            Registry::Canceled,
+        ];
+        let mut p = redis::pipe();
+        p.ignore_errors()
+            .cmd("LLEN")
+            .arg(self.keys.intermediate(queue))
+            .cmd("LRANGE")
+            .arg(self.keys.intermediate(queue))
+            .arg(0)
+            .arg(99);
+        // RQ's workers clean registries every 10 minutes: only what expired before that is late.
+        // Like RQ's cleanup, scores from 0 up: a negative score means "never expires".
+        let cutoff = now - MAINTENANCE_INTERVAL_SECS;
+        for r in checked {
+            p.cmd("ZCOUNT")
+                .arg(self.keys.registry(r, queue))
+                .arg(0)
+                .arg(format!("({cutoff}"));
+        }
+        let mut r = self.run(&p).await?.into_iter();
+        let intermediate = int_of(&r.next().unwrap_or(Value::Nil));
+        let ids = texts_of(r.next().unwrap_or(Value::Nil));
+        let expired = checked
+            .iter()
+            .map(|reg| (*reg, int_of(&r.next().unwrap_or(Value::Nil))))
+            .collect();
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        for id in &ids {
+            p.cmd("GET")
+                .arg(self.keys.intermediate_first_seen(queue, id));
+        }
+        let stuck = self
+            .run(&p)
+            .await?
+            .into_iter()
+            .filter_map(float_of)
+            .filter(|seen| now - seen > 60.0)
+            .count() as u64;
+        Ok(QueueHealth {
+            intermediate,
+            intermediate_stuck: stuck,
+            expired,
+        })
     }
 
     /// Whether a queue exists for RQ: listed in `rq:queues`, or holding jobs in its list or any
@@ -439,6 +499,7 @@ impl Repository {
         }
         let total = int_of(&total_v);
         let range = r.next().unwrap_or(Value::Nil);
+        let mut executions = Vec::new();
         let (ids, scores): (Vec<String>, Vec<Option<f64>>) = if registry == Registry::Queued {
             let mut ids = texts_of(range);
             if page.descending {
@@ -450,19 +511,24 @@ impl Repository {
             let mut ids = Vec::new();
             let mut scores = Vec::new();
             for (member, score) in members_with_scores(range) {
-                let id = if registry == Registry::Started {
-                    // RQ 2+ stores `job_id:execution_id` here.
-                    member.split(':').next().unwrap_or(&member).to_string()
-                } else {
-                    member
+                let (id, exec) = match member.split_once(':') {
+                    // RQ 2+ stores `job_id:execution_id` here (and splits it as RQ does).
+                    Some((id, exec)) if registry == Registry::Started => {
+                        (id.to_string(), Some(exec.to_string()))
+                    }
+                    _ => (member, None),
                 };
                 ids.push(id);
                 scores.push(score);
+                executions.push(exec);
             }
             (ids, scores)
         };
         let with_results = matches!(registry, Registry::Failed | Registry::Started);
-        let jobs = self.job_rows(&ids, &scores, with_results).await?;
+        let mut jobs = self.job_rows(&ids, &scores, with_results).await?;
+        for (job, exec) in jobs.iter_mut().zip(executions) {
+            job.execution = exec;
+        }
         Ok(JobPage {
             problem: None,
             total,

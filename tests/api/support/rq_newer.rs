@@ -139,6 +139,23 @@ impl Rq {
         self.newer_run(self.newer_command("groups-oracle", url))
     }
 
+    /// Jobs scheduled with the separate `rq-scheduler` library (in the RQ 2.12.0 venv): an
+    /// interval job repeating 5 times, a cron job and a one-off. `{rq_version, queue, jobs: [{id,
+    /// next_run, queue_name, interval, cron, repeat}]}` (rq-scheduler's own view).
+    pub fn legacy_scheduler(&self, url: &str) -> Value {
+        self.newer_run(self.newer_command("legacy-scheduler", url))
+    }
+
+    /// Expired registry entries (2 finished, 1 failed) and a job stuck in the intermediate list,
+    /// written by RQ's own code with its clock set back `age` seconds, on queue `lagging`.
+    /// `{rq_version, queue, expired: {finished, failed}, intermediate: [ids],
+    /// intermediate_stuck: [ids]}`, as RQ would clean them up.
+    pub fn maintenance_lag(&self, url: &str, age: u64) -> Value {
+        let mut c = self.newer_command("maintenance-lag", url);
+        c.args(["--age", &age.to_string()]);
+        self.newer_run(c)
+    }
+
     /// RQ 3.0 rate limits: key `api` (concurrency 2) with 2 slot holders and 3 waiters over
     /// queues `rl` and `rl-other`, key `leaky` (concurrency 1) whose holder was deleted with a
     /// caller-owned pipeline (a leaked slot) and 1 waiter. `{rq_version, queues, statuses,
