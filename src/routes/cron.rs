@@ -7,16 +7,13 @@ use serde_json::{json, Value};
 
 use crate::http::extract::Instance;
 use crate::rq::repository::cron::CronOverview;
-use crate::views::cron::{CronFragment, CronPage, CronView, RUNS_SHOWN};
+use crate::views::cron::{CronFragment, CronPage, CronView};
 use crate::views::format::isoformat;
-
-/// How many runs of each cron job `cron.json` lists.
-const RUNS_IN_JSON: usize = 100;
 
 /// `GET /{n}/view/cron`.
 pub async fn page(inst: Instance) -> HttpResponse {
     let r = async {
-        let c = inst.repo.cron(RUNS_SHOWN).await?;
+        let c = inst.repo.cron_shared().await?;
         Ok(CronPage {
             layout: inst.layout("cron", "Cron"),
             v: CronView::new(&c, &inst.urls, inst.poll_ms()),
@@ -30,7 +27,7 @@ pub async fn page(inst: Instance) -> HttpResponse {
 /// `GET /{n}/fragments/cron`.
 pub async fn fragment(inst: Instance) -> HttpResponse {
     let r = async {
-        let c = inst.repo.cron(RUNS_SHOWN).await?;
+        let c = inst.repo.cron_shared().await?;
         Ok(CronFragment {
             v: CronView::new(&c, &inst.urls, inst.poll_ms()),
         }
@@ -42,7 +39,7 @@ pub async fn fragment(inst: Instance) -> HttpResponse {
 
 /// `GET /{n}/data/cron.json`.
 pub async fn json(inst: Instance) -> HttpResponse {
-    let r = async { Ok(cron_value(&inst.repo.cron(RUNS_IN_JSON).await?)) }.await;
+    let r = async { Ok(cron_value(inst.repo.cron_shared().await?.as_ref())) }.await;
     inst.json(r)
 }
 

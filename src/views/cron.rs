@@ -135,6 +135,7 @@ pub fn job_row(j: &CronJobState, urls: &Urls, now: DateTime<Utc>) -> CronJobRow 
         runs: j
             .runs
             .iter()
+            .take(RUNS_SHOWN)
             .map(|r| {
                 let (status, status_css) = match &r.status {
                     Some(_) => status_of(&r.status),

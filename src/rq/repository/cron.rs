@@ -13,6 +13,8 @@ use crate::rq::model::{from_epoch_secs, JobStatus};
 
 /// The most schedulers and cron jobs read.
 pub const MAX_ENTRIES: u64 = 1_000;
+/// The most cron-job runs read in one go (spread over the cron jobs).
+const MAX_RUNS_READ: usize = 2_000;
 /// The most `rq-scheduler` jobs listed.
 const LEGACY_SHOWN: u64 = 100;
 
@@ -99,6 +101,8 @@ impl Repository {
             });
         }
 
+        // At most about 2,000 runs read in all, however many cron jobs there are.
+        let runs = (MAX_RUNS_READ / jobs.len().max(1)).clamp(5, runs.max(1));
         let mut p = redis::pipe();
         p.ignore_errors();
         for name in jobs.keys() {

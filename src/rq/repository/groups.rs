@@ -72,43 +72,61 @@ impl Repository {
         self.scan_set(&self.keys.group(name), limit).await
     }
 
-    /// Every group with a status roll-up of its jobs, newest first.
+    /// Every group with a status roll-up of its jobs, newest first: the names, then one pipeline
+    /// of every group's size and first ids, then one of their statuses, whatever the number of
+    /// groups (up to [`MAX_GROUPS`], and [`SCAN_COUNT`] ids each for the roll-up).
     ///
     /// # Errors
     /// When Redis does not answer.
     pub async fn groups(&self) -> Result<Vec<GroupSummary>, RepoError> {
         let names = self.group_names().await?;
-        let mut out = Vec::with_capacity(names.len());
-        // Per group: its size, then the status and creation time of the ids read.
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        for name in &names {
+            let key = self.keys.group(name);
+            p.cmd("SCARD").arg(&key);
+            p.cmd("SSCAN").arg(&key).arg(0).arg("COUNT").arg(SCAN_COUNT);
+        }
+        let mut r = self.run(&p).await?.into_iter();
+        let mut groups = Vec::with_capacity(names.len());
+        let mut members = Vec::with_capacity(names.len());
         for name in names {
-            let ids = self.group_ids(&name, MAX_MEMBERS).await?;
-            let mut p = redis::pipe();
-            p.ignore_errors().cmd("SCARD").arg(self.keys.group(&name));
-            for id in &ids {
-                p.cmd("HMGET")
-                    .arg(self.keys.job(id))
-                    .arg("status")
-                    .arg("created_at");
-            }
-            let mut r = self.run(&p).await?.into_iter();
-            let mut g = GroupSummary {
-                count: int_of(&r.next().unwrap_or(Value::Nil)),
-                sampled: ids.len() as u64,
+            let count = int_of(&r.next().unwrap_or(Value::Nil));
+            let mut parts = items_of(r.next().unwrap_or(Value::Nil)).into_iter();
+            let _cursor = parts.next();
+            let mut ids = parts.next().map(texts_of).unwrap_or_default();
+            ids.sort();
+            ids.dedup();
+            groups.push(GroupSummary {
                 name,
+                count,
+                sampled: ids.len() as u64,
                 ..GroupSummary::default()
-            };
-            for _ in &ids {
+            });
+            members.push(ids);
+        }
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        for id in members.iter().flatten() {
+            p.cmd("HMGET")
+                .arg(self.keys.job(id))
+                .arg("status")
+                .arg("created_at");
+        }
+        let mut r = self.run(&p).await?.into_iter();
+        for (g, ids) in groups.iter_mut().zip(&members) {
+            for _ in ids {
                 let mut f = items_of(r.next().unwrap_or(Value::Nil)).into_iter();
                 let status = f.next().and_then(text_of);
                 let created = f.next().and_then(text_of).and_then(|t| parse_timestamp(&t));
-                let key = status.unwrap_or_else(|| "expired".into());
-                *g.statuses.entry(key).or_default() += 1;
+                *g.statuses
+                    .entry(status.unwrap_or_else(|| "expired".into()))
+                    .or_default() += 1;
                 g.newest = g.newest.max(created);
             }
-            out.push(g);
         }
-        out.sort_by(|a, b| b.newest.cmp(&a.newest).then(a.name.cmp(&b.name)));
-        Ok(out)
+        groups.sort_by(|a, b| b.newest.cmp(&a.newest).then(a.name.cmp(&b.name)));
+        Ok(groups)
     }
 
     /// The ids of group `name` ordered newest first (by `created_at`), up to [`MAX_MEMBERS`].

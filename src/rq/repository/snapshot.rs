@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::cron::CronOverview;
 use super::{RepoError, Repository};
 use crate::rq::model::{JobSummary, Overview};
 
@@ -19,7 +20,7 @@ pub struct Snapshot {
     pub current_jobs: HashMap<String, JobSummary>,
 }
 
-type Cached = Option<(Instant, u64, Result<Arc<Snapshot>, RepoError>)>;
+type Cached<T = Snapshot> = Option<(Instant, u64, Result<Arc<T>, RepoError>)>;
 
 /// The repository's share of snapshot state.
 #[derive(Debug, Default)]
@@ -32,7 +33,12 @@ pub(super) struct Shared {
     generation: AtomicU64,
     /// Redis's version and the RQ versions workers reported, from the last snapshot.
     versions: std::sync::Mutex<(String, String)>,
+    /// The cron state, shared the same way (the cron page polls it).
+    cron: tokio::sync::Mutex<Cached<CronOverview>>,
 }
+
+/// How many runs of each cron job the shared cron state holds.
+pub const CRON_RUNS: usize = 100;
 
 impl Repository {
     /// Returns the shared snapshot, reading Redis only when the last read is older than the
@@ -43,14 +49,32 @@ impl Repository {
     /// # Errors
     /// When Redis does not answer.
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, RepoError> {
+        self.shared(&self.snapshot.cached, self.read_snapshot())
+            .await
+    }
+
+    /// The cron state with [`CRON_RUNS`] runs per cron job, shared like the snapshot.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn cron_shared(&self) -> Result<Arc<CronOverview>, RepoError> {
+        self.shared(&self.snapshot.cron, self.cron(CRON_RUNS)).await
+    }
+
+    /// Single-flight sharing of one read: a read that finished after this request arrived is as
+    /// fresh as it can ask for, so everyone who waited on it shares it, success or failure (no
+    /// pile-up of timeouts while Redis stalls); a successful read is reused for the TTL, a
+    /// failure for at most 500 ms; an action's invalidation ends both.
+    async fn shared<T>(
+        &self,
+        slot: &tokio::sync::Mutex<Cached<T>>,
+        read: impl std::future::Future<Output = Result<T, RepoError>>,
+    ) -> Result<Arc<T>, RepoError> {
         let shared = &self.snapshot;
         let arrived = Instant::now();
-        let mut cached = shared.cached.lock().await;
+        let mut cached = slot.lock().await;
         let generation = shared.generation.load(Ordering::SeqCst);
         if let Some((at, g, r)) = cached.as_ref() {
-            // A read that finished after this request arrived is as fresh as it can ask for:
-            // everyone who waited on one read shares it, success or failure (no pile-up of
-            // timeouts while Redis stalls).
             let ttl = if r.is_ok() {
                 shared.ttl
             } else {
@@ -60,7 +84,7 @@ impl Repository {
                 return r.clone();
             }
         }
-        let r = self.read_snapshot().await.map(Arc::new);
+        let r = read.await.map(Arc::new);
         *cached = Some((Instant::now(), generation, r.clone()));
         r
     }
