@@ -78,6 +78,7 @@ fn cron_value(c: &CronOverview) -> Value {
                 "scheduler_alive": j.scheduler_alive,
                 "run_count": j.run_count,
                 "missed_runs": j.missed,
+                "utc_offset_seconds": j.utc_offset_secs,
                 "late_seconds": j.late_secs,
                 "runs": j.runs.iter().map(|r| json!({
                     "id": r.id,

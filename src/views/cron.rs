@@ -81,6 +81,16 @@ pub struct CronJobRow {
     pub problems: Vec<String>,
 }
 
+/// "UTC", "UTC+05:30", "UTC-08:00".
+pub fn utc_offset(secs: i32) -> String {
+    if secs == 0 {
+        return "UTC".into();
+    }
+    let sign = if secs < 0 { '-' } else { '+' };
+    let m = secs.unsigned_abs() / 60;
+    format!("UTC{sign}{:02}:{:02}", m / 60, m % 60)
+}
+
 /// Builds the rows of a scheduler.
 pub fn scheduler_row(s: &CronScheduler, now: DateTime<Utc>) -> SchedulerRow {
     SchedulerRow {
@@ -126,7 +136,10 @@ pub fn job_row(j: &CronJobState, urls: &Urls, now: DateTime<Utc>) -> CronJobRow 
                 urls.jobs_default(&j.job.queue_name, Registry::Queued),
             )
         }),
-        schedule: j.job.schedule(),
+        schedule: match j.utc_offset_secs {
+            Some(secs) => format!("{} (its runs fit {})", j.job.schedule(), utc_offset(secs)),
+            None => j.job.schedule(),
+        },
         next: time_cell(j.job.next_enqueue_time, now),
         latest: time_cell(j.job.latest_enqueue_time.or(j.last_recorded), now),
         scheduler: j.job.scheduler.clone(),

@@ -123,6 +123,16 @@ fn cron_matches_rq(version: &'static str) {
     assert!(tick["run_count"].as_u64().unwrap() >= 1);
     assert_eq!(tick["missed_runs"], 0, "RQ {version}: {tick}");
     assert!(tick["late_seconds"].is_null(), "RQ {version}: {tick}");
+    // The cron-string job: its next run as RQ computed it fits UTC (this host's zone too).
+    let cron_name = live.ready()["cron_job"]["name"].as_str().unwrap();
+    let cj = ours["cron_jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == cron_name)
+        .unwrap();
+    assert_eq!(cj["utc_offset_seconds"], 0, "RQ {version}: {cj}");
+    assert_eq!(cj["missed_runs"], 0, "RQ {version}: {cj}");
 
     // The page says it, and a spawned job links back to its cron job (RQ 2.12+ records names).
     let doc = app.html("/0/view/cron");

@@ -4,7 +4,7 @@
 //! A scheduler saves its cron jobs as a JSON list in its hash; a broken or foreign value there
 //! becomes a `problem` on the scheduler, never an error page.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::Value;
 
 use super::{int, parse_timestamp, text, RawHash};
@@ -127,7 +127,10 @@ impl CronJob {
     /// How often it runs, in words ("every 30 s", "cron 0 * * * *").
     pub fn schedule(&self) -> String {
         match (&self.cron, self.interval) {
-            (Some(c), _) => format!("cron “{c}”"),
+            (Some(c), _) => match parse_cron(c) {
+                Some(cron) => format!("cron “{c}”: {}", cron.describe()),
+                None => format!("cron “{c}” (not a cron string rqdash can read)"),
+            },
             (None, Some(i)) => format!("every {}", human_interval(i)),
             (None, None) => "no schedule".into(),
         }
@@ -221,6 +224,68 @@ pub struct CronJobState {
     pub missed: u64,
     /// How many seconds its next run is overdue, when it is.
     pub late_secs: Option<i64>,
+    /// For a cron string: the UTC offset its runs fit (RQ 2.x matches cron strings in UTC, 3.0
+    /// in the scheduler host's local time, which RQ does not record), in seconds.
+    pub utc_offset_secs: Option<i32>,
+}
+
+/// How long after a fire time its run may be recorded (RQ's cron loop ticks about once a
+/// second, and a loaded scheduler can lag).
+const FIRE_SLACK_SECS: i64 = 90;
+/// The most fire times checked for missed runs (a day of a per-minute cron).
+const MAX_FIRES: usize = 1_440;
+
+/// Parses a cron string as RQ's croniter does (five fields; a sixth for seconds is accepted).
+pub fn parse_cron(pattern: &str) -> Option<croner::Cron> {
+    pattern.parse::<croner::Cron>().ok()
+}
+
+/// Whether a run enqueued at `t` is one of `cron`'s fires in the zone `offset`: its fire time
+/// is the minute it happened in, or at most [`FIRE_SLACK_SECS`] before.
+fn fits(cron: &croner::Cron, offset: FixedOffset, t: DateTime<Utc>) -> bool {
+    let local = t.with_timezone(&offset);
+    cron.find_previous_occurrence(&local, true)
+        .is_ok_and(|fire| (local - fire).num_seconds() <= FIRE_SLACK_SECS)
+}
+
+/// The UTC offset (whole quarter hours from -12 h to +14 h) that most of `runs` fit, preferring
+/// UTC on a tie; `None` without runs or when none fits.
+pub fn infer_offset(cron: &croner::Cron, runs: &[DateTime<Utc>]) -> Option<i32> {
+    let candidates = std::iter::once(0).chain((-48..=56).filter(|q| *q != 0).map(|q| q * 900));
+    let mut best: Option<(usize, i32)> = None;
+    for secs in candidates {
+        let Some(offset) = FixedOffset::east_opt(secs) else {
+            continue;
+        };
+        let n = runs.iter().filter(|t| fits(cron, offset, **t)).count();
+        if n > 0 && best.is_none_or(|(b, _)| n > b) {
+            best = Some((n, secs));
+        }
+    }
+    best.map(|(_, secs)| secs)
+}
+
+/// `cron`'s fire times after `from` up to `to` (at most [`MAX_FIRES`]) that no run in `runs`
+/// answers.
+pub fn missed_fires(
+    cron: &croner::Cron,
+    offset: FixedOffset,
+    runs: &[DateTime<Utc>],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> u64 {
+    let start = from.max(to - chrono::Duration::hours(24));
+    cron.iter_after(start.with_timezone(&offset))
+        .take(MAX_FIRES)
+        .map(|f| f.with_timezone(&Utc))
+        .take_while(|f| *f <= to)
+        .filter(|f| {
+            !runs.iter().any(|r| {
+                let d = (*r - *f).num_seconds();
+                (-5..=FIRE_SLACK_SECS).contains(&d)
+            })
+        })
+        .count() as u64
 }
 
 /// Grace before a due run counts as late: RQ's cron loop wakes at most once a minute.
@@ -232,7 +297,20 @@ impl CronJobState {
         let mut times: Vec<DateTime<Utc>> =
             self.runs.iter().filter_map(|r| r.enqueued_at).collect();
         times.sort();
-        if let Some(interval) = self.job.interval.filter(|i| *i > 0.0) {
+        if let Some(cron) = self.job.cron.as_deref().and_then(parse_cron) {
+            let offset = infer_offset(&cron, &times).or_else(|| {
+                // No run to go by: the next run RQ computed says which zone it uses.
+                let next = self.job.next_enqueue_time?;
+                infer_offset(&cron, &[next])
+            });
+            self.utc_offset_secs = offset;
+            if let (Some(zone), Some(first)) =
+                (offset.and_then(FixedOffset::east_opt), times.first())
+            {
+                let grace = chrono::Duration::seconds(LATE_GRACE_SECS);
+                self.missed = missed_fires(&cron, zone, &times, *first, now - grace);
+            }
+        } else if let Some(interval) = self.job.interval.filter(|i| *i > 0.0) {
             // Between two recorded runs, every whole interval beyond the first (with half an
             // interval of slack) is a run that did not happen.
             self.missed = times
@@ -287,7 +365,11 @@ mod tests {
         assert_eq!(s.pid, Some(42));
         assert_eq!(s.jobs.len(), 2);
         assert_eq!(s.jobs[0].schedule(), "every 30 s");
-        assert_eq!(s.jobs[1].schedule(), "cron “0 * * * *”");
+        assert!(
+            s.jobs[1].schedule().starts_with("cron “0 * * * *”: "),
+            "{}",
+            s.jobs[1].schedule()
+        );
         assert_eq!(s.jobs[1].scheduler, "h1:42:ab");
         assert!(s.problem.is_none());
     }
@@ -337,6 +419,7 @@ mod tests {
             last_recorded: None,
             missed: 0,
             late_secs: None,
+            utc_offset_secs: None,
         }
         .assess(t0 + chrono::Duration::seconds(600));
         assert_eq!(state.missed, 3);
@@ -350,6 +433,29 @@ mod tests {
         }
         .assess(Utc::now());
         assert_eq!(on_time.late_secs, None);
+    }
+
+    #[test]
+    fn cron_string_runs_reveal_their_zone_and_the_fires_they_missed() {
+        let cron = parse_cron("0 * * * *").unwrap();
+        let at = |h: u32, m: u32, s: u32| {
+            DateTime::parse_from_rfc3339(&format!("2026-12-01T{h:02}:{m:02}:{s:02}Z"))
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        // Hourly on the hour, a second late each time: UTC fits; the 03:00 run is missing.
+        let runs = [at(1, 0, 1), at(2, 0, 1), at(4, 0, 1)];
+        assert_eq!(infer_offset(&cron, &runs), Some(0));
+        let utc = FixedOffset::east_opt(0).unwrap();
+        assert_eq!(missed_fires(&cron, utc, &runs, runs[0], at(4, 30, 0)), 1);
+        // Runs at :30 past fit a half-hour zone (e.g. UTC+05:30) and none whole-hour.
+        let runs = [at(1, 30, 2), at(2, 30, 2)];
+        let secs = infer_offset(&cron, &runs).unwrap();
+        assert_eq!(secs.rem_euclid(3600), 1800);
+        // A job whose next run is every five minutes fits any zone: UTC wins the tie.
+        let every5 = parse_cron("*/5 * * * *").unwrap();
+        assert_eq!(infer_offset(&every5, &[at(1, 5, 0)]), Some(0));
+        assert!(parse_cron("not a cron").is_none());
     }
 
     #[test]

@@ -134,6 +134,7 @@ impl Repository {
                 runs,
                 missed: 0,
                 late_secs: None,
+                utc_offset_secs: None,
             });
         }
 
