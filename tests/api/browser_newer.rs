@@ -94,6 +94,16 @@ fn fits_a_phone(phone: &Browser, app: &TestApp, path: &str, name: &str) {
         overflow.as_i64().unwrap() <= 0,
         "{path} is wider than a phone by {overflow} px"
     );
+    // No button label is broken over lines.
+    let wrapped = phone.eval(
+        "return Array.from(document.querySelectorAll('main button')).filter(b => {
+            if (!b.offsetParent) return false;
+            var cs = getComputedStyle(b);
+            var inner = b.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom);
+            return inner > 1.5 * parseFloat(cs.lineHeight);
+        }).map(b => b.textContent.trim());",
+    );
+    assert_eq!(wrapped, json!([]), "{path}: buttons whose label wraps");
 }
 
 #[test]
@@ -400,6 +410,10 @@ fn job_page_lists_an_execution_and_stops_it_after_confirming() {
     }
     assert_eq!(browser.text("#job-status").as_deref(), Some("started"));
     shot(&browser, "job-executions");
+    let phone = Browser::start_with_size(390, 844);
+    fits_a_phone(&phone, &app, "/0/view/job/job-busy", "job-executions-phone");
+    phone.eval("document.getElementById('job-executions').scrollIntoView(); return null;");
+    shot(&phone, "job-executions-phone-table");
 
     browser.click(&format!("{row} form.act button"));
     let question = wait_for(Duration::from_secs(10), "the confirmation", || {
