@@ -308,7 +308,16 @@ fn rate_limits_show_a_leaked_slot() {
     browser.click("tr[data-rate-limit=\"leaky\"] td.name a");
     let summary = wait_text(&browser, "#rate-limit-summary", "the key's page", |_| true);
     assert!(summary.contains("1 in use, 1 waiting"), "{summary}");
-    assert!(summary.contains("1 leaked"), "{summary}");
+    assert!(
+        summary.contains("1 leaked (held by rl-leak-holder, no longer queued or running)"),
+        "{summary}"
+    );
+    assert_eq!(
+        browser
+            .text("#rate-limit-summary a[href$=\"/job/rl-leak-holder\"]")
+            .as_deref(),
+        Some("rl-leak-holder")
+    );
     assert_eq!(
         texts(&browser, "#job-list tr[data-job-id] td.id"),
         ["rl-leak-waiter"]
