@@ -157,10 +157,8 @@ fn cron_page_shows_the_live_and_the_stale_schedulers() {
     let minutely = live.ready()["cron_job"]["name"].as_str().unwrap();
     let tick = format!("#cron-jobs tr{}", with("data-cron-job", interval));
     let minute = format!("#cron-jobs tr{}", with("data-cron-job", minutely));
-    assert_eq!(
-        browser.text(&format!("{minute} td.schedule")).as_deref(),
-        Some("cron “* * * * *”")
-    );
+    let schedule = browser.text(&format!("{minute} td.schedule")).unwrap();
+    assert!(schedule.starts_with("cron “* * * * *”"), "{schedule}");
     assert_eq!(
         browser.text(&format!("{tick} td.schedule")).as_deref(),
         Some("every 2 s")
