@@ -995,6 +995,71 @@ def cmd_executions(args):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# hostile-newer: HTML/JS in the names RQ 2.x/3.0 lets a caller choose
+# ---------------------------------------------------------------------------------------------------------
+
+
+def cmd_hostile_newer(args):
+    """Names and values carrying HTML/JS, written through RQ's own API (for the browser tests).
+
+      group --group on --queue:  hostile-group-ok (echo(--text), finished), hostile-group-fail
+                                 (fail(--text), failed: its exception holds the text) and
+                                 hostile-group-pending (echo(--text) on --pending-queue, queued)
+      RQ 3.0 also: RateLimit(--rate-limit-key, 1) on --queue: hostile-rl-holder takes the slot and is
+                                 deleted with a caller-owned pipeline (a leaked slot, as `rate-limits`
+                                 does), hostile-rl-waiter (echo(--text)) waits.
+
+    Cron job names go through `cron --interval-name/--cron-name`. Prints the group's and the limit's
+    reports (groups_report / rate_limits_report) and `rate_limit_supported`.
+    """
+    require_groups()
+    from rq import Queue
+    from rq.group import Group
+    from rq.job import Job
+
+    import rqdash_jobs as jobs
+
+    conn = fx.connect(args.url)
+    serializer = fx.get_serializer(args.json_serializer)
+    worked = Queue(args.queue, connection=conn, serializer=serializer)
+    pending = Queue(args.pending_queue, connection=conn, serializer=serializer)
+    prep = Queue.prepare_data
+    group = Group.create(connection=conn, name=args.group)
+    group.enqueue_many(worked, [
+        prep(jobs.echo, (args.text,), job_id='hostile-group-ok'),
+        prep(jobs.fail, (args.text,), job_id='hostile-group-fail'),
+    ])
+    group.enqueue_many(pending, [prep(jobs.echo, (args.text,), job_id='hostile-group-pending')])
+    fx.make_worker_class()([worked], connection=conn, serializer=serializer).work(burst=True)
+
+    try:
+        rate_limit_supported = has_attr('rq.rate_limit', 'RateLimit')
+    except ImportError:
+        rate_limit_supported = False
+    if rate_limit_supported:
+        from rq.rate_limit import RateLimit
+
+        limit = RateLimit(args.rate_limit_key, 1)
+        limited = Queue(args.rate_limit_queue, connection=conn, serializer=serializer)
+        limited.enqueue(jobs.echo, args.text, job_id='hostile-rl-holder', rate_limit=limit)
+        limited.enqueue(jobs.echo, args.text, job_id='hostile-rl-waiter', rate_limit=limit)
+        holder = Job.fetch('hostile-rl-holder', connection=conn, serializer=serializer)
+        with conn.pipeline() as pipe:
+            holder.delete(pipeline=pipe)
+            pipe.execute()
+    report = groups_report(conn, serializer).get(args.group)
+    want = {'finished': 1, 'failed': 1, 'queued': 1}
+    if (report or {}).get('counts') != want:
+        _fail(f'hostile-newer: group counts {report!r}, expected {want!r}')
+    fx.emit({
+        'rq_version': _rq_version(),
+        'group': report,
+        'rate_limit_supported': rate_limit_supported,
+        'rate_limit': rate_limits_report(conn).get(args.rate_limit_key) if rate_limit_supported else None,
+    })
+
+
+# ---------------------------------------------------------------------------------------------------------
 # CLI registration
 # ---------------------------------------------------------------------------------------------------------
 
@@ -1170,3 +1235,12 @@ def register(sub, common, fixture_module):
     p.add_argument('--queue', default='lagging')
     p.add_argument('--age', type=int, default=1800)
     p.set_defaults(handler=cmd_maintenance_lag)
+
+    p = sub.add_parser('hostile-newer', parents=[common], help='a group (and RQ 3.0 rate limit) named with HTML/JS')
+    p.add_argument('--group', required=True)
+    p.add_argument('--rate-limit-key', required=True)
+    p.add_argument('--text', required=True)
+    p.add_argument('--queue', default='hostile-groups')
+    p.add_argument('--pending-queue', default='hostile-groups-pending')
+    p.add_argument('--rate-limit-queue', default='hostile-rl')
+    p.set_defaults(handler=cmd_hostile_newer)

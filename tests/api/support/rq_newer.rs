@@ -81,6 +81,32 @@ impl Rq {
         LiveProcess::spawn(self.newer_command("cron", url), "cron")
     }
 
+    /// `cron` with the interval job named `interval_name` and the cron-string job `cron_name`
+    /// (any text: RQ takes the names as given).
+    pub fn cron_named(&self, url: &str, interval_name: &str, cron_name: &str) -> LiveProcess {
+        let mut c = self.newer_command("cron", url);
+        c.args(["--interval-name", interval_name, "--cron-name", cron_name]);
+        LiveProcess::spawn(c, "cron")
+    }
+
+    /// A group named `group` (2.0+) with a finished, a failed (exception `ValueError: text`) and a
+    /// queued job (ids `hostile-group-ok`, `-fail`, `-pending`) whose argument is `text`; on 3.0
+    /// also rate-limit key `rate_limit_key` (concurrency 1) with a leaked slot
+    /// (`hostile-rl-holder`) and a waiter (`hostile-rl-waiter`). `{rq_version, group: <groups_oracle
+    /// group>, rate_limit_supported, rate_limit: <rate_limits_oracle entry> | null}`.
+    pub fn hostile_newer(&self, url: &str, group: &str, rate_limit_key: &str, text: &str) -> Value {
+        let mut c = self.newer_command("hostile-newer", url);
+        c.args([
+            "--group",
+            group,
+            "--rate-limit-key",
+            rate_limit_key,
+            "--text",
+            text,
+        ]);
+        self.newer_run(c)
+    }
+
     /// Leaves two cron schedulers whose last heartbeat is `age_secs` (> 120) old, written by RQ's
     /// CronScheduler with its clock set back: `skewed` still has its hash (TTL ~120 s), `crashed`
     /// has only the `rq:cron_schedulers` member. `{rq_version, age_seconds, config_file,
