@@ -217,7 +217,7 @@ impl JobDetailPage {
                     Some(c) => format!("{key} (at most {c} at a time)"),
                     None => key.clone(),
                 },
-                url: Some(urls.rate_limits()),
+                url: Some(urls.rate_limit(key)),
             });
         }
         if let Some(g) = j.group_id.as_ref().filter(|g| !g.is_empty()) {

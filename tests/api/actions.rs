@@ -12,6 +12,8 @@ struct Case {
     ours: String,
     /// Keys to delete in both copies first (e.g. to leave a ghost id for compact).
     del_first: &'static [&'static str],
+    /// Hash fields to delete in both copies first: (key, field).
+    hdel_first: &'static [(&'static str, &'static str)],
 }
 
 fn case(name: &'static str, rq: &[&'static str], ours: String) -> Case {
@@ -20,6 +22,7 @@ fn case(name: &'static str, rq: &[&'static str], ours: String) -> Case {
         rq: rq.to_vec(),
         ours,
         del_first: &[],
+        hdel_first: &[],
     }
 }
 
@@ -31,7 +34,16 @@ fn cases() -> Vec<Case> {
         format!("/0/queue/{}/compact", seg(odd)),
     );
     compact.del_first = &["rq:job:job-odd-1"];
+    // A hash without `group_id` (written by RQ 1.x, or by another client): RQ 2.x/3.0 write an
+    // empty one when they requeue it.
+    let mut no_group = case(
+        "requeue a job whose hash lacks group_id",
+        &["--action", "requeue", "--id", "job-failed-1"],
+        "/0/job/job-failed-1/requeue".into(),
+    );
+    no_group.hdel_first = &[("rq:job:job-failed-1", "group_id")];
     vec![
+        no_group,
         case(
             "requeue",
             &["--action", "requeue", "--id", "job-failed-1"],
@@ -156,6 +168,15 @@ pub fn actions_match_rq(version: &'static str) {
         for k in c.del_first {
             for r in [&by_rq, &by_us] {
                 let _: () = redis::cmd("DEL").arg(*k).query(&mut r.conn()).unwrap();
+            }
+        }
+        for (k, f) in c.hdel_first {
+            for r in [&by_rq, &by_us] {
+                let _: () = redis::cmd("HDEL")
+                    .arg(*k)
+                    .arg(*f)
+                    .query(&mut r.conn())
+                    .unwrap();
             }
         }
         rq.act(&by_rq.url(), &c.rq);

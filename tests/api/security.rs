@@ -46,7 +46,7 @@ per_rq_version!(
 );
 
 /// Commands the dashboard may send: reads only.
-const READ_COMMANDS: [&str; 20] = [
+const READ_COMMANDS: [&str; 25] = [
     "smembers",
     "sismember",
     "exists",
@@ -54,6 +54,11 @@ const READ_COMMANDS: [&str; 20] = [
     "lrange",
     "lindex",
     "zcard",
+    "zcount",
+    "zscore",
+    "get",
+    "scard",
+    "sscan",
     "zrange",
     "zrevrange",
     "hget",
@@ -88,6 +93,12 @@ fn browsing_every_page_sends_no_write_command() {
         "/0/data/job/job-deferred.json",
         "/0/view/job/no-such-job",
         "/0/fragments/overview",
+        "/0/view/cron",
+        "/0/data/cron.json",
+        "/0/view/groups",
+        "/0/data/groups.json",
+        "/0/view/rate-limits",
+        "/0/data/rate_limits.json",
         "/healthz",
     ] {
         env.app.get(path);

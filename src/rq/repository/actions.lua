@@ -42,6 +42,10 @@ local function requeue(id)
   local origin = f[1] or ''
   if redis.call('ZREM', rkey('failed', origin), id) == 0 then return 'not_failed' end
   redis.call('HSET', jkey(id), 'started_at', '', 'ended_at', '', 'exc_info', MARKER)
+  -- RQ 2.x/3.0 save the whole hash, which always carries group_id (empty when there is none).
+  if major >= 2 and redis.call('HEXISTS', jkey(id), 'group_id') == 0 then
+    redis.call('HSET', jkey(id), 'group_id', '')
+  end
   push(id, origin, f[2], f[3], front)
   return 'ok'
 end

@@ -86,11 +86,54 @@ impl Repository {
         if clean_groups {
             return Ok(3);
         }
-        Ok(if job_hint.is_some_and(|j| j.has_group_field) {
+        if job_hint.is_some_and(|j| j.has_group_field) {
+            return Ok(2);
+        }
+        // The hinted job may predate RQ 2 or have been written by another client: RQ 2+ writes
+        // `group_id` into every job it saves, so look at the head job of a few queues too.
+        Ok(if self.queues_hold_rq2_jobs().await? {
             2
         } else {
             1
         })
+    }
+
+    /// Whether the head job of any of up to 5 queues carries `group_id` (written by RQ 2+).
+    async fn queues_hold_rq2_jobs(&self) -> Result<bool, RepoError> {
+        let mut p = redis::pipe();
+        p.cmd("SRANDMEMBER").arg(self.keys.queues()).arg(5);
+        let queues: Vec<String> =
+            items_of(self.run(&p).await?.into_iter().next().unwrap_or(Value::Nil))
+                .into_iter()
+                .filter_map(text_of)
+                .filter_map(|k| self.keys.queue_name_from_key(&k).map(str::to_string))
+                .collect();
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        for q in &queues {
+            for r in [Registry::Queued, Registry::Failed, Registry::Finished] {
+                if r == Registry::Queued {
+                    p.cmd("LINDEX").arg(self.keys.queue(q)).arg(0);
+                } else {
+                    p.cmd("ZRANGE").arg(self.keys.registry(r, q)).arg(0).arg(0);
+                }
+            }
+        }
+        let ids: Vec<String> = self
+            .run(&p)
+            .await?
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::Array(a) => a.into_iter().next().and_then(text_of),
+                other => text_of(other),
+            })
+            .collect();
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        for id in &ids {
+            p.cmd("HEXISTS").arg(self.keys.job(id)).arg("group_id");
+        }
+        Ok(self.run(&p).await?.iter().any(|v| int_of(v) > 0))
     }
 
     /// Reads the first job of a queue or registry, as a version hint for [`Self::rq_major`].
