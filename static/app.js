@@ -97,4 +97,18 @@
     showAlert("The dashboard server is not answering — showing the last data read.");
   });
   document.addEventListener("htmx:afterSwap", clearAlert);
+
+  // An error page that may go away by itself (Redis down or slow) checks again every few
+  // seconds and reloads once the page answers.
+  var retry = document.querySelector("[data-retry]");
+  if (retry && window.fetch) {
+    var every = Math.max(1000, parseInt(retry.getAttribute("data-retry-ms"), 10) || 3000);
+    var check = function () {
+      if (document.hidden) return;
+      window.fetch(window.location.href, { method: "HEAD", cache: "no-store", credentials: "same-origin" })
+        .then(function (r) { if (r.ok) window.location.reload(); })
+        .catch(function () { /* still down: try again later */ });
+    };
+    setInterval(check, every);
+  }
 })();

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::error::AppError;
 use crate::http::viewer::{layout, Viewer};
+use crate::rq::RepoError;
 use crate::state::AppState;
 use crate::views::layout::{Banner, ErrorFragment, ErrorPage};
 
@@ -99,6 +100,19 @@ pub fn banner(status: StatusCode, message: String) -> HttpResponse {
     html_with(status, body)
 }
 
+/// What to do when Redis cannot be reached.
+fn redis_hints(state: &AppState) -> Vec<String> {
+    let urls: Vec<&str> = state.instances.iter().map(|r| r.label()).collect();
+    vec![
+        format!(
+            "Check that Redis runs and that this dashboard points at it: it reads {}. Give another with --redis-url (or RQ_DASHBOARD_REDIS_URL), the URL your RQ workers use.",
+            urls.join(", ")
+        ),
+        "On this machine, a Redis starts with `redis-server` (Debian/Ubuntu: `apt-get install redis-server`), or in Docker with `docker run -p 6379:6379 redis`.".into(),
+        "No RQ deployment to try it on? `scripts/demo.sh` in rqdash's source starts a private Redis with real RQ workers and live jobs, and this dashboard on it.".into(),
+    ]
+}
+
 /// Renders `e` as the answer of `kind`, with its status: the error page with instance `n`'s
 /// layout, a fragment's alert, JSON, or an action's reply (htmx banner, error page for a browser
 /// form, JSON for scripts). Logs server-side failures once.
@@ -120,11 +134,21 @@ pub fn error(
     };
     match kind {
         Kind::Page => {
+            let redis_down = matches!(
+                e,
+                AppError::Redis(RepoError::Unavailable(..) | RepoError::Timeout(..))
+            );
             let p = ErrorPage {
                 layout: layout(state, viewer, n, "error", e.title()),
                 heading: e.title().to_string(),
                 message: e.to_string(),
                 code: status.as_u16(),
+                hints: if redis_down {
+                    redis_hints(state)
+                } else {
+                    Vec::new()
+                },
+                retries: redis_down,
             };
             let body = p
                 .render()

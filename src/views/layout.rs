@@ -79,6 +79,10 @@ pub struct ErrorPage {
     pub message: String,
     /// HTTP status code.
     pub code: u16,
+    /// What the reader can do about it, when there is something (Redis down: how to start one).
+    pub hints: Vec<String>,
+    /// Whether the page checks again by itself and reloads when the problem is gone.
+    pub retries: bool,
 }
 
 /// An error inside a polled region.

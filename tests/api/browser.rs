@@ -192,3 +192,31 @@ fn keyboard_shortcuts_and_a_phone_sized_layout() {
     );
     browser.screenshot(&screenshot_dir().join("phone-overview.png"));
 }
+
+#[test]
+fn the_redis_unavailable_page_says_what_to_do_and_recovers_by_itself() {
+    let mut redis = TestRedis::start();
+    let mut s = rqdash::config::Settings::for_url(&redis.url());
+    s.snapshot_ttl = Duration::ZERO;
+    s.poll_interval = Duration::from_millis(1000);
+    let app = TestApp::spawn(s);
+    redis.stop();
+    let b = Browser::start();
+    b.goto(&format!("{}/0/view/queues", app.address));
+    let heading = b.text("#error h1").unwrap_or_default();
+    assert!(heading.starts_with("Redis is unavailable"), "{heading}");
+    let hints = b.text("#error-hints").unwrap_or_default();
+    assert!(hints.contains("--redis-url"), "{hints}");
+    assert!(hints.contains("redis-server"), "{hints}");
+    assert!(hints.contains("scripts/demo.sh"), "{hints}");
+    assert!(b.text("#error-retry").is_some());
+    b.screenshot(&screenshot_dir().join("redis-unavailable.png"));
+    // Redis comes back: the page reloads by itself, no click and no reload from the test.
+    redis.restart();
+    wait_for(
+        Duration::from_secs(30),
+        "the page to recover by itself",
+        || b.text("#queues").map(|_| ()),
+    );
+    assert!(b.text("#error").is_none());
+}

@@ -19,6 +19,9 @@ pub struct Browser {
     base: String,
     session: String,
     dir: TempDir,
+    /// Chromium's temp folder: its own, with a short path (its singleton socket lives there and a
+    /// socket path must stay under 108 bytes), removed with whatever a hard end left in it.
+    tmp: TempDir,
 }
 
 fn find(env: &str, default: &str) -> String {
@@ -46,10 +49,11 @@ impl Browser {
             .unwrap()
             .port();
         // What Chromium writes stays in `dir`: its profile, and what it would put in the home
-        // folder (crash reports in ~/.config/chromium, ~/.cache). Its temp files go to the temp
-        // folder, not into `dir`: the path of the unix socket it makes there would be too long.
-        // It removes them when it quits.
+        // folder (crash reports in ~/.config/chromium, ~/.cache). Its temp files go to `tmp`, a
+        // second dir with a short name: the path of the unix socket it makes there must stay
+        // short. Chromium removes them when it quits cleanly; `tmp` goes in any case.
         let dir = TempDir::new("chromium");
+        let tmp = TempDir::new("t");
         let profile = dir.path().join("profile");
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
@@ -59,6 +63,7 @@ impl Browser {
         let mut driver = Spawned::start(
             Command::new(&driver_bin)
                 .arg(format!("--port={port}"))
+                .env("TMPDIR", tmp.path())
                 .env("HOME", &home)
                 .env("XDG_CONFIG_HOME", home.join(".config"))
                 .env("XDG_CACHE_HOME", home.join(".cache"))
@@ -106,6 +111,7 @@ impl Browser {
             base,
             session,
             dir,
+            tmp,
         }
     }
 
