@@ -108,8 +108,8 @@ fn redis_hints(state: &AppState) -> Vec<String> {
             "Check that Redis runs and that this dashboard points at it: it reads {}. Give another with --redis-url (or RQ_DASHBOARD_REDIS_URL), the URL your RQ workers use.",
             urls.join(", ")
         ),
-        "On this machine, a Redis starts with `redis-server` (Debian/Ubuntu: `apt-get install redis-server`), or in Docker with `docker run -p 6379:6379 redis`.".into(),
-        "No RQ deployment to try it on? `scripts/demo.sh` in rqdash's source starts a private Redis with real RQ workers and live jobs, and this dashboard on it.".into(),
+        "On this machine, a Redis starts with “redis-server” (Debian/Ubuntu: “apt-get install redis-server”), or in Docker with “docker run -p 6379:6379 redis”.".into(),
+        "No RQ deployment to try it on? “scripts/demo.sh” in rqdash's source starts a private Redis with real RQ workers and live jobs, and this dashboard on it.".into(),
     ]
 }
 
