@@ -30,8 +30,13 @@ pub struct Rendered {
 }
 
 type Entry = (Arc<Snapshot>, Arc<Rendered>);
-/// Instance, view, the viewer's link prefix and permissions (links and buttons differ by them).
-pub type Key = (usize, &'static str, String, Perms);
+/// Instance, view, its variant (e.g. a list's filter and page), the viewer's link prefix and
+/// permissions (links and buttons differ by them).
+pub type Key = (usize, &'static str, String, String, Perms);
+
+/// The most renderings kept; past that the oldest snapshot's are dropped first (all at once:
+/// they would be re-rendered on the next snapshot anyway).
+const MAX_ENTRIES: usize = 256;
 
 /// Rendered answers per (instance, view), each tied to the snapshot it was rendered from.
 #[derive(Debug, Default)]
@@ -66,6 +71,13 @@ impl RenderCache {
             content_type,
         });
         if let Ok(mut map) = self.map.lock() {
+            if map.len() >= MAX_ENTRIES {
+                // Filtered views come and go: keep only what belongs to the current snapshot.
+                map.retain(|_, (s, _)| Arc::ptr_eq(s, snap));
+                if map.len() >= MAX_ENTRIES {
+                    map.clear();
+                }
+            }
             map.insert(key, (snap.clone(), r.clone()));
         }
         Ok(r)

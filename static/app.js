@@ -21,7 +21,7 @@
 
   var refreshPaused = false;
 
-  // Keyboard shortcuts: "/" search, "g q" queues, "g w" workers, "r" pause/resume refresh, "?" help.
+  // Keyboard shortcuts: "/" jump to a job, "f" filter the list, "g q" queues, "g w" workers, "r" pause/resume refresh, "?" help.
   var pendingG = false;
   function showPaused() {
     var p = document.getElementById("paused");
@@ -47,6 +47,9 @@
     if (e.key === "/") {
       var box = document.getElementById("jump-id");
       if (box) { box.focus(); e.preventDefault(); }
+    } else if (e.key === "f") {
+      var filter = document.getElementById("list-filter");
+      if (filter) { filter.focus(); filter.select(); e.preventDefault(); }
     } else if (e.key === "g") {
       pendingG = true;
       setTimeout(function () { pendingG = false; }, 1500);

@@ -120,12 +120,19 @@ impl Instance {
         &self,
         kind: Kind,
         view: &'static str,
+        variant: String,
         content_type: &'static str,
         render: impl FnOnce(&Snapshot) -> Result<String, AppError>,
     ) -> HttpResponse {
         let r = async {
             let snap = self.repo.snapshot().await?;
-            let key = (self.n, view, self.viewer.base.clone(), self.viewer.perms);
+            let key = (
+                self.n,
+                view,
+                variant,
+                self.viewer.base.clone(),
+                self.viewer.perms,
+            );
             self.state
                 .renders
                 .get_or_render(key, &snap, content_type, || render(&snap))

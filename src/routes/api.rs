@@ -19,7 +19,7 @@ const JSON: &str = "application/json";
 
 /// `GET /{n}/data/queues.json`.
 pub async fn queues(inst: Instance) -> HttpResponse {
-    inst.cached(Kind::Json, "queues_json", JSON, |snap| {
+    inst.cached(Kind::Json, "queues_json", String::new(), JSON, |snap| {
         Ok(queues_value(&inst.urls, snap).to_string())
     })
     .await
@@ -62,7 +62,7 @@ fn queues_value(urls: &Urls, snap: &Snapshot) -> Value {
 
 /// `GET /{n}/data/workers.json`.
 pub async fn workers(inst: Instance) -> HttpResponse {
-    inst.cached(Kind::Json, "workers_json", JSON, |snap| {
+    inst.cached(Kind::Json, "workers_json", String::new(), JSON, |snap| {
         Ok(workers_value(snap).to_string())
     })
     .await

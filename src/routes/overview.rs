@@ -1,13 +1,15 @@
 //! The overview: `/`, `/<n>/view/queues` and its polled fragment, rendered once per shared
 //! snapshot; and `/all`, every instance's queues on one page.
 
-use actix_web::HttpResponse;
+use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use crate::error::AppError;
 use crate::http::extract::Instance;
 use crate::http::respond::Kind;
+use crate::rq::Snapshot;
 use crate::views::charts::{charts, Chart};
+use crate::views::lists::{ListQuery, Listing};
 use crate::views::overview::{
     AllPage, InstanceBlock, OverviewFragment, OverviewPage, OverviewView,
 };
@@ -23,35 +25,40 @@ pub fn history_charts(inst: &Instance, queue: Option<&str>) -> Vec<Chart> {
         .unwrap_or_default()
 }
 
-fn view(inst: &Instance, snap: &crate::rq::Snapshot) -> OverviewView {
-    OverviewView::new(
+fn view(inst: &Instance, snap: &Snapshot, q: &ListQuery) -> Result<OverviewView, AppError> {
+    let listing = Listing::parse(q, &OverviewView::sort_columns(snap.overview.has_ready))?;
+    Ok(OverviewView::new(
         &snap.overview,
         &inst.urls,
         inst.poll_ms(),
         inst.viewer.perms,
         inst.csrf_token(),
+        &listing,
     )
     .with_charts(history_charts(inst, None))
-    .with_redis_label(inst.repo.label())
+    .with_redis_label(inst.repo.label()))
 }
 
-/// `GET /` and `/{n}/view/queues` (also `/{n}`, `/{n}/`, `/{n}/view`).
-pub async fn page(inst: Instance) -> HttpResponse {
-    inst.cached(Kind::Page, "overview_page", HTML, |snap| {
+/// `GET /` and `/{n}/view/queues` (also `/{n}`, `/{n}/`, `/{n}/view`), with `?q=`, `sort`,
+/// `dir`, `page`, `per_page` and `hide_empty`.
+pub async fn page(inst: Instance, q: web::Query<ListQuery>) -> HttpResponse {
+    let variant = inst.req.query_string().to_string();
+    inst.cached(Kind::Page, "overview_page", variant, HTML, |snap| {
         Ok(OverviewPage {
             layout: inst.layout("queues", "Queues"),
-            ov: view(&inst, snap),
+            ov: view(&inst, snap, &q)?,
         }
         .render()?)
     })
     .await
 }
 
-/// `GET /{n}/fragments/overview`: the polled part of the overview.
-pub async fn fragment(inst: Instance) -> HttpResponse {
-    inst.cached(Kind::Fragment, "overview_fragment", HTML, |snap| {
+/// `GET /{n}/fragments/overview`: the polled part of the overview, for the same list parameters.
+pub async fn fragment(inst: Instance, q: web::Query<ListQuery>) -> HttpResponse {
+    let variant = inst.req.query_string().to_string();
+    inst.cached(Kind::Fragment, "overview_fragment", variant, HTML, |snap| {
         Ok(OverviewFragment {
-            ov: view(&inst, snap),
+            ov: view(&inst, snap, &q)?,
         }
         .render()?)
     })
@@ -70,6 +77,7 @@ pub async fn all_instances(inst: Instance) -> HttpResponse {
                 inst.poll_ms(),
                 inst.viewer.perms,
                 inst.csrf_token(),
+                &Listing::default(),
             )),
             Err(e) => Err(e.to_string()),
         };

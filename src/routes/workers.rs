@@ -11,38 +11,45 @@ use crate::http::extract::Instance;
 use crate::http::respond::Kind;
 use crate::rq::actions::WorkerCommand;
 use crate::rq::Snapshot;
-use crate::views::workers::{WorkersFragment, WorkersPage, WorkersView};
+use crate::views::lists::{ListQuery, Listing};
+use crate::views::workers::{WorkersFragment, WorkersPage, WorkersView, SORT_COLUMNS};
 
 const HTML: &str = "text/html; charset=utf-8";
 
-fn view(inst: &Instance, snap: &Snapshot) -> WorkersView {
-    WorkersView::new(
+fn view(inst: &Instance, snap: &Snapshot, q: &ListQuery) -> Result<WorkersView, AppError> {
+    let columns: Vec<&str> = SORT_COLUMNS.iter().map(|(k, _, _)| *k).collect();
+    let listing = Listing::parse(q, &columns)?;
+    Ok(WorkersView::new(
         &snap.overview.workers,
         &snap.current_jobs,
         &inst.urls,
         inst.poll_ms(),
         inst.viewer.perms,
         inst.csrf_token(),
-    )
+        &listing,
+    ))
 }
 
-/// `GET /{n}/view/workers`.
-pub async fn page(inst: Instance) -> HttpResponse {
-    inst.cached(Kind::Page, "workers_page", HTML, |snap| {
+/// `GET /{n}/view/workers`, with `?q=` (name, host, queue or state), `sort`, `dir`, `page`
+/// and `per_page`.
+pub async fn page(inst: Instance, q: web::Query<ListQuery>) -> HttpResponse {
+    let variant = inst.req.query_string().to_string();
+    inst.cached(Kind::Page, "workers_page", variant, HTML, |snap| {
         Ok(WorkersPage {
             layout: inst.layout("workers", "Workers"),
-            v: view(&inst, snap),
+            v: view(&inst, snap, &q)?,
         }
         .render()?)
     })
     .await
 }
 
-/// `GET /{n}/fragments/workers`.
-pub async fn fragment(inst: Instance) -> HttpResponse {
-    inst.cached(Kind::Fragment, "workers_fragment", HTML, |snap| {
+/// `GET /{n}/fragments/workers`, for the same list parameters.
+pub async fn fragment(inst: Instance, q: web::Query<ListQuery>) -> HttpResponse {
+    let variant = inst.req.query_string().to_string();
+    inst.cached(Kind::Fragment, "workers_fragment", variant, HTML, |snap| {
         Ok(WorkersFragment {
-            v: view(&inst, snap),
+            v: view(&inst, snap, &q)?,
         }
         .render()?)
     })

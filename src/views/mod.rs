@@ -6,6 +6,7 @@
 //! - [`layout`]: the page layout, permissions, links, error and banner templates;
 //! - [`buttons`]: the catalogue of action buttons and their confirmations;
 //! - [`charts`]: the history charts;
+//! - [`lists`]: filter, sort and page of long lists, from the URL;
 //! - one file per page: [`overview`], [`jobs`], [`job`], [`workers`], [`failures`], [`tasks`],
 //!   [`cron`], [`groups`], [`rate_limits`].
 //!
@@ -23,6 +24,7 @@ pub mod groups;
 pub mod job;
 pub mod jobs;
 pub mod layout;
+pub mod lists;
 pub mod overview;
 pub mod rate_limits;
 pub mod tasks;

@@ -6,8 +6,11 @@ use chrono::{DateTime, Utc};
 
 use super::buttons::{overview_actions, ActionButton};
 use super::charts::Chart;
-use super::format::{human_secs, time_cell, TimeCell};
+use super::format::{human_secs, plural, thousands, time_cell, TimeCell};
+use super::layout::Link;
 use super::layout::{Layout, Perms};
+use super::lists::{sort_links, Listing, SortLink};
+use super::urls::with_query;
 use super::urls::Urls;
 use crate::rq::model::{Overview, QueueCounts, RedisInfo, Registry};
 
@@ -100,8 +103,18 @@ pub struct OverviewView {
     pub rq_versions: String,
     /// When the data was read.
     pub fetched: String,
-    /// The fragment URL.
+    /// The fragment URL (with the list's parameters).
     pub fragment_url: String,
+    /// The overview's URL without parameters (the filter form's target).
+    pub list_url: String,
+    /// The list's parameters.
+    pub listing: Listing,
+    /// Sortable headers: the name, each count, the oldest queued.
+    pub headers: Vec<SortLink>,
+    /// Pages of the list.
+    pub pager: Vec<Link>,
+    /// "12 of 2,000 queues" / "rows 101–200 of 2,000 queues".
+    pub shown: String,
     /// The workers page.
     pub workers_url: String,
     /// Poll interval in ms.
@@ -129,24 +142,96 @@ impl OverviewView {
         self.redis_label = label.to_string();
         self
     }
-    /// Builds the view.
+    /// The columns the queue list sorts by.
+    pub fn sort_columns(has_ready: bool) -> Vec<&'static str> {
+        let mut c = vec!["name"];
+        c.extend(overview_columns(has_ready).iter().map(|r| r.as_str()));
+        c.push("oldest");
+        c
+    }
+
+    /// Builds the view of the queues `listing` selects (the totals cover every queue).
     pub fn new(
         o: &Overview,
         urls: &Urls,
         poll_ms: u64,
         perms: Perms,
         csrf_token: &str,
+        listing: &Listing,
     ) -> OverviewView {
         let now = Utc::now();
         let cols = overview_columns(o.has_ready);
         let stale = o.workers.iter().filter(|w| w.is_stale(now)).count();
+        let mut kept: Vec<&QueueCounts> = o
+            .queues
+            .iter()
+            .filter(|q| listing.keeps([q.name.as_str()]))
+            .filter(|q| !listing.hide_empty || Registry::ALL.iter().any(|r| q.count(*r) > 0))
+            .collect();
+        match Registry::parse(&listing.sort) {
+            Some(r) => kept.sort_by_key(|q| q.count(r)),
+            None if listing.sort == "oldest" => {
+                // Oldest first: the queue whose head waited longest (empty queues last).
+                kept.sort_by_key(|q| (q.oldest_enqueued_at.is_none(), q.oldest_enqueued_at))
+            }
+            None => {}
+        }
+        if listing.desc {
+            kept.reverse();
+        }
+        let matching = kept.len();
+        let (page, total, pages) = listing.window(kept);
+        let list_url = urls.overview();
+        let mut headers = vec![(String::from("name"), String::from("Queue"), "")];
+        headers.extend(
+            cols.iter()
+                .map(|r| (r.as_str().to_string(), r.as_str().to_string(), "num")),
+        );
+        headers.push(("oldest".into(), "oldest queued".into(), ""));
+        let header_refs: Vec<(&str, &str, &'static str)> = headers
+            .iter()
+            .map(|(k, l, c)| (k.as_str(), l.as_str(), *c))
+            .collect();
+        let first = (listing.page.min(pages) - 1) * listing.per_page;
         OverviewView {
             columns: cols.iter().map(|r| r.as_str()).collect(),
-            queues: o
-                .queues
-                .iter()
+            queues: page
+                .into_iter()
                 .map(|q| queue_row(q, &cols, Some(urls), now))
                 .collect(),
+            headers: sort_links(listing, &list_url, &header_refs),
+            pager: if pages > 1 {
+                super::jobs::page_window(listing.page.min(pages), pages, 10)
+                    .map(|n| Link {
+                        label: n.to_string(),
+                        url: with_query(&list_url, &listing.on_page(n).query_string()),
+                        current: n == listing.page.min(pages),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            shown: if total == 0 && o.queues.is_empty() {
+                String::new()
+            } else if pages > 1 {
+                format!(
+                    "{}–{} of {} (of {})",
+                    thousands(first + 1),
+                    thousands((first + listing.per_page).min(total)),
+                    plural(total, "matching queue", "matching queues"),
+                    thousands(o.queues.len() as u64)
+                )
+            } else if matching < o.queues.len() {
+                format!(
+                    "{} of {}",
+                    thousands(matching as u64),
+                    plural(o.queues.len() as u64, "queue", "queues")
+                )
+            } else {
+                plural(o.queues.len() as u64, "queue", "queues")
+            },
+            list_url,
+            listing: listing.clone(),
             total: queue_row(&o.totals(), &cols, None, now),
             suspended: o.suspended,
             workers: o.workers.len(),
@@ -161,7 +246,7 @@ impl OverviewView {
             stale,
             rq_versions: o.rq_versions().join(", "),
             fetched: o.fetched_at.format("%H:%M:%S UTC").to_string(),
-            fragment_url: urls.overview_fragment(),
+            fragment_url: with_query(&urls.overview_fragment(), &listing.query_string()),
             workers_url: urls.workers(),
             poll_ms,
             actions: overview_actions(urls, perms, o.totals().failed, o.suspended, o.workers.len()),

@@ -28,6 +28,15 @@ pub fn seg(s: &str) -> String {
     }
 }
 
+/// `url` with a query string appended (nothing when `query` is empty).
+pub fn with_query(url: &str, query: &str) -> String {
+    if query.is_empty() {
+        url.to_string()
+    } else {
+        format!("{url}?{query}")
+    }
+}
+
 /// Builds the dashboard's URLs for one instance, under the URL prefix.
 #[derive(Debug, Clone)]
 pub struct Urls {

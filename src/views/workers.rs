@@ -6,8 +6,11 @@ use chrono::Utc;
 use std::collections::HashMap;
 
 use super::buttons::{worker_actions, ActionButton};
-use super::format::{plural, time_cell, TimeCell};
+use super::format::{plural, thousands, time_cell, TimeCell};
+use super::layout::Link;
 use super::layout::{Layout, Perms};
+use super::lists::{sort_links, Listing, SortLink};
+use super::urls::with_query;
 use super::urls::Urls;
 use crate::rq::model::{JobSummary, Registry, Worker};
 
@@ -59,28 +62,114 @@ pub struct WorkersView {
     pub rows: Vec<WorkerRow>,
     /// Workers per host (a worker pool runs its workers on one host), most first.
     pub hosts: Vec<(String, String)>,
-    /// Fragment URL.
+    /// Fragment URL (with the list's parameters).
     pub fragment_url: String,
     /// Poll interval in ms.
     pub poll_ms: u64,
     /// The anti-CSRF token.
     pub csrf_token: String,
+    /// The workers page without parameters (the filter form's target).
+    pub list_url: String,
+    /// The list's parameters.
+    pub listing: Listing,
+    /// Sortable headers.
+    pub headers: Vec<SortLink>,
+    /// Pages of the list.
+    pub pager: Vec<Link>,
+    /// How many are shown of how many.
+    pub shown: String,
 }
+
+/// The columns the workers list sorts by, with their header text.
+pub const SORT_COLUMNS: [(&str, &str, &str); 8] = [
+    ("name", "Name", ""),
+    ("state", "State", ""),
+    ("queues", "Queues", ""),
+    ("host", "Host", ""),
+    ("birth", "Born", ""),
+    ("heartbeat", "Heartbeat", ""),
+    ("successful", "OK", "num"),
+    ("failed", "Failed", "num"),
+];
 
 impl WorkersView {
     /// Builds the view.
     pub fn new(
-        workers: &[Worker],
+        all: &[Worker],
         jobs: &HashMap<String, JobSummary>,
         urls: &Urls,
         poll_ms: u64,
         perms: Perms,
         csrf_token: &str,
+        listing: &Listing,
     ) -> WorkersView {
         let now = Utc::now();
+        let workers = all;
+        let mut kept: Vec<&Worker> = all
+            .iter()
+            .filter(|w| {
+                let queues = w.queues.join(",");
+                listing.keeps([
+                    w.name.as_str(),
+                    w.hostname.as_deref().unwrap_or(""),
+                    queues.as_str(),
+                    w.state.as_str(),
+                ])
+            })
+            .collect();
+        match listing.sort.as_str() {
+            "name" => kept.sort_by(|a, b| a.name.cmp(&b.name)),
+            "state" => kept.sort_by(|a, b| a.state.cmp(&b.state)),
+            "queues" => kept.sort_by_key(|w| w.queues.join(",")),
+            "host" => kept.sort_by(|a, b| a.hostname.cmp(&b.hostname)),
+            "birth" => kept.sort_by_key(|w| w.birth),
+            "heartbeat" => kept.sort_by_key(|w| w.last_heartbeat),
+            "successful" => kept.sort_by_key(|w| w.successful_job_count),
+            "failed" => kept.sort_by_key(|w| w.failed_job_count),
+            _ => {}
+        }
+        if listing.desc {
+            kept.reverse();
+        }
+        let matching = kept.len() as u64;
+        let (page, total, pages) = listing.window(kept);
+        let list_url = urls.workers();
+        let shown_page = listing.page.min(pages);
+        let first = (shown_page - 1) * listing.per_page;
         WorkersView {
-            rows: workers
-                .iter()
+            headers: sort_links(listing, &list_url, &SORT_COLUMNS),
+            pager: if pages > 1 {
+                super::jobs::page_window(shown_page, pages, 10)
+                    .map(|n| Link {
+                        label: n.to_string(),
+                        url: with_query(&list_url, &listing.on_page(n).query_string()),
+                        current: n == shown_page,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            shown: if pages > 1 {
+                format!(
+                    "{}–{} of {} (of {})",
+                    thousands(first + 1),
+                    thousands((first + listing.per_page).min(total)),
+                    plural(total, "matching worker", "matching workers"),
+                    thousands(all.len() as u64)
+                )
+            } else if matching < all.len() as u64 {
+                format!(
+                    "{} of {}",
+                    thousands(matching),
+                    plural(all.len() as u64, "worker", "workers")
+                )
+            } else {
+                plural(all.len() as u64, "worker", "workers")
+            },
+            list_url,
+            listing: listing.clone(),
+            rows: page
+                .into_iter()
                 .map(|w| WorkerRow {
                     name: w.name.clone(),
                     state: w.state.clone(),
@@ -131,7 +220,7 @@ impl WorkersView {
                     .map(|(h, n)| (h, plural(n, "worker", "workers")))
                     .collect()
             },
-            fragment_url: urls.workers_fragment(),
+            fragment_url: with_query(&urls.workers_fragment(), &listing.query_string()),
             poll_ms,
             csrf_token: csrf_token.to_string(),
         }
