@@ -93,7 +93,7 @@ def main():
             report = q['reports'].enqueue(jobs.build_report, name, random.randint(3, 8), job_timeout=60)
             if n % 2 == 1:
                 q['emails'].enqueue(jobs.email_report, name, depends_on=report)
-        if n % 5 == 0 and q['archive'].count < 30:
+        if n % 5 == 1 and q['archive'].count < 30:
             q['archive'].enqueue(jobs.archive_logs, f'2026-01-{n % 28 + 1:02d}')
         if group_cls is not None and n % 20 == 1:
             batch = group_cls.create(connection=conn, name=f'upload-batch-{n // 20 + 1}')
