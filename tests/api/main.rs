@@ -30,6 +30,7 @@ mod browser;
 mod bulk;
 mod cli;
 mod connections;
+mod demo;
 mod errors;
 mod harness;
 mod hostile;
