@@ -65,6 +65,18 @@ elif ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
 fi
 scripts/apt-install.sh ${missing[@]+"${missing[@]}"}
 
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+port_taken() {
+  python3 -c 'import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null && return 1
+  return 0
+}
+if port_taken "$port"; then
+  echo "demo: port $port is taken: choose another with --port" >&2
+  exit 1
+fi
+
 venv_dir=${RQDASH_VENV_DIR:-$here/.venv}
 RQDASH_VENV_DIR="$venv_dir" RQDASH_RQ_VERSIONS=2.12.0 scripts/setup-rq-venvs.sh
 venv="$venv_dir/rq-2.12.0"
@@ -77,24 +89,12 @@ else
     exit 1
   }
   say "building the dashboard (cargo build --release; the first build takes a few minutes)"
-  cargo build --release --locked --quiet
+  cargo build --release --locked
   target=$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
   bin="$target/release/rqdash"
 fi
 [ -x "$bin" ] || { echo "demo: no dashboard binary at $bin" >&2; exit 1; }
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-port_taken() {
-  python3 -c 'import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null && return 1
-  return 0
-}
-if port_taken "$port"; then
-  echo "demo: port $port is taken: choose another with --port" >&2
-  exit 1
-fi
 
 # --- start --------------------------------------------------------------------------------------
 state=$(mktemp -d "${TMPDIR:-/tmp}/rqdash-demo.XXXXXXXX")
@@ -199,11 +199,15 @@ trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 trap 'stop_all' EXIT
 
-set -m # every background job gets a process group of its own; Ctrl-C reaches only this shell
 start() { # start NAME COMMAND...: in the background, output to $state/NAME.log
   local name=$1
   shift
+  # With job control on for this one command, it gets a process group of its own, so Ctrl-C in
+  # the terminal reaches this shell only (which stops the parts in order). Off again at once:
+  # foreground commands stay in this shell's group and the terminal stays with it.
+  set -m
   RQDASH_DEMO_RUN="$state" PYTHONDONTWRITEBYTECODE=1 "$@" </dev/null >"$state/$name.log" 2>&1 &
+  set +m
   pids+=($!)
   names+=("$name")
 }
