@@ -31,6 +31,7 @@ mod browser_newer;
 mod bulk;
 mod cli;
 mod connections;
+mod demo;
 mod errors;
 mod harness;
 mod hostile;
