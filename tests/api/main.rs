@@ -38,6 +38,7 @@ mod hostile;
 mod http_layer;
 mod job_detail;
 mod jobs;
+mod lists;
 mod newer;
 mod operations;
 mod outages;
