@@ -144,6 +144,29 @@ pub struct Cli {
     /// Log every request.
     #[arg(short = 'v', long, env = "RQ_DASHBOARD_VERBOSE", value_parser = FalseyValueParser::new(), default_value_t = false, num_args = 0, default_missing_value = "true")]
     pub verbose: bool,
+
+    /// A secret shared by every replica (at least 16 characters): their forms and live updates
+    /// then work whichever replica answers, and a restart does not invalidate open pages.
+    #[arg(long, env = "RQ_DASHBOARD_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// Read the shared secret from this file instead (so it never shows in `ps`).
+    #[arg(
+        long,
+        env = "RQ_DASHBOARD_SECRET_KEY_FILE",
+        conflicts_with = "secret_key"
+    )]
+    pub secret_key_file: Option<std::path::PathBuf>,
+}
+
+/// A secret that never shows in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
 }
 
 /// One Redis instance to show.
@@ -213,6 +236,8 @@ pub struct Settings {
     pub http_workers: usize,
     /// Log every request.
     pub verbose: bool,
+    /// The secret replicas share (`--secret-key`), if given.
+    pub secret_key: Option<Secret>,
 }
 
 /// Masks the user info of a URL: `redis://user:secret@host` → `redis://***:***@host`.
@@ -266,6 +291,16 @@ impl Settings {
                 .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
                 .map_err(|e| format!("cannot read {flag} {}: {e}", p.display()))
         };
+        let secret_key = match (&cli.secret_key, &cli.secret_key_file) {
+            (_, Some(f)) => Some(read_file(f, "--secret-key-file")?),
+            (s, None) => s.clone(),
+        };
+        if let Some(s) = &secret_key {
+            if s.chars().count() < 16 {
+                return Err("--secret-key must be at least 16 characters long: make a random one, e.g. `openssl rand -hex 32`".into());
+            }
+        }
+        let secret_key = secret_key.map(Secret);
         let password = match (&cli.password, &cli.password_file) {
             (_, Some(f)) => Some(read_file(f, "--password-file")?),
             (p, None) => p.clone(),
@@ -369,6 +404,7 @@ impl Settings {
             ),
             http_workers,
             verbose: cli.verbose,
+            secret_key,
         })
     }
 
@@ -407,6 +443,15 @@ mod tests {
             "redis://***:***@h:1/0".to_string()
         );
         assert_eq!(mask_url("redis://h:1"), "redis://h:1");
+    }
+
+    #[test]
+    fn a_secret_key_is_long_enough_and_never_shown() {
+        assert!(parse(&["--secret-key", "short"])
+            .unwrap_err()
+            .contains("at least 16"));
+        let s = parse(&["--secret-key", "0123456789abcdef0123"]).unwrap();
+        assert!(!format!("{s:?}").contains("0123456789abcdef"));
     }
 
     #[test]

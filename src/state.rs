@@ -29,6 +29,15 @@ pub struct AppState {
     pub history: Vec<History>,
 }
 
+/// The anti-CSRF token replicas sharing `secret` all derive: the same for each, across restarts.
+pub fn token_from_secret(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"rqdash csrf token v1\0");
+    h.update(secret.as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Returns 32 random hex characters from the operating system.
 fn random_token() -> String {
     let mut buf = [0u8; 16];
@@ -66,11 +75,18 @@ impl AppState {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let history = instances.iter().map(|_| History::default()).collect();
+        let csrf_token = match &settings.secret_key {
+            Some(s) => token_from_secret(&s.0),
+            None => {
+                tracing::info!("no --secret-key: this dashboard's forms work only with this process; give replicas one shared secret so each accepts the others' forms and a restart keeps open pages working");
+                random_token()
+            }
+        };
         Ok(AppState {
             settings,
             instances,
             tasks: Tasks::default(),
-            csrf_token: random_token(),
+            csrf_token,
             renders: RenderCache::default(),
             history,
         })

@@ -44,6 +44,7 @@ mod operations;
 mod outages;
 mod overview;
 mod proxy;
+mod replicas;
 mod security;
 mod sentinel;
 mod workers;
