@@ -112,5 +112,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/{n}/tasks/{id}", read().to(tasks::page))
         .route("/{n}/fragments/tasks/{id}", read().to(tasks::fragment))
         .route("/{n}/data/tasks/{id}", read().to(tasks::json))
-        .route("/{n}/tasks/{id}/cancel", web::post().to(tasks::cancel));
+        .route("/{n}/tasks/{id}/cancel", web::post().to(tasks::cancel))
+        .route("/{n}/tasks/{id}/resume", web::post().to(tasks::resume));
 }

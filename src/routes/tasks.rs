@@ -3,6 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
+use chrono::Utc;
 use serde::Deserialize;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
-use crate::tasks::{self, BulkOp, Task};
+use crate::tasks::{self, BulkOp, Task, TaskRecord};
 use crate::views::format::thousands;
 use crate::views::tasks::{TaskFragment, TaskPage, TaskView};
 
@@ -23,7 +24,10 @@ pub async fn start(act: &Action, op: BulkOp, what: String) -> Result<Done, AppEr
     let inst = &act.inst;
     let repo = inst.repo.clone();
     let plan = tasks::plan(&repo, &op).await?;
-    let task = inst.state.tasks.create(inst.n, what.clone());
+    let task = inst
+        .state
+        .tasks
+        .create(inst.n, what.clone(), Some(op.clone()));
     task.total.store(plan.total, Ordering::Relaxed);
     let task_url = inst.urls.task(task.id);
     let done = Done::to(String::new(), None)
@@ -65,54 +69,112 @@ pub struct TaskPath {
     id: String,
 }
 
-fn find(inst: &Instance, id: &str) -> Result<Arc<Task>, AppError> {
+/// A task by id: this process's own (live counters), else its record in Redis (run by another
+/// replica, or by this one before a restart).
+async fn find(inst: &Instance, id: &str) -> Result<(Option<Arc<Task>>, TaskRecord), AppError> {
     let id = id.strip_suffix(".json").unwrap_or(id);
-    id.parse()
-        .ok()
-        .and_then(|id| inst.state.tasks.get(inst.n, id))
-        .ok_or_else(|| {
-            AppError::NotFound(format!(
-                "no task {id}: tasks are kept in memory until the dashboard restarts"
-            ))
-        })
+    let not_found = || {
+        AppError::NotFound(format!(
+            "no task {id}: it never existed here, or its record expired (a week after it ended)"
+        ))
+    };
+    let id: u64 = id.parse().map_err(|_| not_found())?;
+    if let Some(t) = inst.state.tasks.get(inst.n, id) {
+        let record = t.record();
+        return Ok((Some(t), record));
+    }
+    match inst.repo.load_task(id).await? {
+        Some((r, _)) if r.instance == inst.n => Ok((None, r)),
+        _ => Err(not_found()),
+    }
 }
 
-/// `GET /{n}/tasks/{id}`: a bulk task's progress page.
+fn view(inst: &Instance, r: &TaskRecord) -> TaskView {
+    TaskView::new(
+        r,
+        &inst.urls,
+        inst.poll_ms(),
+        inst.viewer.perms,
+        inst.csrf_token(),
+    )
+}
+
+/// `GET /{n}/tasks/{id}`: a bulk task's progress page, on any replica.
 pub async fn page(inst: Instance, path: web::Path<TaskPath>) -> HttpResponse {
-    let r = find(&inst, &path.id).and_then(|t| {
+    let r = async {
+        let (_, record) = find(&inst, &path.id).await?;
         Ok(TaskPage {
             layout: inst.layout("queues", "Task"),
-            v: TaskView::new(&t, &inst.urls, inst.poll_ms()),
+            v: view(&inst, &record),
         }
         .render()?)
-    });
+    }
+    .await;
     inst.page(r)
 }
 
 /// `GET /{n}/fragments/tasks/{id}`: the polled progress.
 pub async fn fragment(inst: Instance, path: web::Path<TaskPath>) -> HttpResponse {
-    let r = find(&inst, &path.id).and_then(|t| {
+    let r = async {
+        let (_, record) = find(&inst, &path.id).await?;
         Ok(TaskFragment {
-            v: TaskView::new(&t, &inst.urls, inst.poll_ms()),
+            v: view(&inst, &record),
         }
         .render()?)
-    });
+    }
+    .await;
     inst.fragment(r)
 }
 
 /// `GET /{n}/data/tasks/{id}.json`.
 pub async fn json(inst: Instance, path: web::Path<TaskPath>) -> HttpResponse {
-    inst.json(find(&inst, &path.id).map(|t| t.to_json()))
+    let r = async {
+        let (_, record) = find(&inst, &path.id).await?;
+        Ok(record.to_json(Utc::now()))
+    }
+    .await;
+    inst.json(r)
+}
+
+/// `POST /{n}/tasks/{id}/resume`: runs the rest of an interrupted task (its work is never
+/// repeated: a requeue skips what is no longer failed, a purge what is gone).
+pub async fn resume(act: Action, path: web::Path<TaskPath>) -> HttpResponse {
+    let r = async {
+        let (live, record) = find(&act.inst, &path.id).await?;
+        if live.is_some() || record.state_at(Utc::now()) != "interrupted" {
+            return Err(AppError::Conflict(format!(
+                "task {} is {}: only an interrupted task can be resumed",
+                record.id,
+                record.state_at(Utc::now())
+            )));
+        }
+        let op = record.op.clone().ok_or_else(|| {
+            AppError::Conflict(format!("task {} does not say what it did", record.id))
+        })?;
+        start(&act, op, format!("{} (resumed)", record.description)).await
+    }
+    .await;
+    act.reply("task-resume", r)
 }
 
 /// `POST /{n}/tasks/{id}/cancel`: stop a bulk task after its current chunk.
 pub async fn cancel(act: Action, path: web::Path<TaskPath>) -> HttpResponse {
-    let r = find(&act.inst, &path.id).map(|task| {
-        task.request_cancel();
-        Done::to(
-            format!("asked task {} to stop", task.id),
-            Some(act.inst.urls.task(task.id)),
-        )
-    });
+    let r = async {
+        let (live, record) = find(&act.inst, &path.id).await?;
+        match live {
+            // Ours: stop at once; tell the other replicas' views too (best effort).
+            Some(task) => {
+                task.request_cancel();
+                let _ = act.inst.repo.request_task_stop(record.id).await;
+            }
+            // Another replica's: it reads the request after its current chunk.
+            None => act.inst.repo.request_task_stop(record.id).await?,
+        }
+        Ok(Done::to(
+            format!("asked task {} to stop", record.id),
+            Some(act.inst.urls.task(record.id)),
+        ))
+    }
+    .await;
     act.reply("task-cancel", r)
 }

@@ -205,6 +205,12 @@ impl Keys {
         format!("{}:scheduler:scheduled_jobs", self.prefix)
     }
 
+    /// Returns the record of the dashboard's bulk task `id` (`rqdash:task:<id>`: the dashboard's
+    /// own key, never RQ's; it expires a week after the task's last progress).
+    pub fn dash_task(&self, id: u64) -> String {
+        format!("rqdash:{}:task:{id}", self.prefix)
+    }
+
     /// Returns the set of `job_id:execution_id` a worker runs (`rq:worker:<name>:executions`, RQ 3.0).
     pub fn worker_executions(&self, name: &str) -> String {
         format!("{}:worker:{name}:executions", self.prefix)

@@ -2,11 +2,12 @@
 
 use askama::Template;
 use chrono::Utc;
-use std::sync::atomic::Ordering::Relaxed;
 
+use super::buttons::ActionButton;
 use super::layout::Layout;
+use super::layout::Perms;
 use super::urls::Urls;
-use crate::tasks::{Task, TaskState};
+use crate::tasks::TaskRecord;
 
 /// A bulk task's progress for display.
 #[derive(Debug, Clone)]
@@ -15,8 +16,8 @@ pub struct TaskView {
     pub id: u64,
     /// What it does.
     pub description: String,
-    /// `running`, `finished`, `cancelled` or `failed`.
-    pub state: &'static str,
+    /// `running`, `finished`, `cancelled`, `failed` or `interrupted` (its replica went away).
+    pub state: String,
     /// Why it failed.
     pub error: Option<String>,
     /// Entries to go through.
@@ -31,6 +32,10 @@ pub struct TaskView {
     pub elapsed: String,
     /// Still running.
     pub running: bool,
+    /// Resume an interrupted task.
+    pub resume: Option<ActionButton>,
+    /// The anti-CSRF token (the fragment has no layout).
+    pub csrf_token: String,
     /// Cancel URL.
     pub cancel_url: String,
     /// Fragment URL.
@@ -40,34 +45,41 @@ pub struct TaskView {
 }
 
 impl TaskView {
-    /// Builds the view.
-    pub fn new(t: &Task, urls: &Urls, poll_ms: u64) -> TaskView {
-        let state = t.state();
-        let (total, done, kept) = (
-            t.total.load(Relaxed),
-            t.done.load(Relaxed),
-            t.kept.load(Relaxed),
-        );
-        let end = t.finished_at().unwrap_or_else(Utc::now);
+    /// Builds the view of a task's record.
+    pub fn new(
+        t: &TaskRecord,
+        urls: &Urls,
+        poll_ms: u64,
+        perms: Perms,
+        csrf_token: &str,
+    ) -> TaskView {
+        let now = Utc::now();
+        let state = t.state_at(now).to_string();
+        let end = t.finished_at.unwrap_or(now);
         TaskView {
             id: t.id,
             description: t.description.clone(),
-            state: state.as_str(),
-            error: match state {
-                TaskState::Failed(e) => Some(e),
-                _ => None,
-            },
-            total,
-            done,
-            kept,
-            percent: ((done + kept) * 100)
-                .checked_div(total)
+            error: t.error.clone(),
+            total: t.total,
+            done: t.done,
+            kept: t.kept,
+            percent: ((t.done + t.kept) * 100)
+                .checked_div(t.total)
                 .map_or(100, |p| p.min(100)),
             elapsed: format!(
                 "{:.1} s",
                 (end - t.started_at).num_milliseconds() as f64 / 1000.0
             ),
-            running: t.state() == TaskState::Running,
+            running: state == "running",
+            resume: (state == "interrupted" && t.op.is_some() && perms.act).then(|| {
+                ActionButton::new(
+                    "Resume",
+                    urls.task_resume(t.id),
+                    "Run the rest of this bulk action? What was already done is not done again.",
+                )
+            }),
+            state,
+            csrf_token: csrf_token.to_string(),
             cancel_url: urls.task_cancel(t.id),
             fragment_url: urls.task_fragment(t.id),
             poll_ms: poll_ms.min(1000),

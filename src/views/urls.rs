@@ -147,6 +147,10 @@ impl Urls {
     pub fn task_fragment(&self, id: u64) -> String {
         self.at(&format!("/fragments/tasks/{id}"))
     }
+    /// Resumes an interrupted bulk task.
+    pub fn task_resume(&self, id: u64) -> String {
+        self.at(&format!("/tasks/{id}/resume"))
+    }
     /// Stops a bulk task.
     pub fn task_cancel(&self, id: u64) -> String {
         self.at(&format!("/tasks/{id}/cancel"))

@@ -22,7 +22,8 @@ pub use job::{
 pub use overview::{Overview, QueueCounts, QueueHealth, RedisInfo, SchedulerLock, Worker};
 
 /// Where a job can sit: a queue list or one of a queue's registries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Registry {
     /// The queue list itself (`rq:queue:<q>`).
     Queued,

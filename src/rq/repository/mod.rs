@@ -10,6 +10,7 @@
 //! - [`cron`]: RQ 2.4+ cron schedulers, cron jobs and their runs;
 //! - [`groups`]: RQ 2.0+ job groups;
 //! - [`rate_limits`]: RQ 3.0 rate limits;
+//! - [`dash`]: the dashboard's own state (bulk task records), under its own keys;
 //! - [`version`]: which RQ major version wrote the data, and what an action needs to know about a
 //!   job;
 //! - [`sentinel`]: `redis+sentinel://` URLs.
@@ -26,6 +27,7 @@ use conn::Target;
 
 pub mod conn;
 pub mod cron;
+pub mod dash;
 pub mod groups;
 pub mod rate_limits;
 pub mod reads;

@@ -1,0 +1,86 @@
+//! The dashboard's own state in Redis, under its own keys (`rqdash:<rq prefix>:…`, named in
+//! [`crate::rq::keys`]), never RQ's: bulk task records, so that every replica shows a task's
+//! progress, can stop it, and sees it interrupted when its replica died.
+//!
+//! Each record is one hash (`record`: the task as JSON; `stop`: set when someone asks it to
+//! stop) that expires [`TASK_TTL_SECS`] after its last write: bounded by the number of tasks
+//! run in a week, a few hundred bytes each. Writes happen from actions and running tasks only,
+//! never from a GET. A Redis that refuses writes (a read-only ACL user, a replica) leaves tasks
+//! in the memory of their process, as before.
+
+use redis::Value;
+
+use super::resp::{int_of, items_of, text_of};
+use super::{RepoError, Repository};
+use crate::tasks::TaskRecord;
+
+/// How long a task's record is kept after its last write.
+pub const TASK_TTL_SECS: u64 = 7 * 24 * 3600;
+
+impl Repository {
+    /// Saves a task's record; returns whether someone asked it to stop.
+    ///
+    /// # Errors
+    /// When Redis does not answer or refuses the write.
+    pub async fn save_task(&self, record: &TaskRecord) -> Result<bool, RepoError> {
+        let key = self.keys.dash_task(record.id);
+        let json = serde_json::to_string(record).unwrap_or_default();
+        let mut p = redis::pipe();
+        p.cmd("HSET")
+            .arg(&key)
+            .arg("record")
+            .arg(json)
+            .ignore()
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(TASK_TTL_SECS)
+            .ignore()
+            .cmd("HEXISTS")
+            .arg(&key)
+            .arg("stop");
+        let r = self.run(&p).await?;
+        if let Some(Value::ServerError(e)) = r.iter().find(|v| matches!(v, Value::ServerError(_))) {
+            return Err(RepoError::Redis(self.label.clone(), format!("{e:?}")));
+        }
+        Ok(r.last().map(int_of).unwrap_or(0) > 0)
+    }
+
+    /// Reads a task's record and whether it was asked to stop; `None` when there is none.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn load_task(&self, id: u64) -> Result<Option<(TaskRecord, bool)>, RepoError> {
+        let mut p = redis::pipe();
+        p.ignore_errors()
+            .cmd("HMGET")
+            .arg(self.keys.dash_task(id))
+            .arg("record")
+            .arg("stop");
+        let v = self.run(&p).await?.into_iter().next().unwrap_or(Value::Nil);
+        let mut f = items_of(v).into_iter();
+        let record = f
+            .next()
+            .and_then(text_of)
+            .and_then(|j| serde_json::from_str::<TaskRecord>(&j).ok());
+        let stop = f.next().and_then(text_of).is_some();
+        Ok(record.map(|r| (r, stop)))
+    }
+
+    /// Asks task `id` to stop, whichever replica runs it (it checks after each chunk).
+    ///
+    /// # Errors
+    /// When Redis does not answer or refuses the write.
+    pub async fn request_task_stop(&self, id: u64) -> Result<(), RepoError> {
+        let mut p = redis::pipe();
+        p.cmd("HSET")
+            .arg(self.keys.dash_task(id))
+            .arg("stop")
+            .arg(1);
+        match self.run(&p).await?.into_iter().next() {
+            Some(Value::ServerError(e)) => {
+                Err(RepoError::Redis(self.label.clone(), format!("{e:?}")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
