@@ -33,6 +33,7 @@ mod cli;
 mod connections;
 mod demo;
 mod errors;
+mod grafana;
 mod harness;
 mod hostile;
 mod http_layer;
