@@ -7,7 +7,7 @@
 //! - [`buttons`]: the catalogue of action buttons and their confirmations;
 //! - [`charts`]: the history charts;
 //! - one file per page: [`overview`], [`jobs`], [`job`], [`workers`], [`failures`], [`tasks`],
-//!   [`cron`], [`groups`], [`rate_limits`].
+//!   [`cron`], [`groups`], [`rate_limits`], [`search`].
 //!
 //! View models hold display-ready strings (formatted times, URLs with encoded path segments) so
 //! templates stay free of logic. Askama escapes every `{{ }}` output for HTML, which is what makes
@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod layout;
 pub mod overview;
 pub mod rate_limits;
+pub mod search;
 pub mod tasks;
 pub mod urls;
 pub mod workers;

@@ -41,6 +41,7 @@ mod operations;
 mod outages;
 mod overview;
 mod proxy;
+mod search;
 mod security;
 mod sentinel;
 mod workers;

@@ -10,6 +10,7 @@
 //! - [`cron`]: RQ 2.4+ cron schedulers, cron jobs and their runs;
 //! - [`groups`]: RQ 2.0+ job groups;
 //! - [`rate_limits`]: RQ 3.0 rate limits;
+//! - [`search`]: the bounded chunks of a search scan;
 //! - [`version`]: which RQ major version wrote the data, and what an action needs to know about a
 //!   job;
 //! - [`sentinel`]: `redis+sentinel://` URLs.
@@ -30,6 +31,7 @@ pub mod groups;
 pub mod rate_limits;
 pub mod reads;
 pub mod resp;
+pub mod search;
 pub mod sentinel;
 pub mod snapshot;
 pub mod version;
