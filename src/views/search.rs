@@ -58,6 +58,8 @@ pub struct SearchView {
     pub json_url: String,
     /// Stops the scan.
     pub stop_url: String,
+    /// Scans again.
+    pub again_url: String,
     /// Poll interval in ms.
     pub poll_ms: u64,
     /// Actions on every match.
@@ -124,6 +126,7 @@ impl SearchView {
             fragment_url: urls.search_fragment(&form, page),
             json_url: urls.search_json(&form, page),
             stop_url: urls.search_act("stop", &form),
+            again_url: urls.search_fresh(&form),
             poll_ms: poll_ms.min(1000),
             actions: if complete && !truncated {
                 search_actions(&s.query, total, urls, perms)

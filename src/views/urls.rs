@@ -158,6 +158,10 @@ impl Urls {
     pub fn search(&self, form: &SearchForm, page: u64) -> String {
         self.at(&format!("/view/search?{}", search_qs(form, page)))
     }
+    /// The search page for `form`, scanning again even if a finished scan is kept.
+    pub fn search_fresh(&self, form: &SearchForm) -> String {
+        format!("{}&fresh=1", self.search(form, 1))
+    }
     /// The search page with an empty form.
     pub fn search_empty(&self) -> String {
         self.at("/view/search")

@@ -303,3 +303,72 @@ fn read_only_and_disable_delete_refuse_acting_on_matches() {
         10
     );
 }
+
+/// The JSON of a search page's URL, complete.
+fn follow(app: &TestApp, page_url: &str) -> Value {
+    let (path, query) = page_url.split_once('?').unwrap();
+    assert_eq!(path, "/0/view/search", "{page_url}");
+    let fields: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    complete(app, &fields)
+}
+
+#[test]
+fn search_entries_lead_to_the_searches_they_promise() {
+    let redis = TestRedis::start();
+    let url = redis.url();
+    let rq = Rq::new("2.12.0");
+    let seed = rq.search_seed(&url);
+    let app = TestApp::for_redis(&url);
+
+    // The header, on every page.
+    let doc = app.html("/0/view/queues");
+    assert_eq!(
+        html::attrs(&doc, "nav a[data-nav=search]", "href"),
+        vec!["/0/view/search"]
+    );
+
+    // The failed list's search box searches that queue's failures.
+    let doc = app.html("/0/view/jobs/search-a/failed/8/asc/1");
+    assert_eq!(
+        html::attrs(&doc, "#search-box", "action"),
+        vec!["/0/view/search"]
+    );
+    assert_eq!(
+        html::attrs(&doc, "#search-box input[name=queue]", "value"),
+        vec!["search-a"]
+    );
+    assert_eq!(
+        html::attrs(&doc, "#search-box input[name=registry]", "value"),
+        vec!["failed"]
+    );
+    assert_eq!(html::count(&doc, "#search-box input[name=exc]"), 1);
+    let doc = app.html("/0/view/jobs/search-a/finished/8/asc/1");
+    assert_eq!(html::count(&doc, "#search-box"), 0);
+
+    // "Find similar" on each failure group finds that group's jobs.
+    let doc = app.html("/0/view/failures/search-a");
+    let counts = html::texts(&doc, "#failure-groups td.count");
+    let links = html::attrs(&doc, "#failure-groups a.similar", "href");
+    assert_eq!(counts.len(), 3, "charge, notify, disk full: {counts:?}");
+    assert_eq!(links.len(), counts.len());
+    for (count, link) in counts.iter().zip(&links) {
+        let v = follow(&app, link);
+        assert_eq!(v["total"].to_string(), *count, "{link}: {v}");
+    }
+
+    // "Same function" and "same exception" on a job page.
+    let id = seed["1"]["charge"][0].as_str().unwrap();
+    let doc = app.html(&format!("/0/view/job/{id}"));
+    let same_func = html::attrs(&doc, "#same-function", "href");
+    let v = follow(&app, &same_func[0]);
+    let want = rq.search_oracle(&url, &[("func", "rqdash_jobs.charge")]);
+    assert_eq!(v["total"], want["total"], "{v}");
+    assert_eq!(v["total"], 10);
+    let same_exc = html::attrs(&doc, "#same-exception", "href");
+    let v = follow(&app, &same_exc[0]);
+    assert_eq!(ids(&v), vec![id.to_string()], "that exact message: {v}");
+}
