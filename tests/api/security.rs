@@ -46,7 +46,7 @@ per_rq_version!(
 );
 
 /// Commands the dashboard may send: reads only.
-const READ_COMMANDS: [&str; 20] = [
+const READ_COMMANDS: [&str; 23] = [
     "smembers",
     "sismember",
     "exists",
@@ -56,6 +56,9 @@ const READ_COMMANDS: [&str; 20] = [
     "zcard",
     "zrange",
     "zrevrange",
+    "zscore",
+    "zcount",
+    "get",
     "hget",
     "hmget",
     "hgetall",
@@ -88,9 +91,27 @@ fn browsing_every_page_sends_no_write_command() {
         "/0/data/job/job-deferred.json",
         "/0/view/job/no-such-job",
         "/0/fragments/overview",
+        "/0/view/failures/default",
+        "/0/view/search?exc=Error&q=boom&func=fail",
+        "/0/fragments/search?registry=finished&worker=w",
         "/healthz",
     ] {
         env.app.get(path);
+    }
+    // Searches scan in the background: wait until each has read everything.
+    for query in [
+        "exc=Error&q=boom&func=fail",
+        "registry=finished&worker=w",
+        "queue=*&registry=queued&since=2020-01-01",
+    ] {
+        crate::support::wait_for(
+            std::time::Duration::from_secs(30),
+            "the search to complete",
+            || {
+                (env.app.json(&format!("/0/data/search.json?{query}"))["complete"] == true)
+                    .then_some(())
+            },
+        );
     }
     let info: String = redis::cmd("INFO")
         .arg("commandstats")
