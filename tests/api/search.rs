@@ -372,3 +372,58 @@ fn search_entries_lead_to_the_searches_they_promise() {
     let v = follow(&app, &same_exc[0]);
     assert_eq!(ids(&v), vec![id.to_string()], "that exact message: {v}");
 }
+
+#[test]
+fn canceling_and_deleting_every_match_and_stopping_a_search() {
+    let redis = TestRedis::start();
+    let url = redis.url();
+    let rq = Rq::new("2.12.0");
+    rq.search_seed(&url);
+    let waiting = rq.enqueue(&url, "search-c", 3);
+    let app = TestApp::for_redis(&url);
+
+    // Cancel every queued job of a queue nobody works on.
+    let fields = [
+        ("queue", "search-c"),
+        ("registry", "queued"),
+        ("func", "add"),
+    ];
+    assert_eq!(agrees(&app, &rq, &url, &fields).len(), 3);
+    let doc = app.html(&format!("/0/view/search?{}", qs(&fields)));
+    let labels = html::texts(&doc, "#search-actions button");
+    assert!(labels.contains(&"Cancel 3 jobs".to_string()), "{labels:?}");
+    assert!(
+        !labels.iter().any(|l| l.starts_with("Requeue")),
+        "{labels:?}"
+    );
+    let v = app.act(&format!("/0/search/cancel?{}&expect=3", qs(&fields)));
+    assert_eq!(
+        (v["count"].as_u64(), v["kept"].as_u64()),
+        (Some(3), Some(0)),
+        "{v}"
+    );
+    let jobs = rq.search_jobs(&url, &waiting);
+    for id in &waiting {
+        assert_eq!(jobs[id]["status"], "canceled", "{jobs}");
+    }
+
+    // Delete every finished `add` job: RQ no longer finds them.
+    let fields = [("registry", "finished"), ("func", "add")];
+    let finished = agrees(&app, &rq, &url, &fields);
+    assert_eq!(finished.len(), 2);
+    let v = app.act(&format!("/0/search/delete?{}", qs(&fields)));
+    assert_eq!(v["count"], 2, "{v}");
+    let jobs = rq.search_jobs(&url, &finished);
+    assert!(finished.iter().all(|id| jobs[id].is_null()), "{jobs}");
+    assert_eq!(rq.search_oracle(&url, &fields)["total"], 0);
+
+    // Stopping forgets the search; the next request scans anew.
+    let fields = [("exc", "LookupError")];
+    let before = complete(&app, &fields);
+    let v = app.act(&format!("/0/search/stop?{}", qs(&fields)));
+    assert_eq!(v["stopped"], true, "{v}");
+    let v = app.act(&format!("/0/search/stop?{}", qs(&fields)));
+    assert_eq!(v["stopped"], false, "nothing left to stop: {v}");
+    let after = app.json(&format!("/0/data/search.json?{}", qs(&fields)));
+    assert_ne!(after["started_at"], before["started_at"]);
+}
