@@ -41,6 +41,9 @@
 //!   per newer RQ feature (cron, groups, rate limits, executions).
 //! - [`pickle`]: the inert pickle decoder (builds plain data, never executes anything).
 //! - [`tasks`]: bulk actions as chunked, cancellable background tasks with progress.
+//! - [`search`]: searches as shared, chunked, cancellable background scans, kept briefly
+//!   (the query and matcher are pure, in [`rq::search`]; the reads in
+//!   [`rq::repository::search`]).
 //! - [`history`]: the 24-hour count history.
 //!
 //! Dependencies point one way: `routes` → `http` → `views` → `rq`; `state` sits below `http`
@@ -81,6 +84,7 @@ pub mod pickle;
 pub mod render_cache;
 pub mod routes;
 pub mod rq;
+pub mod search;
 pub mod startup;
 pub mod state;
 pub mod tasks;

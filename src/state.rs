@@ -10,6 +10,7 @@ use crate::error::AppError;
 use crate::history::History;
 use crate::render_cache::RenderCache;
 use crate::rq::{Keys, Repository};
+use crate::search::Searches;
 use crate::tasks::Tasks;
 
 /// Built once at start-up; handlers get it through the extractors.
@@ -21,6 +22,8 @@ pub struct AppState {
     pub instances: Vec<Arc<Repository>>,
     /// Bulk tasks of this process.
     pub tasks: Tasks,
+    /// Searches of this process (shared scans, kept briefly).
+    pub searches: Searches,
     /// The anti-CSRF token forms and htmx requests carry (random per process).
     pub csrf_token: String,
     /// Answers rendered from the shared snapshot.
@@ -86,6 +89,7 @@ impl AppState {
             settings,
             instances,
             tasks: Tasks::default(),
+            searches: Searches::default(),
             csrf_token,
             renders: RenderCache::default(),
             history,

@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod overview;
 pub mod queues;
 pub mod rate_limits;
+pub mod search;
 pub mod tasks;
 pub mod workers;
 
@@ -64,6 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(failures::act_on_group),
             )
             .route(&at("/groups/{name}/{verb}"), web::post().to(groups::act))
+            .route(&at("/search/{verb}"), web::post().to(search::act))
             .route(&at("/suspend"), web::post().to(workers::suspend))
             .route(&at("/resume"), web::post().to(workers::resume));
     }
@@ -105,6 +107,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/{n}/view/cron", read().to(cron::page))
         .route("/{n}/fragments/cron", read().to(cron::fragment))
         .route("/{n}/data/cron.json", read().to(cron::json))
+        .route("/{n}/view/search", read().to(search::page))
+        .route("/{n}/fragments/search", read().to(search::fragment))
+        .route("/{n}/data/search.json", read().to(search::json))
         .route("/{n}/view/job/{id}", read().to(job::page))
         .route("/{n}/data/job/{id}", read().to(api::job))
         .route("/{n}/jump", read().to(job::jump))

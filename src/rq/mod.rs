@@ -10,6 +10,7 @@ pub mod failure_groups;
 pub mod keys;
 pub mod model;
 pub mod repository;
+pub mod search;
 
 pub use keys::Keys;
 pub use model::{JobStatus, Registry};

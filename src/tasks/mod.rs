@@ -1,8 +1,10 @@
 //! Bulk work (requeue all, purge, empty, compact, clean) as background tasks: bounded chunks,
 //! live progress, cancellation, exact counts at the end.
 //!
-//! A task never holds its id list in memory: it walks the registry or queue in place, one chunk
-//! per Redis call. Its bounds (entries and highest score of each registry) are read once, in
+//! A registry-wide task never holds its id list in memory: it walks the registry or queue in
+//! place, one chunk per Redis call. The one exception is [`BulkOp::Jobs`], which acts on the
+//! matches of a finished search: their ids, already held (and capped) by [`crate::search`], are
+//! shared with it, not copied. Its bounds (entries and highest score of each registry) are read once, in
 //! [`plan`], and both the count shown to the operator and the run use them. Work done is never
 //! repeated, so a task stopped by an outage can simply be run again to finish.
 //!
@@ -16,6 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
+use crate::rq::actions::JobAction;
 use crate::rq::model::Registry;
 
 mod run;
@@ -64,6 +67,19 @@ pub enum BulkOp {
     Clean {
         /// Queue.
         queue: String,
+    },
+    /// Apply one job action to a fixed list of jobs (the matches of a search), through
+    /// [`crate::rq::Repository::job_action`]: a job that is no longer in a state for it, or is
+    /// gone, is left alone and counted in `kept`. Not kept in task records (the list can be
+    /// long), so such a task is not resumed by another replica.
+    #[serde(skip)]
+    Jobs {
+        /// The action.
+        action: JobAction,
+        /// The job ids.
+        ids: Arc<Vec<String>>,
+        /// Requeue to the front of the queue.
+        at_front: bool,
     },
 }
 
@@ -254,7 +270,10 @@ impl Task {
             started_at: self.started_at,
             finished_at: self.finished_at(),
             heartbeat: Utc::now(),
-            op: self.op.clone(),
+            op: self
+                .op
+                .clone()
+                .filter(|op| !matches!(op, BulkOp::Jobs { .. })),
         }
     }
 }

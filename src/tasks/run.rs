@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::{BulkOp, Task, TaskState, CLEANABLE, ID_CHUNK, JOB_CHUNK};
+use crate::rq::actions::{JobAction, Outcome};
 use crate::rq::model::Registry;
 use crate::rq::{RepoError, Repository};
 
@@ -38,6 +39,12 @@ pub async fn plan(repo: &Repository, op: &BulkOp) -> Result<Plan, RepoError> {
             .collect(),
         BulkOp::Purge { queue, registry } => vec![(queue.clone(), *registry)],
         BulkOp::Clean { queue } => CLEANABLE.iter().map(|r| (queue.clone(), *r)).collect(),
+        BulkOp::Jobs { ids, .. } => {
+            return Ok(Plan {
+                total: ids.len() as u64,
+                parts: Vec::new(),
+            })
+        }
         BulkOp::Empty { queue } | BulkOp::Compact { queue } => {
             let total = repo.queue_counts(queue).await?.queued;
             return Ok(Plan {
@@ -167,6 +174,14 @@ async fn run_inner(
     plan: &Plan,
     task: &Task,
 ) -> Result<bool, RepoError> {
+    if let BulkOp::Jobs {
+        action,
+        ids,
+        at_front,
+    } = op
+    {
+        return run_jobs(repo, task, *action, ids, *at_front).await;
+    }
     let (queue, registry) = match op {
         BulkOp::Requeue { queues, .. } => (
             queues.first().cloned().unwrap_or_default(),
@@ -176,6 +191,7 @@ async fn run_inner(
         BulkOp::Empty { queue } | BulkOp::Compact { queue } | BulkOp::Clean { queue } => {
             (queue.clone(), Registry::Queued)
         }
+        BulkOp::Jobs { .. } => return Ok(true),
     };
     let hint = repo.sample_brief(&queue, registry).await?;
     let major = repo.rq_major(hint.as_ref()).await?;
@@ -185,12 +201,42 @@ async fn run_inner(
         BulkOp::Clean { .. } => "clean",
         BulkOp::Empty { queue } => return run_empty(repo, task, queue, major).await,
         BulkOp::Compact { queue } => return run_compact(repo, task, queue).await,
+        BulkOp::Jobs { .. } => return Ok(true),
     };
     let at_front = matches!(op, BulkOp::Requeue { at_front: true, .. });
     for part in &plan.parts {
         if !run_registry(repo, task, part, sub, major, at_front).await? {
             return Ok(false);
         }
+    }
+    Ok(true)
+}
+
+/// Applies `action` to `ids`, [`JOB_CHUNK`] jobs per script call, each job atomically; jobs
+/// that changed meanwhile (another state, or gone) are left alone and counted in `kept`.
+async fn run_jobs(
+    repo: &Repository,
+    task: &Task,
+    action: JobAction,
+    ids: &[String],
+    at_front: bool,
+) -> Result<bool, RepoError> {
+    let Some(first) = ids.first() else {
+        return Ok(true);
+    };
+    let hint = repo.job_brief(first).await?;
+    let major = repo.rq_major(hint.as_ref()).await?;
+    for chunk in ids.chunks(JOB_CHUNK as usize) {
+        if checkpoint(repo, task).await {
+            return Ok(false);
+        }
+        // A retried chunk is safe: a job already moved is in another state and left alone, so
+        // it is counted once, as kept, not acted on twice.
+        let outcomes = retry(|| repo.job_action(action, chunk, major, at_front)).await?;
+        let ok = outcomes.iter().filter(|o| **o == Outcome::Ok).count() as u64;
+        task.done.fetch_add(ok, Ordering::Relaxed);
+        task.kept
+            .fetch_add(outcomes.len() as u64 - ok, Ordering::Relaxed);
     }
     Ok(true)
 }

@@ -7,6 +7,7 @@ use super::layout::Perms;
 use super::urls::Urls;
 use crate::rq::actions::JobAction;
 use crate::rq::model::Registry;
+use crate::rq::search::SearchQuery;
 
 /// A button that POSTs an action after a confirmation saying exactly what will happen.
 #[derive(Debug, Clone)]
@@ -403,4 +404,49 @@ pub fn failure_group_actions(
         );
     }
     actions
+}
+
+/// The buttons acting on every match of a completed search: those the searched registry offers
+/// (requeue for failed jobs, cancel for waiting ones, delete), each confirming how many jobs and
+/// which search, and carrying that count (`expect`) so the action refuses if the matches changed.
+pub fn search_actions(
+    query: &SearchQuery,
+    total: u64,
+    urls: &Urls,
+    perms: Perms,
+) -> Vec<ActionButton> {
+    let mut out = Vec::new();
+    if !perms.act || total == 0 {
+        return out;
+    }
+    let form = query.to_form();
+    let what = query.describe();
+    let n = thousands(total);
+    let jobs = if total == 1 { "job" } else { "jobs" };
+    for action in [JobAction::Requeue, JobAction::Cancel, JobAction::Delete] {
+        if !action.offered_in(query.registry) || (action.destructive() && !perms.delete) {
+            continue;
+        }
+        let url = urls.search_act(action.verb(), &form);
+        let b = match action {
+            JobAction::Requeue => ActionButton::new(
+                format!("Requeue {n} {jobs}"),
+                url,
+                format!("Requeue the {n} matching {jobs} ({what})? Jobs that changed meanwhile are left alone."),
+            ),
+            JobAction::Cancel => ActionButton::new(
+                format!("Cancel {n} {jobs}"),
+                url,
+                format!("Cancel the {n} matching {jobs} ({what})? Jobs that changed meanwhile are left alone."),
+            ),
+            _ => ActionButton::new(
+                format!("Delete {n} {jobs}"),
+                url,
+                format!("Delete the {n} matching {jobs} ({what})? This cannot be undone."),
+            )
+            .danger(),
+        };
+        out.push(b.field("expect", &total.to_string()));
+    }
+    out
 }

@@ -8,6 +8,15 @@ use super::format::thousands;
 use super::layout::Layout;
 use crate::rq::failure_groups::Group;
 use crate::rq::model::Registry;
+use crate::rq::search::{SearchForm, MAX_CRITERION};
+
+/// The exception text that finds a group's failures: the fingerprint up to its first placeholder
+/// (`#` for numbers, `…` for ids), so "TimeoutError: after # s" searches "TimeoutError: after".
+pub fn similar_text(fingerprint: &str) -> String {
+    let head = fingerprint.split(['#', '…']).next().unwrap_or("").trim();
+    let head = if head.is_empty() { fingerprint } else { head };
+    head.chars().take(MAX_CRITERION).collect()
+}
 
 /// A group of failures for display.
 #[derive(Debug, Clone)]
@@ -22,6 +31,8 @@ pub struct GroupRow {
     pub newest: (String, String),
     /// Requeue / delete the group.
     pub actions: Vec<ActionButton>,
+    /// The search for similar failures ("find similar").
+    pub similar: String,
 }
 
 /// `/<n>/view/failures/<queue>`.
@@ -77,10 +88,37 @@ impl FailuresPage {
                         count: n,
                         newest: (newest.clone(), urls.job(&newest)),
                         actions,
+                        similar: urls.search(
+                            &SearchForm {
+                                queue: queue.to_string(),
+                                registry: Registry::Failed.as_str().into(),
+                                exc: similar_text(&g.fingerprint),
+                                ..SearchForm::default()
+                            },
+                            1,
+                        ),
                     }
                 })
                 .collect(),
             layout,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::similar_text;
+
+    #[test]
+    fn find_similar_searches_the_fingerprint_up_to_its_first_placeholder() {
+        assert_eq!(
+            similar_text("TimeoutError: after # s on …"),
+            "TimeoutError: after"
+        );
+        assert_eq!(
+            similar_text("ValueError: disk full"),
+            "ValueError: disk full"
+        );
+        assert_eq!(similar_text("#"), "#");
     }
 }

@@ -11,6 +11,7 @@ use super::layout::Layout;
 use super::urls::Urls;
 use crate::rq::decode::{Decoded, MAX_REPR};
 use crate::rq::model::{JobDetail, Registry, RelatedJob};
+use crate::rq::search::{SearchForm, MAX_CRITERION};
 
 /// A related job with its link.
 #[derive(Debug, Clone)]
@@ -124,6 +125,10 @@ pub struct JobDetailPage {
     pub raw: Vec<(String, String)>,
     /// Actions for this job's state.
     pub actions: Vec<ActionButton>,
+    /// Jobs of the same function in the same registry of every queue.
+    pub same_function: Option<String>,
+    /// Failed jobs of every queue with the same exception (last traceback line).
+    pub same_exception: Option<String>,
 }
 
 fn related(rows: &[RelatedJob], urls: &Urls) -> Vec<RelatedRow> {
@@ -299,6 +304,36 @@ impl JobDetailPage {
             meta: j.meta.as_ref().map(repr),
             result: j.return_value().map(repr),
             exc_info: j.exc_info().map(str::to_string),
+            same_function: j.call.as_ref().map(|c| {
+                let registry = j
+                    .status
+                    .as_ref()
+                    .map_or(Registry::Failed, |s| Registry::for_status(s.as_str()));
+                urls.search(
+                    &SearchForm {
+                        queue: "*".into(),
+                        registry: registry.as_str().into(),
+                        func: c.func_name.chars().take(MAX_CRITERION).collect(),
+                        ..SearchForm::default()
+                    },
+                    1,
+                )
+            }),
+            same_exception: j
+                .exc_info()
+                .map(crate::rq::failure_groups::last_line)
+                .filter(|l| !l.is_empty())
+                .map(|l| {
+                    urls.search(
+                        &SearchForm {
+                            queue: "*".into(),
+                            registry: Registry::Failed.as_str().into(),
+                            exc: l.chars().take(MAX_CRITERION).collect(),
+                            ..SearchForm::default()
+                        },
+                        1,
+                    )
+                }),
             times: vec![
                 ("created".into(), time_cell(j.created_at, now)),
                 ("enqueued".into(), time_cell(j.enqueued_at, now)),

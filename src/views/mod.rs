@@ -8,7 +8,7 @@
 //! - [`charts`]: the history charts;
 //! - [`lists`]: filter, sort and page of long lists, from the URL;
 //! - one file per page: [`overview`], [`jobs`], [`job`], [`workers`], [`failures`], [`tasks`],
-//!   [`cron`], [`groups`], [`rate_limits`].
+//!   [`cron`], [`groups`], [`rate_limits`], [`search`].
 //!
 //! View models hold display-ready strings (formatted times, URLs with encoded path segments) so
 //! templates stay free of logic. Askama escapes every `{{ }}` output for HTML, which is what makes
@@ -27,6 +27,7 @@ pub mod layout;
 pub mod lists;
 pub mod overview;
 pub mod rate_limits;
+pub mod search;
 pub mod tasks;
 pub mod urls;
 pub mod workers;

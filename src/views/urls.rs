@@ -5,6 +5,7 @@
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::rq::model::Registry;
+use crate::rq::search::SearchForm;
 
 /// Characters left as they are in a path segment; everything else is percent-encoded, so queue
 /// names with `/`, `%`, `?`, spaces or unicode survive the round trip.
@@ -165,6 +166,31 @@ impl Urls {
         }
         u
     }
+    /// The search page for `form` (the form's fields as the query string, so a search can be
+    /// shared); `page` 1 is left out.
+    pub fn search(&self, form: &SearchForm, page: u64) -> String {
+        self.at(&format!("/view/search?{}", search_qs(form, page)))
+    }
+    /// The search page for `form`, scanning again even if a finished scan is kept.
+    pub fn search_fresh(&self, form: &SearchForm) -> String {
+        format!("{}&fresh=1", self.search(form, 1))
+    }
+    /// The search page with an empty form.
+    pub fn search_empty(&self) -> String {
+        self.at("/view/search")
+    }
+    /// The polled results of a search.
+    pub fn search_fragment(&self, form: &SearchForm, page: u64) -> String {
+        self.at(&format!("/fragments/search?{}", search_qs(form, page)))
+    }
+    /// A search's JSON (what scripts poll until `complete`).
+    pub fn search_json(&self, form: &SearchForm, page: u64) -> String {
+        self.at(&format!("/data/search.json?{}", search_qs(form, page)))
+    }
+    /// An action on every match of a search (`requeue`, `delete`, `cancel`, or `stop` the scan).
+    pub fn search_act(&self, verb: &str, form: &SearchForm) -> String {
+        self.at(&format!("/search/{}?{}", seg(verb), search_qs(form, 1)))
+    }
     /// The page with every instance's queues.
     pub fn all(&self) -> String {
         format!("{}/all", self.base)
@@ -173,6 +199,29 @@ impl Urls {
     pub fn asset(&self, file: &str) -> String {
         format!("{}/static/{file}", self.base)
     }
+}
+
+/// The query string of a search: its non-empty fields, then the page when past the first.
+fn search_qs(form: &SearchForm, page: u64) -> String {
+    let mut pairs: Vec<(&str, &str)> = [
+        ("queue", &form.queue),
+        ("registry", &form.registry),
+        ("func", &form.func),
+        ("exc", &form.exc),
+        ("q", &form.q),
+        ("worker", &form.worker),
+        ("since", &form.since),
+        ("until", &form.until),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| (k, v.as_str()))
+    .collect();
+    let page = page.to_string();
+    if page != "1" {
+        pairs.push(("page", &page));
+    }
+    serde_urlencoded::to_string(&pairs).unwrap_or_default()
 }
 
 #[cfg(test)]

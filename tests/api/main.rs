@@ -46,6 +46,7 @@ mod outages;
 mod overview;
 mod proxy;
 mod replicas;
+mod search;
 mod security;
 mod sentinel;
 mod workers;

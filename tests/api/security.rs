@@ -99,9 +99,27 @@ fn browsing_every_page_sends_no_write_command() {
         "/0/data/groups.json",
         "/0/view/rate-limits",
         "/0/data/rate_limits.json",
+        "/0/view/failures/default",
+        "/0/view/search?exc=Error&q=boom&func=fail",
+        "/0/fragments/search?registry=finished&worker=w",
         "/healthz",
     ] {
         env.app.get(path);
+    }
+    // Searches scan in the background: wait until each has read everything.
+    for query in [
+        "exc=Error&q=boom&func=fail",
+        "registry=finished&worker=w",
+        "queue=*&registry=queued&since=2020-01-01",
+    ] {
+        crate::support::wait_for(
+            std::time::Duration::from_secs(30),
+            "the search to complete",
+            || {
+                (env.app.json(&format!("/0/data/search.json?{query}"))["complete"] == true)
+                    .then_some(())
+            },
+        );
     }
     let info: String = redis::cmd("INFO")
         .arg("commandstats")

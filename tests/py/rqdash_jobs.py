@@ -37,3 +37,13 @@ def retry_later(seconds):
     from rq import Retry
 
     return Retry(max=2, interval=int(seconds))
+
+
+def charge(customer, amount):
+    """Always raise ``TimeoutError``: a partner API that does not answer (search fixtures)."""
+    raise TimeoutError(f'partner API timed out charging {customer} {amount}')
+
+
+def notify(user, channel='email'):
+    """Always raise ``LookupError``: no address for ``user`` on ``channel`` (search fixtures)."""
+    raise LookupError(f'no address for {user} on {channel}')

@@ -18,7 +18,8 @@ literal 'Z', i.e. RQ's own `utcformat`), or null.
 Subcommands: seed, oracle, busy-worker, idle-worker, enqueue, act, make-jobs, hostile, burst (see README.md
 and `--help`), and, from rqfixture_newer.py, the RQ 2.x/3.0 state: cron, stale-cron, cron-oracle,
 scheduler-worker, scheduler-oracle, groups, groups-oracle, rate-limits, rate-limits-oracle, retries,
-retries-oracle, executions (see RQ_NEWER_KEYS.md).
+retries-oracle, executions (see RQ_NEWER_KEYS.md), and, from rqfixture_search.py, search-seed,
+search-oracle and search-jobs.
 """
 
 import argparse
@@ -936,6 +937,10 @@ def build_parser():
     import rqfixture_newer  # RQ 2.x/3.0 state: cron, scheduler locks, groups, rate limits, retries, executions
 
     rqfixture_newer.register(sub, common, sys.modules[__name__])
+
+    import rqfixture_search  # search: failed jobs of a few kinds, and the oracle of each search
+
+    rqfixture_search.register(sub, common, sys.modules[__name__])
     return parser
 
 

@@ -11,6 +11,7 @@
 //! - [`groups`]: RQ 2.0+ job groups;
 //! - [`rate_limits`]: RQ 3.0 rate limits;
 //! - [`dash`]: the dashboard's own state (bulk task records), under its own keys;
+//! - [`search`]: the bounded chunks of a search scan;
 //! - [`version`]: which RQ major version wrote the data, and what an action needs to know about a
 //!   job;
 //! - [`sentinel`]: `redis+sentinel://` URLs.
@@ -32,6 +33,7 @@ pub mod groups;
 pub mod rate_limits;
 pub mod reads;
 pub mod resp;
+pub mod search;
 pub mod sentinel;
 pub mod snapshot;
 pub mod version;

@@ -152,6 +152,31 @@ impl Rq {
         self.run(c);
     }
 
+    /// Seeds failed jobs of a few kinds on `search-a` and `search-b`, run by real burst workers,
+    /// in two batches (`search-seed` in rqfixture_search.py); returns ids by batch and kind, and
+    /// `split`, a time between the batches.
+    pub fn search_seed(&self, url: &str) -> Value {
+        self.run(self.command("search-seed", url))
+    }
+
+    /// What RQ's own API finds for one search (`search-oracle`): `total`, `ids` newest first,
+    /// `times` by id. `fields` are the search's fields (`queue`, `registry`, `func`, ...).
+    pub fn search_oracle(&self, url: &str, fields: &[(&str, &str)]) -> Value {
+        let mut c = self.command("search-oracle", url);
+        for (k, v) in fields {
+            c.arg(format!("--{k}={v}"));
+        }
+        self.run(c)
+    }
+
+    /// RQ's view of some jobs (`search-jobs`): by id, `status`, `origin` and `results` (entries
+    /// in the results stream), or null when gone.
+    pub fn search_jobs(&self, url: &str, ids: &[String]) -> Value {
+        let mut c = self.command("search-jobs", url);
+        c.arg("--ids").args(ids);
+        self.run(c)
+    }
+
     /// Starts a worker that runs `sleep(600)` with id `job_id` on `queue`.
     pub fn busy_worker(&self, url: &str, queue: &str, job_id: &str) -> Worker {
         let mut c = self.command("busy-worker", url);
