@@ -4,7 +4,8 @@
 //!   through;
 //! - [`resp`]: helpers that read RESP2/RESP3 replies without ever failing;
 //! - [`snapshot`]: the shared, single-flight snapshot of counts and workers;
-//! - [`reads`]: every question a page asks, in a fixed number of pipelined round trips;
+//! - [`reads`]: queues, counts, workers and their health, in a fixed number of pipelined round
+//!   trips; [`jobs`]: list rows, pages, a job's details;
 //! - [`writes`]: actions that change RQ's data, matching RQ's own commands (Lua in
 //!   `actions.lua`, so each job changes atomically);
 //! - [`cron`]: RQ 2.4+ cron schedulers, cron jobs and their runs;
@@ -30,6 +31,7 @@ pub mod conn;
 pub mod cron;
 pub mod dash;
 pub mod groups;
+pub mod jobs;
 pub mod rate_limits;
 pub mod reads;
 pub mod resp;
