@@ -233,7 +233,7 @@ pub struct CronJobState {
 /// second, and a loaded scheduler can lag).
 const FIRE_SLACK_SECS: i64 = 90;
 /// The most fire times checked for missed runs (a day of a per-minute cron).
-const MAX_FIRES: usize = 1_440;
+pub const MAX_FIRES: usize = 1_440;
 
 /// Parses a cron string as RQ's croniter does (five fields; a sixth for seconds is accepted).
 pub fn parse_cron(pattern: &str) -> Option<croner::Cron> {

@@ -14,7 +14,7 @@ pub const MAX_GROUPS: usize = 1_000;
 /// The most ids of one group read for its status roll-up and its page.
 pub const MAX_MEMBERS: usize = 10_000;
 /// Ids asked per `SSCAN` call.
-const SCAN_COUNT: usize = 1_000;
+pub const SCAN_COUNT: usize = 1_000;
 
 /// One group with the status of its jobs.
 #[derive(Debug, Clone, Default)]
