@@ -22,12 +22,12 @@
 //!   URLs, viewer), the one responder ([`http::respond`]) and the one action guard and reply
 //!   ([`http::action`]).
 //! - [`routes`]: the one route table ([`routes::configure`]) and one handler file per area:
-//!   overview, jobs (lists), job, queues (queue actions), failures, workers, tasks, api
-//!   (rq-dashboard's JSON), metrics, health, assets.
+//!   overview, jobs (lists), job, queues (queue actions), failures, workers, tasks, search, cron,
+//!   groups, rate limits, api (rq-dashboard's JSON), metrics, health, assets.
 //! - [`views`]: one askama struct per page or fragment, one file per page, plus [`views::urls`]
 //!   (the only place that writes a URL), [`views::format`], [`views::layout`],
-//!   [`views::buttons`] (the button catalogue) and [`views::charts`]. Templates in `templates/`
-//!   mirror them.
+//!   [`views::buttons`] (the button catalogue), [`views::charts`] and [`views::lists`] (filter,
+//!   sort and page of long lists). Templates in `templates/` mirror them.
 //! - [`render_cache`]: answers rendered once per shared snapshot, with a gzip copy.
 //! - [`assets`]: the embedded static files and their content hash.
 //!
@@ -37,10 +37,12 @@
 //!   [`rq::failure_groups`] (failures grouped by exception fingerprint), [`rq::actions`] (what each
 //!   action is, and the one table of which job status allows which action), and
 //!   [`rq::repository`], the only code that sends Redis commands: connection, RESP helpers, the
-//!   shared snapshot, reads, writes (with their Lua script), RQ version detection, and one file
-//!   per newer RQ feature (cron, groups, rate limits, executions).
+//!   shared snapshot, reads of queues and of jobs, writes (with their Lua script), RQ version
+//!   detection, one file per newer RQ feature (cron, groups, rate limits), search chunks, and the
+//!   dashboard's own state ([`rq::repository::dash`]: bulk task records under `rqdash:` keys).
 //! - [`pickle`]: the inert pickle decoder (builds plain data, never executes anything).
-//! - [`tasks`]: bulk actions as chunked, cancellable background tasks with progress.
+//! - [`tasks`]: bulk actions as chunked, cancellable background tasks with progress, their
+//!   records shared by every replica through Redis.
 //! - [`search`]: searches as shared, chunked, cancellable background scans, kept briefly
 //!   (the query and matcher are pure, in [`rq::search`]; the reads in
 //!   [`rq::repository::search`]).
