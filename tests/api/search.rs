@@ -427,3 +427,60 @@ fn canceling_and_deleting_every_match_and_stopping_a_search() {
     let after = app.json(&format!("/0/data/search.json?{}", qs(&fields)));
     assert_ne!(after["started_at"], before["started_at"]);
 }
+
+#[test]
+fn in_chromium_a_search_is_typed_watched_and_its_matches_requeued_after_confirming() {
+    let redis = TestRedis::start();
+    let url = redis.url();
+    let rq = Rq::new("2.12.0");
+    rq.search_seed(&url);
+    let app = TestApp::for_redis(&url);
+    let want = ids(&rq.search_oracle(&url, &[("exc", "TimeoutError")]));
+    assert_eq!(want.len(), 10);
+    let b = crate::support::browser::Browser::start();
+    b.goto(&format!("{}/0/view/search", app.address));
+    // Type the query and submit the form, as a person would.
+    b.eval(
+        "var f = document.querySelector('#search-form input[name=exc]'); f.value = 'TimeoutError'; return true;",
+    );
+    b.click("#search-form button[type=submit]");
+    // Progress shows while it runs; the exact total once complete, without a reload.
+    crate::support::wait_for(
+        std::time::Duration::from_secs(30),
+        "the search to complete on the page",
+        || (b.text("#search-state").as_deref() == Some("complete")).then_some(()),
+    );
+    assert_eq!(b.text("#search-total").as_deref(), Some("10"));
+    let shown = b.eval(
+        "return Array.from(document.querySelectorAll('#job-list tr[data-job-id]')).map(function (r) { return r.getAttribute('data-job-id'); });",
+    );
+    let shown: Vec<String> = serde_json::from_value(shown).unwrap();
+    assert_eq!(shown, want, "newest first, as RQ's own API finds them");
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    b.screenshot(&dir.join("search.png"));
+    // Requeue them all: the confirmation says how many and which search.
+    b.click("#search-actions button");
+    let question = crate::support::wait_for(
+        std::time::Duration::from_secs(10),
+        "the confirmation",
+        || b.dialog_text(),
+    );
+    assert!(question.contains("10"), "{question}");
+    assert!(
+        question.to_lowercase().contains("timeouterror"),
+        "{question}"
+    );
+    b.accept_dialog();
+    crate::support::wait_for(
+        std::time::Duration::from_secs(30),
+        "the matches to be requeued",
+        || {
+            let jobs = rq.search_jobs(&url, &want);
+            want.iter()
+                .all(|id| jobs[id]["status"] == "queued")
+                .then_some(())
+        },
+    );
+    assert!(ids(&rq.search_oracle(&url, &[("exc", "TimeoutError")])).is_empty());
+}
