@@ -150,6 +150,24 @@ pub struct Cli {
     #[arg(long, env = "RQ_DASHBOARD_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
 
+    /// Health rules: how long the oldest queued job may wait, in seconds, before it is a problem.
+    /// `QUEUE=SECS` sets it for one queue; repeat for several.
+    #[arg(
+        long = "alert-oldest-queued",
+        env = "RQ_DASHBOARD_ALERT_OLDEST_QUEUED",
+        value_delimiter = ' ',
+        default_value = "600"
+    )]
+    pub alert_oldest_queued: Vec<String>,
+
+    /// Health rules to turn off (e.g. `redis_evicting`); repeat for several.
+    #[arg(
+        long = "alert-disable",
+        env = "RQ_DASHBOARD_ALERT_DISABLE",
+        value_delimiter = ' '
+    )]
+    pub alert_disable: Vec<String>,
+
     /// Read the shared secret from this file instead (so it never shows in `ps`).
     #[arg(
         long,
@@ -238,6 +256,8 @@ pub struct Settings {
     pub verbose: bool,
     /// The secret replicas share (`--secret-key`), if given.
     pub secret_key: Option<Secret>,
+    /// Health rules' thresholds and silences.
+    pub thresholds: crate::health::Thresholds,
 }
 
 /// Masks the user info of a URL: `redis://user:secret@host` → `redis://***:***@host`.
@@ -301,6 +321,33 @@ impl Settings {
             }
         }
         let secret_key = secret_key.map(Secret);
+        let mut thresholds = crate::health::Thresholds::default();
+        for v in cli.alert_oldest_queued.iter().filter(|v| !v.is_empty()) {
+            let (queue, secs) = match v.rsplit_once('=') {
+                Some((q, s)) => (Some(q), s),
+                None => (None, v.as_str()),
+            };
+            let secs: i64 = secs.trim().parse().ok().filter(|s| *s > 0).ok_or_else(|| {
+                format!("invalid --alert-oldest-queued “{v}”: give seconds, or QUEUE=SECONDS")
+            })?;
+            match queue {
+                Some(q) => {
+                    thresholds
+                        .oldest_queued_by_queue
+                        .insert(q.to_string(), secs);
+                }
+                None => thresholds.oldest_queued_secs = secs,
+            }
+        }
+        for r in cli.alert_disable.iter().filter(|r| !r.is_empty()) {
+            if !crate::health::RULES.contains(&r.as_str()) {
+                return Err(format!(
+                    "unknown rule “{r}” in --alert-disable: use one of {}",
+                    crate::health::RULES.join(", ")
+                ));
+            }
+            thresholds.disabled.push(r.clone());
+        }
         let password = match (&cli.password, &cli.password_file) {
             (_, Some(f)) => Some(read_file(f, "--password-file")?),
             (p, None) => p.clone(),
@@ -405,6 +452,7 @@ impl Settings {
             http_workers,
             verbose: cli.verbose,
             secret_key,
+            thresholds,
         })
     }
 

@@ -79,6 +79,7 @@
 pub mod assets;
 pub mod config;
 pub mod error;
+pub mod health;
 pub mod healthcheck;
 pub mod history;
 pub mod http;

@@ -30,6 +30,8 @@ pub struct AppState {
     pub renders: RenderCache,
     /// Count history per instance.
     pub history: Vec<History>,
+    /// Since when each health problem has been seen.
+    pub problems: crate::health::Tracker,
 }
 
 /// The anti-CSRF token replicas sharing `secret` all derive: the same for each, across restarts.
@@ -93,6 +95,7 @@ impl AppState {
             csrf_token,
             renders: RenderCache::default(),
             history,
+            problems: Default::default(),
         })
     }
 

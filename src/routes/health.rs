@@ -1,9 +1,17 @@
-//! `GET /healthz`: 200 when every Redis answers, 503 saying which does not.
+//! Health: `GET /healthz` (200 when every Redis answers, 503 saying which does not), and what is
+//! wrong now on each instance: the problems page, its panel on the overview, and `health.json`.
 
 use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::Utc;
 use serde_json::json;
 
+use crate::error::AppError;
+use crate::health::{self, Problem};
+use crate::http::extract::Instance;
+use crate::rq::RepoError;
 use crate::state::AppState;
+use crate::views::health::{HealthPage, ProblemsFragment, ProblemsView};
 
 /// Pings every instance; answers 200 `{"status": "ok"}` or 503 with the failures.
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
@@ -22,4 +30,60 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
             .insert_header(("Cache-Control", "no-store"))
             .json(json!({ "status": "unavailable", "failures": failures }))
     }
+}
+
+/// The problems of instance `n` now, each stamped with since when it has been seen. Reads only
+/// what is shared anyway (the snapshot, the cron state) plus RQ 3.0's rate-limit keys.
+///
+/// # Errors
+/// When Redis does not answer.
+pub async fn problems_of(state: &AppState, n: usize) -> Result<Vec<Problem>, RepoError> {
+    let repo = &state.instances[n];
+    let snap = repo.snapshot().await?;
+    let cron = repo.cron_shared().await?;
+    let limits = repo.rate_limits().await?;
+    let now = Utc::now();
+    let mut found = health::evaluate(&snap, Some(&cron), &limits, &state.settings.thresholds, now);
+    state.problems.stamp(n, &mut found, now);
+    Ok(found)
+}
+
+/// `GET /{n}/data/health.json`: `problems[]` with `rule, severity, message, queue, worker, job,
+/// since`.
+pub async fn json(inst: Instance) -> HttpResponse {
+    let r = async {
+        let problems = problems_of(&inst.state, inst.n).await?;
+        Ok(json!({ "problems": problems }))
+    }
+    .await;
+    inst.json(r)
+}
+
+/// `GET /{n}/view/health`: every problem, with links to what it concerns.
+pub async fn page(inst: Instance) -> HttpResponse {
+    let r = async {
+        let problems = problems_of(&inst.state, inst.n).await?;
+        Ok(HealthPage {
+            layout: inst.layout("health", "Health"),
+            v: ProblemsView::new(&problems, &inst.urls, None, inst.poll_ms()),
+        }
+        .render()?)
+    }
+    .await;
+    inst.page(r)
+}
+
+/// `GET /{n}/fragments/problems`: the overview's problems panel (empty when all is well).
+pub async fn panel(inst: Instance) -> HttpResponse {
+    let r = async {
+        let problems = problems_of(&inst.state, inst.n).await?;
+        Ok::<_, AppError>(
+            ProblemsFragment {
+                v: ProblemsView::new(&problems, &inst.urls, Some(5), inst.poll_ms()),
+            }
+            .render()?,
+        )
+    }
+    .await;
+    inst.fragment(r)
 }

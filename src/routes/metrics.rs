@@ -99,6 +99,11 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         "gauge",
         "1 when the Redis instance answers",
     );
+    let mut problems = Family::new(
+        "rqdash_problems",
+        "gauge",
+        "Problems the health rules see now, by rule, queue and severity",
+    );
     let several = state.instances.len() > 1;
     let now = Utc::now();
     for (i, repo) in state.instances.iter().enumerate() {
@@ -153,10 +158,32 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             add(&mut latency, &[("queue", &q.name)], age);
         }
         add(&mut suspended, &[], if o.suspended { 1.0 } else { 0.0 });
+        match super::health::problems_of(&state, i).await {
+            Ok(found) => {
+                // One series per rule, queue and severity: several workers' problems add up.
+                let mut counts = std::collections::BTreeMap::new();
+                for p in &found {
+                    let key = (
+                        p.rule,
+                        p.queue.clone().unwrap_or_default(),
+                        p.severity.as_str(),
+                    );
+                    *counts.entry(key).or_insert(0.0) += 1.0;
+                }
+                for ((rule, queue, severity), n) in counts {
+                    add(
+                        &mut problems,
+                        &[("rule", rule), ("queue", &queue), ("severity", severity)],
+                        n,
+                    );
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "metrics: problems of instance {i} unknown"),
+        }
     }
     let mut out = String::new();
     for f in [
-        &workers, &success, &failed, &working, &jobs, &latency, &suspended, &up,
+        &workers, &success, &failed, &working, &jobs, &latency, &suspended, &up, &problems,
     ] {
         f.write(&mut out);
     }

@@ -8,7 +8,7 @@
 //! - [`charts`]: the history charts;
 //! - [`lists`]: filter, sort and page of long lists, from the URL;
 //! - one file per page: [`overview`], [`jobs`], [`job`], [`workers`], [`failures`], [`tasks`],
-//!   [`cron`], [`groups`], [`rate_limits`], [`search`].
+//!   [`cron`], [`groups`], [`rate_limits`], [`search`], [`health`].
 //!
 //! View models hold display-ready strings (formatted times, URLs with encoded path segments) so
 //! templates stay free of logic. Askama escapes every `{{ }}` output for HTML, which is what makes
@@ -21,6 +21,7 @@ pub mod cron;
 pub mod failures;
 pub mod format;
 pub mod groups;
+pub mod health;
 pub mod job;
 pub mod jobs;
 pub mod layout;

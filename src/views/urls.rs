@@ -132,6 +132,14 @@ impl Urls {
     pub fn rate_limit(&self, key: &str) -> String {
         self.at(&format!("/view/rate-limits/{}", seg(key)))
     }
+    /// The health page.
+    pub fn health(&self) -> String {
+        self.at("/view/health")
+    }
+    /// The overview's polled problems panel.
+    pub fn problems_fragment(&self) -> String {
+        self.at("/fragments/problems")
+    }
     /// The jump-to-job form's target.
     pub fn jump(&self) -> String {
         self.at("/jump")

@@ -35,6 +35,7 @@ mod demo;
 mod errors;
 mod grafana;
 mod harness;
+mod health;
 mod hostile;
 mod http_layer;
 mod job_detail;

@@ -112,6 +112,9 @@ pub struct QueueCounts {
     pub scheduler: Option<SchedulerLock>,
     /// Scheduled jobs whose time has come (score up to now) and are still waiting.
     pub overdue_scheduled: u64,
+    /// Started-registry entries past their deadline: jobs whose worker is gone (or that ran past
+    /// their timeout and heartbeat), not yet cleaned up by RQ.
+    pub abandoned: u64,
 }
 
 /// The scheduler serving a queue: the value of its lock, and what its own hash says (RQ 2.10+).
@@ -180,6 +183,7 @@ impl QueueCounts {
         self.canceled += other.canceled;
         self.ready += other.ready;
         self.overdue_scheduled += other.overdue_scheduled;
+        self.abandoned += other.abandoned;
         self.oldest_enqueued_at = match (self.oldest_enqueued_at, other.oldest_enqueued_at) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -237,6 +241,18 @@ pub struct RedisInfo {
     pub clients: String,
     /// `uptime_in_seconds`.
     pub uptime_secs: i64,
+    /// `maxmemory_policy` (RQ loses jobs under anything but `noeviction`).
+    pub maxmemory_policy: String,
+    /// `used_memory`, bytes.
+    pub used_memory: u64,
+    /// `maxmemory`, bytes (0: no limit).
+    pub maxmemory: u64,
+    /// `evicted_keys` since Redis started.
+    pub evicted_keys: u64,
+    /// `loading`: Redis is still loading its data set.
+    pub loading: bool,
+    /// `role`: `master` or `slave`.
+    pub role: String,
 }
 
 impl RedisInfo {
@@ -254,6 +270,12 @@ impl RedisInfo {
             max_memory: get("maxmemory_human"),
             clients: get("connected_clients"),
             uptime_secs: get("uptime_in_seconds").parse().unwrap_or(0),
+            maxmemory_policy: get("maxmemory_policy"),
+            used_memory: get("used_memory").parse().unwrap_or(0),
+            maxmemory: get("maxmemory").parse().unwrap_or(0),
+            evicted_keys: get("evicted_keys").parse().unwrap_or(0),
+            loading: get("loading") == "1",
+            role: get("role"),
         }
     }
 }

@@ -99,6 +99,11 @@ impl Repository {
                 .arg(self.keys.registry(Registry::Scheduled, q))
                 .arg("-inf")
                 .arg(now);
+            // Past their deadline (from 0, as RQ's own cleanup counts: -1 never expires).
+            p.cmd("ZCOUNT")
+                .arg(self.keys.registry(Registry::Started, q))
+                .arg(0)
+                .arg(format!("({now}"));
         }
         self.push_worker_reads(&mut p, &worker_names);
         let mut r = self.run(&p).await?.into_iter();
@@ -120,6 +125,7 @@ impl Repository {
                 ..SchedulerLock::default()
             });
             c.overdue_scheduled = int_of(&r.next().unwrap_or(Value::Nil));
+            c.abandoned = int_of(&r.next().unwrap_or(Value::Nil));
             counts.push(c);
         }
         let workers = Self::take_workers(&worker_names, &mut r);

@@ -1,0 +1,457 @@
+//! "What's wrong now": rules that read the signs RQ leaves in Redis and say them plainly, each
+//! with the queue, worker or job it concerns, a severity, and since when it has been seen.
+//!
+//! Rules run on what the shared snapshot already read (counts, workers, scheduler locks, started
+//! entries past their deadline, Redis's INFO) plus the shared cron state and RQ 3.0's rate limits:
+//! no read of their own, so their cost does not grow with the number of viewers.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::rq::model::cron::CronJobState;
+use crate::rq::repository::cron::CronOverview;
+use crate::rq::repository::rate_limits::RateLimitState;
+use crate::rq::Snapshot;
+
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Needs a look.
+    Warning,
+    /// Work is being lost or stuck.
+    Critical,
+}
+
+impl Severity {
+    /// Its name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// One thing that is wrong.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    /// The rule that found it (stable name, for silences and alerting).
+    pub rule: &'static str,
+    /// How bad it is.
+    pub severity: Severity,
+    /// What is wrong, in a sentence.
+    pub message: String,
+    /// The queue it concerns.
+    pub queue: Option<String>,
+    /// The worker it concerns.
+    pub worker: Option<String>,
+    /// The job it concerns.
+    pub job: Option<String>,
+    /// Since when this dashboard has seen it.
+    pub since: Option<DateTime<Utc>>,
+}
+
+impl Problem {
+    fn new(rule: &'static str, severity: Severity, message: String) -> Problem {
+        Problem {
+            rule,
+            severity,
+            message,
+            queue: None,
+            worker: None,
+            job: None,
+            since: None,
+        }
+    }
+
+    fn queue(mut self, q: &str) -> Problem {
+        self.queue = Some(q.to_string());
+        self
+    }
+
+    /// What identifies it across polls: the rule and what it concerns.
+    pub fn key(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.rule,
+            self.queue.as_deref().unwrap_or(""),
+            self.worker.as_deref().unwrap_or(""),
+            self.job.as_deref().unwrap_or("")
+        )
+    }
+}
+
+/// Every rule's name, for `--alert-disable`.
+pub const RULES: [&str; 12] = [
+    "queue_without_worker",
+    "worker_heartbeat_stopped",
+    "scheduled_without_scheduler",
+    "oldest_queued",
+    "abandoned_jobs",
+    "redis_eviction_policy",
+    "redis_memory_near_max",
+    "redis_evicting",
+    "redis_not_ready",
+    "cron_scheduler_stale",
+    "cron_missed_runs",
+    "leaked_rate_limit_slots",
+];
+
+/// Thresholds and silences.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    /// The oldest queued job may wait this long (seconds).
+    pub oldest_queued_secs: i64,
+    /// Per-queue overrides of `oldest_queued_secs`.
+    pub oldest_queued_by_queue: HashMap<String, i64>,
+    /// Used memory over this share of `maxmemory` is a problem.
+    pub memory_ratio: f64,
+    /// Rules turned off.
+    pub disabled: Vec<String>,
+}
+
+impl Default for Thresholds {
+    fn default() -> Thresholds {
+        Thresholds {
+            oldest_queued_secs: 600,
+            oldest_queued_by_queue: HashMap::new(),
+            memory_ratio: 0.9,
+            disabled: Vec::new(),
+        }
+    }
+}
+
+/// "1 job" / "3 jobs".
+fn jobs(n: u64) -> String {
+    if n == 1 {
+        "1 job".into()
+    } else {
+        format!("{n} jobs")
+    }
+}
+
+/// Every problem the rules find in `snap` (and the cron and rate-limit state, when read).
+pub fn evaluate(
+    snap: &Snapshot,
+    cron: Option<&CronOverview>,
+    rate_limits: &[RateLimitState],
+    th: &Thresholds,
+    now: DateTime<Utc>,
+) -> Vec<Problem> {
+    let o = &snap.overview;
+    let mut out = Vec::new();
+    let live: Vec<_> = o.workers.iter().filter(|w| !w.is_stale(now)).collect();
+    for q in &o.queues {
+        if q.queued > 0 && !live.iter().any(|w| w.queues.iter().any(|wq| wq == &q.name)) {
+            out.push(
+                Problem::new(
+                    "queue_without_worker",
+                    Severity::Critical,
+                    format!(
+                        "{} waiting in “{}” and no live worker listens to it",
+                        jobs(q.queued),
+                        q.name
+                    ),
+                )
+                .queue(&q.name),
+            );
+        }
+        if q.overdue_scheduled > 0 && q.scheduler.is_none() {
+            out.push(
+                Problem::new(
+                    "scheduled_without_scheduler",
+                    Severity::Critical,
+                    format!(
+                        "{} scheduled on “{}” {} due, but no scheduler holds the queue's lock (start a worker with --with-scheduler)",
+                        jobs(q.overdue_scheduled),
+                        q.name,
+                        if q.overdue_scheduled == 1 { "is" } else { "are" }
+                    ),
+                )
+                .queue(&q.name),
+            );
+        }
+        let limit = th
+            .oldest_queued_by_queue
+            .get(&q.name)
+            .copied()
+            .unwrap_or(th.oldest_queued_secs);
+        if let Some(t) = q.oldest_enqueued_at {
+            let age = (now - t).num_seconds();
+            if q.queued > 0 && age > limit {
+                out.push(
+                    Problem::new(
+                        "oldest_queued",
+                        Severity::Warning,
+                        format!(
+                            "the oldest job in “{}” has waited {} (more than {})",
+                            q.name,
+                            crate::views::format::human_secs(age),
+                            crate::views::format::human_secs(limit)
+                        ),
+                    )
+                    .queue(&q.name),
+                );
+            }
+        }
+        if q.abandoned > 0 {
+            out.push(
+                Problem::new(
+                    "abandoned_jobs",
+                    Severity::Warning,
+                    format!(
+                        "{} of “{}” still marked started past {} deadline: {} worker is gone, or {} ran past {} timeout",
+                        jobs(q.abandoned),
+                        q.name,
+                        if q.abandoned == 1 { "its" } else { "their" },
+                        if q.abandoned == 1 { "its" } else { "their" },
+                        if q.abandoned == 1 { "it" } else { "they" },
+                        if q.abandoned == 1 { "its" } else { "their" },
+                    ),
+                )
+                .queue(&q.name),
+            );
+        }
+    }
+    for w in &o.workers {
+        if w.is_stale(now) {
+            let mut p = Problem::new(
+                "worker_heartbeat_stopped",
+                Severity::Warning,
+                format!(
+                    "worker {} has not sent a heartbeat within RQ's worker TTL: its process is probably gone",
+                    w.name
+                ),
+            );
+            p.worker = Some(w.name.clone());
+            p.job = w.current_job.clone();
+            out.push(p);
+        }
+    }
+    let r = &o.redis;
+    if !r.maxmemory_policy.is_empty() && r.maxmemory_policy != "noeviction" {
+        out.push(Problem::new(
+            "redis_eviction_policy",
+            Severity::Critical,
+            format!(
+                "Redis's maxmemory-policy is {}: under memory pressure Redis deletes keys, and RQ loses jobs; RQ needs noeviction",
+                r.maxmemory_policy
+            ),
+        ));
+    }
+    if r.maxmemory > 0 && r.used_memory as f64 > r.maxmemory as f64 * th.memory_ratio {
+        out.push(Problem::new(
+            "redis_memory_near_max",
+            Severity::Warning,
+            format!(
+                "Redis uses {} of its maxmemory {} ({:.0}%)",
+                r.memory,
+                r.max_memory,
+                r.used_memory as f64 * 100.0 / r.maxmemory as f64
+            ),
+        ));
+    }
+    if r.evicted_keys > 0 {
+        out.push(Problem::new(
+            "redis_evicting",
+            Severity::Critical,
+            format!("Redis has evicted {} keys since it started", r.evicted_keys),
+        ));
+    }
+    if r.loading || r.role == "slave" {
+        out.push(Problem::new(
+            "redis_not_ready",
+            Severity::Critical,
+            if r.loading {
+                "Redis is still loading its data set".into()
+            } else {
+                "this Redis is a replica: RQ's workers should use the master".into()
+            },
+        ));
+    }
+    if let Some(c) = cron {
+        for s in &c.schedulers {
+            if !s.alive(now) {
+                out.push(Problem::new(
+                    "cron_scheduler_stale",
+                    Severity::Warning,
+                    format!(
+                        "cron scheduler {} has sent no heartbeat for over {} s",
+                        s.name,
+                        crate::rq::model::cron::STALE_AFTER_SECS
+                    ),
+                ));
+            }
+        }
+        for j in &c.jobs {
+            if let Some(p) = cron_job_problem(j) {
+                out.push(p);
+            }
+        }
+    }
+    for l in rate_limits {
+        if !l.leaked.is_empty() {
+            out.push(Problem::new(
+                "leaked_rate_limit_slots",
+                Severity::Warning,
+                format!(
+                    "rate limit “{}” has {} held by jobs no longer queued or started",
+                    l.key,
+                    if l.leaked.len() == 1 {
+                        "1 slot".to_string()
+                    } else {
+                        format!("{} slots", l.leaked.len())
+                    }
+                ),
+            ));
+        }
+    }
+    out.retain(|p| !th.disabled.iter().any(|d| d == p.rule));
+    out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.key().cmp(&b.key())));
+    out
+}
+
+fn cron_job_problem(j: &CronJobState) -> Option<Problem> {
+    if j.job.scheduler.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if j.missed > 0 {
+        parts.push(format!(
+            "missed {} {}",
+            j.missed,
+            if j.missed == 1 { "run" } else { "runs" }
+        ));
+    }
+    if let Some(late) = j.late_secs {
+        parts.push(format!(
+            "its next run is {} late",
+            crate::views::format::human_secs(late)
+        ));
+    }
+    (!parts.is_empty()).then(|| {
+        Problem::new(
+            "cron_missed_runs",
+            Severity::Warning,
+            format!("cron job “{}” {}", j.job.name, parts.join(" and ")),
+        )
+        .queue(&j.job.queue_name)
+    })
+}
+
+/// Remembers since when each problem has been seen, per instance.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    seen: Mutex<HashMap<(usize, String), DateTime<Utc>>>,
+}
+
+impl Tracker {
+    /// Stamps `problems` of instance `n` with when each was first seen, and forgets the ones
+    /// that went away.
+    pub fn stamp(&self, n: usize, problems: &mut [Problem], now: DateTime<Utc>) {
+        let Ok(mut seen) = self.seen.lock() else {
+            return;
+        };
+        let keys: Vec<String> = problems.iter().map(Problem::key).collect();
+        seen.retain(|(i, k), _| *i != n || keys.contains(k));
+        for (p, k) in problems.iter_mut().zip(keys) {
+            p.since = Some(*seen.entry((n, k)).or_insert(now));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rq::model::{Overview, QueueCounts, RedisInfo, Worker};
+
+    fn snap(queues: Vec<QueueCounts>, workers: Vec<Worker>, redis: RedisInfo) -> Snapshot {
+        Snapshot {
+            overview: Overview {
+                queues,
+                workers,
+                suspended: false,
+                has_ready: false,
+                fetched_at: Utc::now(),
+                redis,
+            },
+            current_jobs: Default::default(),
+        }
+    }
+
+    #[test]
+    fn each_rule_says_what_is_wrong_and_a_healthy_queue_says_nothing() {
+        let now = Utc::now();
+        let mut w = Worker::from_hash("w1", &Default::default(), &[]);
+        w.queues = vec!["served".into()];
+        w.last_heartbeat = Some(now);
+        let queues = vec![
+            QueueCounts {
+                name: "served".into(),
+                queued: 2,
+                oldest_enqueued_at: Some(now),
+                ..QueueCounts::default()
+            },
+            QueueCounts {
+                name: "orphan".into(),
+                queued: 1,
+                overdue_scheduled: 3,
+                oldest_enqueued_at: Some(now - chrono::Duration::seconds(3600)),
+                ..QueueCounts::default()
+            },
+        ];
+        let redis = RedisInfo {
+            maxmemory_policy: "allkeys-lru".into(),
+            ..RedisInfo::default()
+        };
+        let found = evaluate(
+            &snap(queues, vec![w], redis),
+            None,
+            &[],
+            &Thresholds::default(),
+            now,
+        );
+        let rules: Vec<(&str, Option<&str>)> =
+            found.iter().map(|p| (p.rule, p.queue.as_deref())).collect();
+        assert!(
+            rules.contains(&("queue_without_worker", Some("orphan"))),
+            "{rules:?}"
+        );
+        assert!(rules.contains(&("scheduled_without_scheduler", Some("orphan"))));
+        assert!(rules.contains(&("oldest_queued", Some("orphan"))));
+        assert!(rules.contains(&("redis_eviction_policy", None)));
+        assert!(
+            !rules.iter().any(|(_, q)| *q == Some("served")),
+            "{rules:?}"
+        );
+        // Silenced rules stay silent.
+        let th = Thresholds {
+            disabled: vec!["redis_eviction_policy".into()],
+            ..Thresholds::default()
+        };
+        let redis = RedisInfo {
+            maxmemory_policy: "allkeys-lru".into(),
+            ..RedisInfo::default()
+        };
+        assert!(evaluate(&snap(vec![], vec![], redis), None, &[], &th, now).is_empty());
+    }
+
+    #[test]
+    fn a_problem_keeps_the_time_it_was_first_seen() {
+        let t = Tracker::default();
+        let t0 = Utc::now();
+        let mut a = vec![Problem::new("r", Severity::Warning, "x".into())];
+        t.stamp(0, &mut a, t0);
+        let mut b = a.clone();
+        t.stamp(0, &mut b, t0 + chrono::Duration::seconds(60));
+        assert_eq!(b[0].since, Some(t0));
+        // Gone, then back: a new start.
+        t.stamp(0, &mut [], t0);
+        let t2 = t0 + chrono::Duration::seconds(120);
+        t.stamp(0, &mut b, t2);
+        assert_eq!(b[0].since, Some(t2));
+    }
+}
