@@ -41,7 +41,7 @@ pub async fn problems_of(state: &AppState, n: usize) -> Result<Vec<Problem>, Rep
     let repo = &state.instances[n];
     let snap = repo.snapshot().await?;
     let cron = repo.cron_shared().await?;
-    let limits = repo.rate_limits().await?;
+    let limits = repo.rate_limits_shared().await?;
     let now = Utc::now();
     let mut found = health::evaluate(&snap, Some(&cron), &limits, &state.settings.thresholds, now);
     state.problems.stamp(n, &mut found, now);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::cron::CronOverview;
+use super::rate_limits::RateLimitState;
 use super::{RepoError, Repository};
 use crate::rq::model::{JobSummary, Overview};
 
@@ -35,6 +36,8 @@ pub(super) struct Shared {
     versions: std::sync::Mutex<(String, String)>,
     /// The cron state, shared the same way (the cron page polls it).
     cron: tokio::sync::Mutex<Cached<CronOverview>>,
+    /// RQ 3.0's rate limits, shared the same way (the health rules poll them).
+    rate_limits: tokio::sync::Mutex<Cached<Vec<RateLimitState>>>,
 }
 
 /// How many runs of each cron job the shared cron state holds.
@@ -59,6 +62,15 @@ impl Repository {
     /// When Redis does not answer.
     pub async fn cron_shared(&self) -> Result<Arc<CronOverview>, RepoError> {
         self.shared(&self.snapshot.cron, self.cron(CRON_RUNS)).await
+    }
+
+    /// RQ 3.0's rate limits, shared like the snapshot.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn rate_limits_shared(&self) -> Result<Arc<Vec<RateLimitState>>, RepoError> {
+        self.shared(&self.snapshot.rate_limits, self.rate_limits())
+            .await
     }
 
     /// Single-flight sharing of one read: a read that finished after this request arrived is as
