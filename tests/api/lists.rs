@@ -75,12 +75,11 @@ fn the_worker_list_filters_by_name_host_queue_and_state() {
     let _a = rq.idle_worker(&redis.url(), "alpha", "w-alpha");
     let _b = rq.idle_worker(&redis.url(), "beta", "w-beta");
     let app = TestApp::for_redis(&redis.url());
-    wait_for(Duration::from_secs(30), "both workers", || {
-        (app.json("/0/data/workers.json")["workers"]
-            .as_array()
-            .map_or(0, Vec::len)
-            == 2)
-            .then_some(())
+    // Both registered and idle (a worker says "started" for a moment first).
+    wait_for(Duration::from_secs(30), "both workers idle", || {
+        let w = app.json("/0/data/workers.json");
+        let ws = w["workers"].as_array().cloned().unwrap_or_default();
+        (ws.len() == 2 && ws.iter().all(|w| w["state"] == "idle")).then_some(())
     });
     let names = |path: &str| {
         attrs(
