@@ -572,10 +572,13 @@ fn workers_show_their_host_and_a_pending_warm_shutdown() {
     let _busy = rq.busy_worker(&redis.url(), "busy", "job-busy");
     let _idle = rq.idle_worker(&redis.url(), "other", "idle-1");
     let app = TestApp::for_redis(&redis.url());
-    let busy = wait_for(Duration::from_secs(30), "both workers", || {
+    let busy = wait_for(Duration::from_secs(30), "both workers, one busy", || {
         let w = app.json("/0/data/workers.json");
         let names = names(&w["workers"], "name");
-        (names.len() == 2 && names.contains("idle-1")).then_some(w)
+        let one_busy = w["workers"]
+            .as_array()
+            .is_some_and(|ws| ws.iter().any(|x| x["state"] == "busy"));
+        (names.len() == 2 && names.contains("idle-1") && one_busy).then_some(w)
     });
     let host = busy["workers"][0]["hostname"].as_str().unwrap().to_string();
     let doc = app.html("/0/view/workers");
