@@ -50,7 +50,8 @@ impl Rq {
         self
     }
 
-    fn command(&self, sub: &str, url: &str) -> Command {
+    /// The fixture command `sub` against `url`, in its own process group.
+    pub(super) fn command(&self, sub: &str, url: &str) -> Command {
         let mut c = Command::new(&self.python);
         // Its own process group: RQ kills a work horse with killpg, and a horse that has not yet
         // called setsid is still in its worker's group, which must never be the test run's.
@@ -66,7 +67,8 @@ impl Rq {
         c
     }
 
-    fn run(&self, mut c: Command) -> Value {
+    /// Runs a fixture command to its end; panics with its stderr when it fails.
+    pub(super) fn run(&self, mut c: Command) -> Value {
         let out = c.output().expect("run python");
         assert!(
             out.status.success(),

@@ -19,54 +19,6 @@ fn root() -> PathBuf {
 }
 
 impl Rq {
-    /// The venv python, found the way `Rq::new` finds it (its field is private to `support::rq`).
-    fn newer_python(&self) -> PathBuf {
-        let dir = std::env::var("RQDASH_VENV_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| root().join(".venv"));
-        dir.join(format!("rq-{}", self.version))
-            .join("bin")
-            .join("python")
-    }
-
-    /// Whether this `Rq` was made with `json_serializer()`. The flag is private to `support::rq`,
-    /// which these wrappers may not change, so it is read from the derived `Debug` output.
-    fn newer_json(&self) -> bool {
-        format!("{self:?}").contains("json: true")
-    }
-
-    fn newer_command(&self, sub: &str, url: &str) -> Command {
-        let mut c = Command::new(self.newer_python());
-        // Its own process group, as in support::rq: RQ signals work horses with killpg.
-        std::os::unix::process::CommandExt::process_group(&mut c, 0);
-        c.arg(root().join("tests/py/rqfixture.py"))
-            .arg(sub)
-            .arg("--url")
-            .arg(url)
-            .current_dir(root().join("tests/py"));
-        if self.newer_json() {
-            c.arg("--json-serializer");
-        }
-        c
-    }
-
-    fn newer_run(&self, mut c: Command) -> Value {
-        let out = c.output().expect("run python");
-        assert!(
-            out.status.success(),
-            "rqfixture (RQ {}) failed: {}\n{}",
-            self.version,
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "rqfixture printed no JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
-    }
-
     /// Starts a real `rq cron` (2.4+; never with the JSON serializer: cron jobs are always
     /// pickled) on a config file in a new temp dir, with an interval job
     /// `rqdash-cron-interval` (`add(1, b=2)` every 2 s) and a cron-string job
@@ -78,13 +30,13 @@ impl Rq {
     /// Dropping it sends SIGTERM (RQ's clean stop: the `rq:cron_schedulers` member goes, the hash
     /// lives out its 120 s TTL) and removes the config dir.
     pub fn cron(&self, url: &str) -> LiveProcess {
-        LiveProcess::spawn(self.newer_command("cron", url), "cron")
+        LiveProcess::spawn(self.command("cron", url), "cron")
     }
 
     /// `cron` with the interval job named `interval_name` and the cron-string job `cron_name`
     /// (any text: RQ takes the names as given).
     pub fn cron_named(&self, url: &str, interval_name: &str, cron_name: &str) -> LiveProcess {
-        let mut c = self.newer_command("cron", url);
+        let mut c = self.command("cron", url);
         c.args(["--interval-name", interval_name, "--cron-name", cron_name]);
         LiveProcess::spawn(c, "cron")
     }
@@ -95,7 +47,7 @@ impl Rq {
     /// (`hostile-rl-holder`) and a waiter (`hostile-rl-waiter`). `{rq_version, group: <groups_oracle
     /// group>, rate_limit_supported, rate_limit: <rate_limits_oracle entry> | null}`.
     pub fn hostile_newer(&self, url: &str, group: &str, rate_limit_key: &str, text: &str) -> Value {
-        let mut c = self.newer_command("hostile-newer", url);
+        let mut c = self.command("hostile-newer", url);
         c.args([
             "--group",
             group,
@@ -104,7 +56,7 @@ impl Rq {
             "--text",
             text,
         ]);
-        self.newer_run(c)
+        self.run(c)
     }
 
     /// Leaves two cron schedulers whose last heartbeat is `age_secs` (> 120) old, written by RQ's
@@ -113,9 +65,9 @@ impl Rq {
     /// skewed|crashed: {name, pid, key, last_heartbeat, heartbeat_age_seconds, alive, hash_exists,
     /// hash_ttl}}`. Takes about 1.5 s.
     pub fn stale_cron(&self, url: &str, age_secs: u64) -> Value {
-        let mut c = self.newer_command("stale-cron", url);
+        let mut c = self.command("stale-cron", url);
         c.args(["--age", &age_secs.to_string()]);
-        self.newer_run(c)
+        self.run(c)
     }
 
     /// RQ's read of cron state, without writing: `{rq_version, registry: [{name,
@@ -125,7 +77,7 @@ impl Rq {
     /// scheduler, runs: [{job_id, status, enqueued_at, score}] newest first}], cron_job_names:
     /// [{name, last_enqueue, runs}] | null}`.
     pub fn cron_oracle(&self, url: &str) -> Value {
-        self.newer_run(self.newer_command("cron-oracle", url))
+        self.run(self.command("cron-oracle", url))
     }
 
     /// Schedules `sched-in-1h`, `sched-in-10m` and an overdue `sched-overdue-served` on
@@ -136,7 +88,7 @@ impl Rq {
     /// orphan: report}` where report is the `scheduler_oracle` shape. Drop = SIGTERM (locks
     /// released, scheduler hash deleted); `kill()` = SIGKILL (they stay until their 61 s TTL).
     pub fn scheduler_worker(&self, url: &str, queues: &[&str], name: &str) -> LiveProcess {
-        let mut c = self.newer_command("scheduler-worker", url);
+        let mut c = self.command("scheduler-worker", url);
         c.arg("--queues").args(queues).args(["--name", name]);
         LiveProcess::spawn(c, "scheduler-worker")
     }
@@ -146,9 +98,9 @@ impl Rq {
     /// created_at, last_heartbeat} | null, scheduled: [{id, scheduled_for, score, overdue,
     /// status}]}}}`. On RQ 1.x the lock holds a pid and `scheduler` is null.
     pub fn scheduler_oracle(&self, url: &str, queues: &[&str]) -> Value {
-        let mut c = self.newer_command("scheduler-oracle", url);
+        let mut c = self.command("scheduler-oracle", url);
         c.arg("--queues").args(queues);
-        self.newer_run(c)
+        self.run(c)
     }
 
     /// Creates groups `group-all-ok` (3 finished + 1 whose hash expired), `group-mixed`
@@ -156,20 +108,20 @@ impl Rq {
     /// 1 queued) on queues `groups` / `groups-pending`, running a burst worker on `groups` only.
     /// `{rq_version, queues, burst_worker, groups: <groups_oracle groups>}`. Takes ~1 s.
     pub fn groups(&self, url: &str) -> Value {
-        self.newer_run(self.newer_command("groups", url))
+        self.run(self.command("groups", url))
     }
 
     /// RQ's view of every group, read-only: `{rq_version, groups: {name: {name, key, job_ids,
     /// statuses: {id: status | null}, counts: {status | "missing": n}} | null}}`.
     pub fn groups_oracle(&self, url: &str) -> Value {
-        self.newer_run(self.newer_command("groups-oracle", url))
+        self.run(self.command("groups-oracle", url))
     }
 
     /// Jobs scheduled with the separate `rq-scheduler` library (in the RQ 2.12.0 venv): an
     /// interval job repeating 5 times, a cron job and a one-off. `{rq_version, queue, jobs: [{id,
     /// next_run, queue_name, interval, cron, repeat}]}` (rq-scheduler's own view).
     pub fn legacy_scheduler(&self, url: &str) -> Value {
-        self.newer_run(self.newer_command("legacy-scheduler", url))
+        self.run(self.command("legacy-scheduler", url))
     }
 
     /// Expired registry entries (2 finished, 1 failed) and a job stuck in the intermediate list,
@@ -177,9 +129,9 @@ impl Rq {
     /// `{rq_version, queue, expired: {finished, failed}, intermediate: [ids],
     /// intermediate_stuck: [ids]}`, as RQ would clean them up.
     pub fn maintenance_lag(&self, url: &str, age: u64) -> Value {
-        let mut c = self.newer_command("maintenance-lag", url);
+        let mut c = self.command("maintenance-lag", url);
         c.args(["--age", &age.to_string()]);
-        self.newer_run(c)
+        self.run(c)
     }
 
     /// RQ 3.0 rate limits: key `api` (concurrency 2) with 2 slot holders and 3 waiters over
@@ -187,14 +139,14 @@ impl Rq {
     /// caller-owned pipeline (a leaked slot) and 1 waiter. `{rq_version, queues, statuses,
     /// queue_job_ids, rate_limits: <rate_limits_oracle rate_limits>}`.
     pub fn rate_limits(&self, url: &str) -> Value {
-        self.newer_run(self.newer_command("rate-limits", url))
+        self.run(self.command("rate-limits", url))
     }
 
     /// RQ 3.0's view of every rate-limit key, read-only: `{rq_version, rate_limits: {key: {key,
     /// concurrency, in_use, holders: [{id, status, queue, score}], waiting, waiters: [...],
     /// oldest_waiter_age_seconds, leaked: [ids]}}}`.
     pub fn rate_limits_oracle(&self, url: &str) -> Value {
-        self.newer_run(self.newer_command("rate-limits-oracle", url))
+        self.run(self.command("rate-limits-oracle", url))
     }
 
     /// `retry-failing` (Retry(max=3, interval=[60, 120]), failed once), `repeat-once`
@@ -203,7 +155,7 @@ impl Rq {
     /// registry. `{rq_version, queue, burst_worker, repeat_supported, returned_retry_supported,
     /// jobs: {id: <retries_oracle job>}}`.
     pub fn retries(&self, url: &str) -> Value {
-        self.newer_run(self.newer_command("retries", url))
+        self.run(self.command("retries", url))
     }
 
     /// RQ's view of jobs' retry and repeat state: `{rq_version, jobs: {id: {id, queue, status,
@@ -211,9 +163,9 @@ impl Rq {
     /// repeats_left, repeat_intervals, scheduled_score, scheduled_for, results: [{type,
     /// created_at}]} | null}}`.
     pub fn retries_oracle(&self, url: &str, ids: &[&str]) -> Value {
-        let mut c = self.newer_command("retries-oracle", url);
+        let mut c = self.command("retries-oracle", url);
         c.arg("--ids").args(ids);
-        self.newer_run(c)
+        self.run(c)
     }
 
     /// RQ's view of a job's executions (2.0+; pair it with `busy_worker`), waiting up to 10 s for
@@ -222,9 +174,9 @@ impl Rq {
     /// ttl}], started_registry: [{job_id, execution_id, score}], workers: {name: {state,
     /// current_job_id, executions_set}}}`.
     pub fn executions(&self, url: &str, job_id: &str) -> Value {
-        let mut c = self.newer_command("executions", url);
+        let mut c = self.command("executions", url);
         c.args(["--job-id", job_id]);
-        self.newer_run(c)
+        self.run(c)
     }
 }
 
