@@ -343,6 +343,9 @@ fn cron_job_problem(j: &CronJobState) -> Option<Problem> {
 }
 
 /// Remembers since when each problem has been seen, per instance.
+///
+/// Only the full evaluation ([`Tracker::stamp`]) starts and ends problems; a partial one (from
+/// `/metrics`, which does not read the cron state) only looks ([`Tracker::look`]).
 #[derive(Debug, Default)]
 pub struct Tracker {
     seen: Mutex<HashMap<(usize, String), DateTime<Utc>>>,
@@ -359,6 +362,16 @@ impl Tracker {
         seen.retain(|(i, k), _| *i != n || keys.contains(k));
         for (p, k) in problems.iter_mut().zip(keys) {
             p.since = Some(*seen.entry((n, k)).or_insert(now));
+        }
+    }
+
+    /// Stamps `problems` with when each was first seen, without starting or ending any.
+    pub fn look(&self, n: usize, problems: &mut [Problem], now: DateTime<Utc>) {
+        let Ok(seen) = self.seen.lock() else {
+            return;
+        };
+        for p in problems.iter_mut() {
+            p.since = Some(seen.get(&(n, p.key())).copied().unwrap_or(now));
         }
     }
 }

@@ -48,6 +48,29 @@ pub async fn problems_of(state: &AppState, n: usize) -> Result<Vec<Problem>, Rep
     Ok(found)
 }
 
+/// The problems of instance `n` from what is already read: the snapshot, and the cron state and
+/// rate limits as last read by the health page, panel or JSON. Costs Redis nothing beyond the
+/// snapshot (for `/metrics`).
+///
+/// # Errors
+/// When Redis does not answer.
+pub async fn problems_as_read(state: &AppState, n: usize) -> Result<Vec<Problem>, RepoError> {
+    let repo = &state.instances[n];
+    let snap = repo.snapshot().await?;
+    let (cron, limits) = repo.cron_and_rate_limits_as_read().await;
+    let now = Utc::now();
+    let limits: &[_] = limits.as_deref().map_or(&[], |l| l.as_slice());
+    let mut found = health::evaluate(
+        &snap,
+        cron.as_deref(),
+        limits,
+        &state.settings.thresholds,
+        now,
+    );
+    state.problems.look(n, &mut found, now);
+    Ok(found)
+}
+
 /// `GET /{n}/data/health.json`: `problems[]` with `rule, severity, message, queue, worker, job,
 /// since`.
 pub async fn json(inst: Instance) -> HttpResponse {

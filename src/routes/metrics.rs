@@ -158,7 +158,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             add(&mut latency, &[("queue", &q.name)], age);
         }
         add(&mut suspended, &[], if o.suspended { 1.0 } else { 0.0 });
-        match super::health::problems_of(&state, i).await {
+        match super::health::problems_as_read(&state, i).await {
             Ok(found) => {
                 // One series per rule, queue and severity: several workers' problems add up.
                 let mut counts = std::collections::BTreeMap::new();

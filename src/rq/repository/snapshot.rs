@@ -73,6 +73,22 @@ impl Repository {
             .await
     }
 
+    /// The cron state and rate limits as last read, without reading Redis (`None` when they
+    /// were never read): for `/metrics`, which must cost Redis nothing beyond the snapshot.
+    pub async fn cron_and_rate_limits_as_read(
+        &self,
+    ) -> (Option<Arc<CronOverview>>, Option<Arc<Vec<RateLimitState>>>) {
+        let cron = match self.snapshot.cron.lock().await.as_ref() {
+            Some((_, _, Ok(c))) => Some(c.clone()),
+            _ => None,
+        };
+        let limits = match self.snapshot.rate_limits.lock().await.as_ref() {
+            Some((_, _, Ok(l))) => Some(l.clone()),
+            _ => None,
+        };
+        (cron, limits)
+    }
+
     /// Single-flight sharing of one read: a read that finished after this request arrived is as
     /// fresh as it can ask for, so everyone who waited on it shares it, success or failure (no
     /// pile-up of timeouts while Redis stalls); a successful read is reused for the TTL, a
