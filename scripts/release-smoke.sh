@@ -10,9 +10,9 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --daemonize yes --logfile "$work/redis.log"
 dport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cp "${CARGO_TARGET_DIR:-target}/release/rqdash" "$work/"
-cleanup() { kill "${pid:-0}" 2>/dev/null || true; redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$work"; }
+cleanup() { kill "${pid:-0}" 2>/dev/null && wait "$pid" 2>/dev/null; redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
-(cd "$work" && RQ_DASHBOARD_REDIS_URL="redis://127.0.0.1:$port" RQ_DASHBOARD_BIND=0.0.0.0 RQ_DASHBOARD_PORT="$dport" ./rqdash >"$work/rqdash.log" 2>&1) &
+(cd "$work" && RQ_DASHBOARD_REDIS_URL="redis://127.0.0.1:$port" RQ_DASHBOARD_BIND=0.0.0.0 RQ_DASHBOARD_PORT="$dport" exec ./rqdash >"$work/rqdash.log" 2>&1) &
 pid=$!
 for _ in $(seq 1 50); do
   if RQ_DASHBOARD_PORT="$dport" "$work/rqdash" --healthcheck; then
