@@ -5,8 +5,8 @@
 use redis::{Pipeline, Value};
 
 use super::resp::{
-    bytes_of, float_of, hash_of, int_of, is_wrongtype, items_of, members_with_scores,
-    stream_entries, text_of, texts_of,
+    bytes_of, float_of, hash_of, int_of, is_wrongtype, items_of, latest_exc_string,
+    members_with_scores, stream_entries, text_of, texts_of,
 };
 use super::{JobPage, PageRequest, RepoError, Repository};
 use crate::rq::model::{
@@ -55,13 +55,7 @@ impl Repository {
         let mut r = self.run(&p).await?.into_iter();
         let mut out = Vec::with_capacity(entries.len());
         for (id, score) in entries {
-            let latest = stream_entries(r.next().unwrap_or(Value::Nil))
-                .into_iter()
-                .next()
-                .and_then(|(_, f)| {
-                    f.get("exc_string")
-                        .and_then(|b| crate::rq::decode::exc_string(b))
-                });
+            let latest = latest_exc_string(r.next().unwrap_or(Value::Nil));
             let hash = bytes_of(r.next().unwrap_or(Value::Nil))
                 .and_then(|b| crate::rq::decode::exc_info_field(&b));
             out.push((id, score, latest.or(hash)));

@@ -97,6 +97,15 @@ pub(super) fn members_with_scores(v: Value) -> Vec<(String, Option<f64>)> {
     out
 }
 
+/// The traceback of a job's latest result: the `exc_string` of the first entry of an
+/// `XREVRANGE … COUNT 1` reply on its results stream, decoded.
+pub(super) fn latest_exc_string(v: Value) -> Option<String> {
+    stream_entries(v).into_iter().next().and_then(|(_, f)| {
+        f.get("exc_string")
+            .and_then(|b| crate::rq::decode::exc_string(b))
+    })
+}
+
 /// Parses an XRANGE/XREVRANGE reply into (entry id, fields).
 pub(super) fn stream_entries(v: Value) -> Vec<(String, RawHash)> {
     items_of(v)

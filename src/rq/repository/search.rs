@@ -5,7 +5,7 @@
 
 use redis::Value;
 
-use super::resp::{bytes_of, int_of, items_of, members_with_scores, stream_entries, texts_of};
+use super::resp::{bytes_of, int_of, items_of, latest_exc_string, members_with_scores, texts_of};
 use super::{RepoError, Repository};
 use crate::rq::model::{parse_timestamp, Registry};
 use crate::rq::search::{Candidate, Needs};
@@ -182,13 +182,7 @@ impl Repository {
                 int_of(&r.next().unwrap_or(Value::Nil)) > 0
             };
             let traceback = if needs.exc {
-                let latest = stream_entries(r.next().unwrap_or(Value::Nil))
-                    .into_iter()
-                    .next()
-                    .and_then(|(_, f)| {
-                        f.get("exc_string")
-                            .and_then(|b| crate::rq::decode::exc_string(b))
-                    });
+                let latest = latest_exc_string(r.next().unwrap_or(Value::Nil));
                 latest.or_else(|| exc_info.and_then(|b| crate::rq::decode::exc_info_field(&b)))
             } else {
                 None
