@@ -50,6 +50,8 @@ pub async fn start(act: &Action, op: BulkOp, what: String) -> Result<Done, AppEr
             ..done.with("count", n).with("kept", kept)
         });
     }
+    // Its first record is in Redis before the answer, so every replica can follow it at once.
+    tasks::checkpoint(&repo, &task).await;
     let (t, total) = (task.clone(), plan.total);
     actix_web::rt::spawn(async move {
         // The task records its own failure; the log line is in `tasks::run`.

@@ -23,7 +23,7 @@ use crate::rq::model::Registry;
 
 mod run;
 
-pub use run::{plan, run, Plan};
+pub use run::{checkpoint, plan, run, Plan};
 
 /// Jobs per chunk for per-job work (requeue, purge): one to three milliseconds of Redis time.
 pub const JOB_CHUNK: u64 = 100;

@@ -284,7 +284,7 @@ async fn run_compact(repo: &Repository, task: &Task, queue: &str) -> Result<bool
 /// Records the task's progress in Redis (at most every 250 ms) and picks up a stop asked on any
 /// replica; returns whether the task should stop. A Redis that refuses the write changes
 /// nothing: the task goes on, known to its own process only.
-async fn checkpoint(repo: &Repository, task: &Task) -> bool {
+pub async fn checkpoint(repo: &Repository, task: &Task) -> bool {
     if task.save_due() {
         match repo.save_task(&task.record()).await {
             Ok(true) => task.request_cancel(),
