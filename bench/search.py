@@ -11,13 +11,14 @@ requeue of all matches of the rare kind (time per 100,000 jobs, stall). Not part
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
 import urllib.request
+
+from bench import free_port, log  # bench/bench.py, beside this file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -30,18 +31,6 @@ KINDS = [
     ('rqdash_jobs.fail', 'ValueError', 'disk full on /dev/sd{i}', 0.24),
     ('rqdash_jobs.fail', 'KeyError', "'partner-key-{i}'", 0.06),
 ]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
 def seed(url, total):
