@@ -111,18 +111,29 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--jobs', type=int, default=1_000_000)
     p.add_argument('--binary', default=os.path.join(ROOT, 'target', 'release', 'rqdash'))
+    p.add_argument('--redis-url', help='a Redis this script seeded before (kept running), to compare '
+                   'binaries on the same data; seeded only when its registry is empty')
+    p.add_argument('--skip-requeue', action='store_true', help='only search (leaves the data as it is)')
     args = p.parse_args()
 
-    port = free_port()
-    redis = subprocess.Popen(['redis-server', '--port', str(port), '--bind', '127.0.0.1', '--save', '',
-                              '--appendonly', 'no'], stdout=subprocess.DEVNULL)
-    url = f'redis://127.0.0.1:{port}/0'
-    time.sleep(0.5)
+    redis = None
+    if args.redis_url:
+        url = args.redis_url
+    else:
+        port = free_port()
+        redis = subprocess.Popen(['redis-server', '--port', str(port), '--bind', '127.0.0.1', '--save', '',
+                                  '--appendonly', 'no'], stdout=subprocess.DEVNULL)
+        url = f'redis://127.0.0.1:{port}/0'
+        time.sleep(0.5)
     web = None
     try:
-        t = time.time()
-        n = seed(url, args.jobs)
-        log(f'seeded {n} failed jobs in {time.time() - t:.0f} s')
+        from redis import Redis
+
+        n = Redis.from_url(url).zcard('rq:failed:big')
+        if n == 0:
+            t = time.time()
+            n = seed(url, args.jobs)
+            log(f'seeded {n} failed jobs in {time.time() - t:.0f} s')
         web_port = free_port()
         web = subprocess.Popen([args.binary, '--redis-url', url, '--port', str(web_port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -157,6 +168,9 @@ def main():
             log(f'{label}: {out[label]}')
         out['rss_before_mb'] = rss_before
         out['rss_peak_mb'] = rss(web.pid, 'VmHWM')
+        if args.skip_requeue:
+            print(json.dumps(out, indent=2))
+            return
 
         probe = Probe(url)
         probe.start()
@@ -183,7 +197,8 @@ def main():
     finally:
         if web:
             web.terminate()
-        redis.terminate()
+        if redis:
+            redis.terminate()
 
 
 if __name__ == '__main__':

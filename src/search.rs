@@ -5,7 +5,8 @@
 //! Bounds, so that searching can neither stall Redis nor grow the dashboard's memory:
 //! - a scan reads [`SCAN_CHUNK`] registry entries per round trip (one `ZREVRANGE`/`LRANGE`, then
 //!   one `HMGET` of only the needed fields per job, `data` only for `func` or `q`, the latest
-//!   result only for `exc`), so Redis serves other clients between the chunks;
+//!   result only for `exc`), so Redis serves other clients between the chunks; at most
+//!   [`SCAN_WINDOW`] chunks are in flight at once;
 //! - a scan keeps only the ids of matches (with their time, for the order), at most
 //!   [`MAX_MATCHES`]: past that it still counts them (the total stays exact) but keeps no more ids
 //!   and says so (`truncated`), and acting on all matches is refused;
@@ -23,19 +24,24 @@
 //! the scan passes it (when older ones are removed meanwhile) can be missed: the total is exact
 //! for the data at rest.
 
+use actix_web::rt::task::JoinHandle;
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::AppError;
+use crate::rq::model::Registry;
+use crate::rq::repository::search::{Chunk, ScanBounds, ScoreRange};
 use crate::rq::search::SearchQuery;
 use crate::rq::{RepoError, Repository};
 
 /// Registry entries per round trip.
 pub const SCAN_CHUNK: u64 = 250;
+/// Chunks of one scan in flight at once.
+pub const SCAN_WINDOW: usize = 3;
 /// The most match ids one search keeps.
 pub const MAX_MATCHES: usize = 100_000;
 /// The most searches kept at a time.
@@ -326,7 +332,12 @@ impl Searches {
 }
 
 /// Runs the scan to the end; `Ok(false)` when it was stopped.
-async fn scan(repo: &Repository, s: &Search, json_first: bool) -> Result<bool, RepoError> {
+///
+/// A big sorted registry is cut into [`STRIPES`] stripes by score, walked side by side from
+/// their newest entries, so that matches among the oldest entries show within the first chunks
+/// too. Up to [`SCAN_WINDOW`] chunks are in flight at once, so Redis reads the next ones while
+/// the dashboard matches the current one; their results are taken in order.
+async fn scan(repo: &Arc<Repository>, s: &Search, json_first: bool) -> Result<bool, RepoError> {
     let q = &s.query;
     let queues = match &q.queue {
         Some(name) => vec![name.clone()],
@@ -340,26 +351,142 @@ async fn scan(repo: &Repository, s: &Search, json_first: bool) -> Result<bool, R
     }
     let needs = q.needs();
     for (name, b) in queues.iter().zip(bounds) {
-        let mut start = 0;
+        let mut stripes = stripes(repo, name, q.registry, b).await?;
+        let mut in_flight = InFlight(VecDeque::new());
+        let mut turn = 0;
         loop {
             if s.cancel.load(Ordering::SeqCst) || s.idle() {
                 return Ok(false);
             }
-            let (read, candidates) = repo
-                .scan_chunk(name, q.registry, b, start, SCAN_CHUNK, needs)
-                .await?;
-            for c in &candidates {
+            // Issue reads round the stripes still going; past a stripe's size at the start only
+            // one read at a time (it ends at the first short or out-of-range chunk).
+            while in_flight.0.len() < SCAN_WINDOW {
+                let open: Vec<usize> = (0..stripes.len())
+                    .filter(|&i| !stripes[i].done && !stripes[i].waiting)
+                    .collect();
+                let Some(&i) = open
+                    .iter()
+                    .find(|&&i| i >= turn % stripes.len())
+                    .or(open.first())
+                else {
+                    break;
+                };
+                turn = i + 1;
+                let st = &mut stripes[i];
+                let (repo, name, registry, range, start) =
+                    (repo.clone(), name.clone(), q.registry, st.range, st.next);
+                st.next += SCAN_CHUNK;
+                st.waiting = st.next >= st.end;
+                in_flight.0.push_back((
+                    i,
+                    actix_web::rt::spawn(async move {
+                        repo.scan_chunk(&name, registry, range, start, SCAN_CHUNK, needs)
+                            .await
+                    }),
+                ));
+            }
+            let Some((i, chunk)) = in_flight.0.pop_front() else {
+                break;
+            };
+            let chunk = chunk.await.map_err(|e| {
+                RepoError::Redis(repo.label().to_string(), format!("scan task ended: {e}"))
+            })??;
+            for c in &chunk.candidates {
                 if q.matches(c, json_first) {
                     let t = c.time.map(|t| t.timestamp_micros()).unwrap_or(i64::MIN);
                     s.add(t, c.id.clone());
                 }
             }
-            s.scanned.fetch_add(read, Ordering::Relaxed);
-            start += read;
-            if read < SCAN_CHUNK {
-                break;
+            s.scanned.fetch_add(chunk.in_range, Ordering::Relaxed);
+            let st = &mut stripes[i];
+            st.waiting = false;
+            if chunk.read < SCAN_CHUNK || chunk.below {
+                st.done = true;
             }
         }
     }
     Ok(true)
+}
+
+/// Stripes a scan of one registry is cut into.
+pub const STRIPES: u64 = 4;
+
+/// One stripe of a registry's scan.
+#[derive(Debug, Clone, Copy)]
+struct Stripe {
+    /// The scores it covers.
+    range: ScoreRange,
+    /// The index its next read starts at.
+    next: u64,
+    /// Where it ended when the scan began: past it, one read at a time.
+    end: u64,
+    /// Whether a read past `end` is in flight.
+    waiting: bool,
+    /// Whether it is done.
+    done: bool,
+}
+
+/// The stripes of a scan of `registry` of `queue`: one for a queue list or a small registry;
+/// else [`STRIPES`], cut at the scores found at even intervals, each covering
+/// `[its boundary, the boundary above)` so that entries of equal score are read by one stripe
+/// only. Each starts a chunk before its boundary, in case entries were removed meanwhile.
+async fn stripes(
+    repo: &Repository,
+    queue: &str,
+    registry: Registry,
+    b: ScanBounds,
+) -> Result<Vec<Stripe>, RepoError> {
+    let one = |end| Stripe {
+        range: ScoreRange::up_to(b.max_score),
+        next: 0,
+        end,
+        waiting: false,
+        done: false,
+    };
+    if registry == Registry::Queued || b.len < STRIPES * SCAN_CHUNK * SCAN_WINDOW as u64 {
+        return Ok(vec![one(b.len)]);
+    }
+    let starts: Vec<u64> = (1..STRIPES).map(|k| b.len * k / STRIPES).collect();
+    let scores = repo.scores_at(queue, registry, &starts).await?;
+    let mut cuts: Vec<(u64, f64)> = starts
+        .iter()
+        .zip(scores)
+        .filter_map(|(i, s)| s.map(|s| (*i, s)))
+        .collect();
+    // Equal boundaries would make empty stripes.
+    cuts.dedup_by(|a, b| a.1 == b.1);
+    let mut out = Vec::with_capacity(cuts.len() + 1);
+    let mut upper = (0u64, b.max_score, false);
+    for (i, score) in cuts
+        .into_iter()
+        .chain(std::iter::once((b.len, f64::NEG_INFINITY)))
+    {
+        out.push(Stripe {
+            range: ScoreRange {
+                min: score,
+                max: upper.1,
+                max_exclusive: upper.2,
+            },
+            next: upper
+                .0
+                .saturating_sub(if upper.0 == 0 { 0 } else { SCAN_CHUNK }),
+            end: i,
+            waiting: false,
+            done: false,
+        });
+        upper = (i, score, true);
+    }
+    Ok(out)
+}
+
+/// The chunk reads of a scan still in flight, in order; dropping it (at the end of a registry,
+/// on a stop or an error) aborts them.
+struct InFlight(VecDeque<(usize, JoinHandle<Result<Chunk, RepoError>>)>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        for (_, h) in &self.0 {
+            h.abort();
+        }
+    }
 }

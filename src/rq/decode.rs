@@ -183,6 +183,84 @@ pub fn exc_string(data: &[u8]) -> Option<String> {
     (!text.is_empty()).then(|| tail(&text, MAX_TEXT))
 }
 
+/// The last non-empty line (`Type: message`) of a results-stream `exc_string`, decoded as
+/// [`exc_string`] does but with buffers reused per thread: for scans over many jobs, where a
+/// fresh decoder per job would cost more than the rest of the scan.
+pub fn exc_string_last_line(data: &[u8]) -> Option<String> {
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        let Scratch { b64, out, dec } = &mut *s;
+        b64.clear();
+        let text: &[u8] =
+            match base64::engine::general_purpose::STANDARD.decode_vec(trim_ascii(data), b64) {
+                Ok(()) => match inflate_into(dec, b64, out) {
+                    Ok(()) => out,
+                    Err(()) => b64,
+                },
+                Err(_) => data,
+            };
+        last_line_of(text)
+    })
+}
+
+/// The last non-empty line of the job hash's `exc_info` (zlib, or raw), like
+/// [`exc_string_last_line`].
+pub fn exc_info_last_line(data: &[u8]) -> Option<String> {
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        let Scratch { out, dec, .. } = &mut *s;
+        match inflate_into(dec, data, out) {
+            Ok(()) => last_line_of(out),
+            Err(()) => last_line_of(data),
+        }
+    })
+}
+
+/// Buffers reused by the per-thread decoders above.
+struct Scratch {
+    b64: Vec<u8>,
+    out: Vec<u8>,
+    dec: flate2::Decompress,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch {
+        b64: Vec::new(),
+        out: Vec::new(),
+        dec: flate2::Decompress::new(true),
+    });
+}
+
+/// Inflates zlib `input` into `out` with a reused decoder; refuses more than [`MAX_INFLATED`].
+fn inflate_into(dec: &mut flate2::Decompress, input: &[u8], out: &mut Vec<u8>) -> Result<(), ()> {
+    dec.reset(true);
+    out.clear();
+    loop {
+        if out.capacity() - out.len() < 4096 {
+            out.reserve(16 * 1024);
+        }
+        let (read, written) = (dec.total_in(), out.len());
+        let rest = input.get(read as usize..).ok_or(())?;
+        match dec.decompress_vec(rest, out, flate2::FlushDecompress::None) {
+            _ if out.len() > MAX_INFLATED => return Err(()),
+            Ok(flate2::Status::StreamEnd) => return Ok(()),
+            Ok(_) if dec.total_in() == read && out.len() == written => return Err(()),
+            Ok(_) => {}
+            Err(_) => return Err(()),
+        }
+    }
+}
+
+/// The last non-empty line of `text` (lossy UTF-8), trimmed; `None` when there is none.
+fn last_line_of(text: &[u8]) -> Option<String> {
+    let line = text
+        .split(|b| *b == b'\n')
+        .rev()
+        .map(|l| l.trim_ascii())
+        .find(|l| !l.is_empty())?;
+    Some(String::from_utf8_lossy(line).into_owned())
+}
+
 /// Decodes the job hash's `exc_info`: zlib (falling back to raw) → UTF-8; `None` when empty, as
 /// after a requeue.
 pub fn exc_info_field(data: &[u8]) -> Option<String> {
@@ -327,6 +405,45 @@ mod tests {
         let mut e = ZlibEncoder::new(Vec::new(), Compression::default());
         e.write_all(d).unwrap();
         e.finish().unwrap()
+    }
+
+    #[test]
+    fn the_scan_decoders_give_the_last_line_the_full_ones_end_with() {
+        use base64::Engine;
+        let tb = "Traceback (most recent call last):\n  File \"x.py\", line 1\nKeyError: 'k-7'\n\n";
+        let big = format!("{}{tb}", "x".repeat(100_000));
+        for text in [tb, big.as_str(), "", "just one line", "ünïcode: ✓\n"] {
+            let full = |s: Option<String>| {
+                s.map(|t| crate::rq::failure_groups::last_line(&t).to_string())
+                    .filter(|l| !l.is_empty())
+            };
+            let z = zlib(text.as_bytes());
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&z);
+            assert_eq!(
+                exc_string_last_line(b64.as_bytes()),
+                full(exc_string(b64.as_bytes())),
+                "{text:.40}"
+            );
+            assert_eq!(exc_info_last_line(&z), full(exc_info_field(&z)));
+            // Raw (not compressed, not base64) and truncated data fall back as the full ones do.
+            assert_eq!(
+                exc_string_last_line(text.as_bytes()),
+                full(exc_string(text.as_bytes()))
+            );
+            assert_eq!(
+                exc_info_last_line(text.as_bytes()),
+                full(exc_info_field(text.as_bytes()))
+            );
+            let cut = &z[..z.len() / 2];
+            assert_eq!(exc_info_last_line(cut), full(exc_info_field(cut)));
+        }
+        // A zip bomb is refused, not inflated.
+        let bomb = zlib(&vec![b'a'; MAX_INFLATED + 10]);
+        assert_eq!(exc_info_last_line(&bomb), full_line_of_raw(&bomb));
+    }
+
+    fn full_line_of_raw(d: &[u8]) -> Option<String> {
+        last_line_of(d)
     }
 
     #[test]

@@ -258,6 +258,8 @@ impl SearchQuery {
         Needs {
             data: self.func.is_some() || self.q.is_some(),
             exc: self.exc.is_some(),
+            description: self.q.is_some(),
+            worker: self.worker.is_some(),
         }
     }
 
@@ -329,8 +331,12 @@ fn args_contain(call: &Call, needle: &str) -> bool {
 pub struct Needs {
     /// The job's `data` (function and arguments).
     pub data: bool,
-    /// The latest traceback.
+    /// The latest traceback's last line.
     pub exc: bool,
+    /// The description.
+    pub description: bool,
+    /// The worker's name.
+    pub worker: bool,
 }
 
 /// What a scan read about one job of a registry.
@@ -346,7 +352,7 @@ pub struct Candidate {
     pub worker: Option<String>,
     /// The job's time (see the module doc).
     pub time: Option<DateTime<Utc>>,
-    /// The latest traceback, when asked for.
+    /// The last line of the latest traceback (`Type: message`), when asked for.
     pub traceback: Option<String>,
     /// The raw `data` field, when asked for.
     pub data: Option<Vec<u8>>,

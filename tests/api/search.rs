@@ -484,3 +484,30 @@ fn in_chromium_a_search_is_typed_watched_and_its_matches_requeued_after_confirmi
     );
     assert!(ids(&rq.search_oracle(&url, &[("exc", "TimeoutError")])).is_empty());
 }
+
+/// A registry big enough to be scanned in stripes, with RQ's second-resolution scores tying
+/// across the stripes' boundaries: every entry is counted once, and matches among the oldest
+/// entries are found as surely as among the newest.
+#[test]
+fn a_striped_scan_counts_every_entry_once_and_finds_the_oldest_matches() {
+    let redis = TestRedis::start();
+    let rq = Rq::new("2.12.0");
+    // The oldest: real failures of one kind, by a real worker.
+    let old = rq.enqueue_call(&redis.url(), "striped", "charge", &["cust-old", "1"], 3);
+    rq.burst(&redis.url(), &["striped"]);
+    // Then 4,000 newer failed `add` jobs (RQ's own API, pipelined: many share a score).
+    rq.make_jobs(&redis.url(), "striped", 4000, "bulk-", true);
+    let mut s = rqdash::config::Settings::for_url(&redis.url());
+    s.snapshot_ttl = Duration::ZERO;
+    let app = TestApp::spawn(s);
+    let all = complete(&app, &[("queue", "striped"), ("func", "add")]);
+    assert_eq!(all["total"], 4000, "{}", all["total"]);
+    assert_eq!(all["scanned"], 4003, "{}", all["scanned"]);
+    let oldest = complete(&app, &[("queue", "striped"), ("exc", "TimeoutError")]);
+    assert_eq!(oldest["total"], 3);
+    let mut got = ids(&oldest);
+    got.sort();
+    let mut want = old.clone();
+    want.sort();
+    assert_eq!(got, want);
+}

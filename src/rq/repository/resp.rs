@@ -106,6 +106,20 @@ pub(super) fn latest_exc_string(v: Value) -> Option<String> {
     })
 }
 
+/// The last line of the `exc_string` of the newest entry of an `XREVRANGE … COUNT 1` reply on
+/// a results stream, decoded with reused buffers (for scans).
+pub(super) fn latest_exc_last_line(v: Value) -> Option<String> {
+    let entry = items_of(v).into_iter().next()?;
+    let fields = items_of(items_of(entry).into_iter().nth(1)?);
+    let mut it = fields.into_iter();
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        if bytes_of(k).as_deref() == Some(b"exc_string".as_slice()) {
+            return bytes_of(v).and_then(|b| crate::rq::decode::exc_string_last_line(&b));
+        }
+    }
+    None
+}
+
 /// Parses an XRANGE/XREVRANGE reply into (entry id, fields).
 pub(super) fn stream_entries(v: Value) -> Vec<(String, RawHash)> {
     items_of(v)
