@@ -152,11 +152,11 @@ pub struct Cli {
 
     /// Health rules: how long the oldest queued job may wait, in seconds, before it is a problem.
     /// `QUEUE=SECS` sets it for one queue; repeat for several.
+    /// (Default 600; flags win over `--alert-rules`.)
     #[arg(
         long = "alert-oldest-queued",
         env = "RQ_DASHBOARD_ALERT_OLDEST_QUEUED",
-        value_delimiter = ' ',
-        default_value = "600"
+        value_delimiter = ' '
     )]
     pub alert_oldest_queued: Vec<String>,
 
@@ -167,6 +167,35 @@ pub struct Cli {
         value_delimiter = ' '
     )]
     pub alert_disable: Vec<String>,
+
+    /// Health rules' thresholds, per-queue settings and silences from a TOML file (see the
+    /// README's "Health rules and alerts"); flags given as well win over it.
+    #[arg(long = "alert-rules", env = "RQ_DASHBOARD_ALERT_RULES")]
+    pub alert_rules: Option<std::path::PathBuf>,
+
+    /// POST each problem as JSON to this URL when it starts and when it is resolved (Slack and
+    /// Mattermost incoming webhooks show its `text`); repeat for several, or separate them with
+    /// spaces in the environment variable.
+    #[arg(
+        long = "alert-webhook",
+        env = "RQ_DASHBOARD_ALERT_WEBHOOK",
+        value_delimiter = ' '
+    )]
+    pub alert_webhook: Vec<String>,
+
+    /// How often the health rules run for alerts and `/metrics`, in seconds, whether or not a
+    /// page is open.
+    #[arg(
+        long = "alert-interval",
+        env = "RQ_DASHBOARD_ALERT_INTERVAL",
+        default_value_t = 15
+    )]
+    pub alert_interval: u64,
+
+    /// The dashboard's address as its users reach it (e.g. `https://rq.example.com/dash`), for the
+    /// links in alerts; by default http://<host>:<port><url prefix>.
+    #[arg(long = "public-url", env = "RQ_DASHBOARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
 
     /// Read the shared secret from this file instead (so it never shows in `ps`).
     #[arg(
@@ -258,6 +287,12 @@ pub struct Settings {
     pub secret_key: Option<Secret>,
     /// Health rules' thresholds and silences.
     pub thresholds: crate::health::Thresholds,
+    /// Webhooks that hear problems start and end.
+    pub alert_webhooks: Vec<String>,
+    /// How often the rules run in the background.
+    pub alert_interval: Duration,
+    /// The dashboard's public address for links, when given.
+    pub public_url: Option<String>,
 }
 
 /// Masks the user info of a URL: `redis://user:secret@host` → `redis://***:***@host`.
@@ -322,6 +357,13 @@ impl Settings {
         }
         let secret_key = secret_key.map(Secret);
         let mut thresholds = crate::health::Thresholds::default();
+        if let Some(f) = &cli.alert_rules {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| format!("cannot read --alert-rules {}: {e}", f.display()))?;
+            thresholds
+                .apply_toml(&text)
+                .map_err(|e| format!("--alert-rules {}: {e}", f.display()))?;
+        }
         for v in cli.alert_oldest_queued.iter().filter(|v| !v.is_empty()) {
             let (queue, secs) = match v.rsplit_once('=') {
                 Some((q, s)) => (Some(q), s),
@@ -347,6 +389,35 @@ impl Settings {
                 ));
             }
             thresholds.disabled.push(r.clone());
+        }
+        let alert_webhooks: Vec<String> = cli
+            .alert_webhook
+            .iter()
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty())
+            .collect();
+        for u in &alert_webhooks {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(format!(
+                    "invalid --alert-webhook {}: give an http:// or https:// URL",
+                    mask_url(u)
+                ));
+            }
+        }
+        if !(1..=3600).contains(&cli.alert_interval) {
+            return Err("--alert-interval must be between 1 and 3600 seconds".into());
+        }
+        let public_url = cli
+            .public_url
+            .as_deref()
+            .map(|u| u.trim().trim_end_matches('/').to_string())
+            .filter(|u| !u.is_empty());
+        if let Some(u) = &public_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(format!(
+                    "invalid --public-url {u:?}: give the address users open, like https://rq.example.com"
+                ));
+            }
         }
         let password = match (&cli.password, &cli.password_file) {
             (_, Some(f)) => Some(read_file(f, "--password-file")?),
@@ -453,6 +524,9 @@ impl Settings {
             verbose: cli.verbose,
             secret_key,
             thresholds,
+            alert_webhooks,
+            alert_interval: Duration::from_secs(cli.alert_interval),
+            public_url,
         })
     }
 

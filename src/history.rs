@@ -112,6 +112,37 @@ impl History {
         });
     }
 
+    /// Per queue, its failures in the `recent` minutes before `minute` (inclusive), its failures
+    /// in the `baseline` minutes before those, and how many of those baseline minutes the history
+    /// covers: (queue, recent, baseline failures, baseline minutes covered).
+    pub fn failure_windows(
+        &self,
+        minute: i64,
+        recent: i64,
+        baseline: i64,
+    ) -> Vec<(String, u64, u64, i64)> {
+        let Ok(g) = self.inner.lock() else {
+            return Vec::new();
+        };
+        let split = minute - recent;
+        let from = split - baseline;
+        g.1.iter()
+            .filter_map(|(q, s)| {
+                let first = s.points.front()?.minute;
+                let (mut r, mut b) = (0u64, 0u64);
+                for p in s.points.iter().rev().take_while(|p| p.minute > from) {
+                    if p.minute > split {
+                        r += u64::from(p.failed);
+                    } else {
+                        b += u64::from(p.failed);
+                    }
+                }
+                let covered = (split - first.max(from + 1) + 1).max(0);
+                Some((q.clone(), r, b, covered))
+            })
+            .collect()
+    }
+
     /// The points of a queue (`None`: the totals).
     pub fn points(&self, queue: Option<&str>) -> Vec<Point> {
         let Ok(g) = self.inner.lock() else {

@@ -9,7 +9,8 @@
 //! Start-up and infrastructure:
 //! - [`config`]: flags and `RQ_DASHBOARD_*` variables, validated once into [`config::Settings`].
 //! - [`startup`]: [`startup::Application`] binds the listener, builds the state, mounts the route
-//!   table under the URL prefix inside the middleware, starts the history samplers.
+//!   table under the URL prefix inside the middleware, starts each instance's background loop
+//!   (history samples, health rules, alerts).
 //! - [`healthcheck`]: `rqdash --healthcheck`, the container probe.
 //! - [`telemetry`]: logging, text or JSON.
 //! - [`state`]: [`state::AppState`], built once: settings, one repository per Redis instance, bulk
@@ -39,7 +40,8 @@
 //!   [`rq::repository`], the only code that sends Redis commands: connection, RESP helpers, the
 //!   shared snapshot, reads of queues and of jobs, writes (with their Lua script), RQ version
 //!   detection, one file per newer RQ feature (cron, groups, rate limits), search chunks, and the
-//!   dashboard's own state ([`rq::repository::dash`]: bulk task records under `rqdash:` keys).
+//!   dashboard's own state ([`rq::repository::dash`]: bulk task records, leases and open alerts
+//!   under `rqdash:` keys).
 //! - [`pickle`]: the inert pickle decoder (builds plain data, never executes anything).
 //! - [`tasks`]: bulk actions as chunked, cancellable background tasks with progress, their
 //!   records shared by every replica through Redis.
@@ -47,6 +49,9 @@
 //!   (the query and matcher are pure, in [`rq::search`]; the reads in
 //!   [`rq::repository::search`]).
 //! - [`history`]: the 24-hour count history.
+//! - [`health`]: the health rules ("what's wrong now"), their thresholds, silences and the
+//!   `--alert-rules` file; [`failure_watch`]: the failure-rate and failure-burst rules;
+//!   [`alerts`]: problems sent to webhooks when they start and end, one replica at a time.
 //!
 //! Dependencies point one way: `routes` → `http` → `views` → `rq`; `state` sits below `http`
 //! and knows nothing of views.
@@ -76,9 +81,11 @@
 //! Templates live in `templates/` (compiled in) and assets in `static/` (embedded), so the binary
 //! needs no files beside it.
 
+pub mod alerts;
 pub mod assets;
 pub mod config;
 pub mod error;
+pub mod failure_watch;
 pub mod health;
 pub mod healthcheck;
 pub mod history;

@@ -23,7 +23,7 @@ impl Application {
     ///
     /// # Errors
     /// When the address cannot be bound or a Redis URL is invalid.
-    pub fn build(settings: Settings) -> std::io::Result<Application> {
+    pub fn build(mut settings: Settings) -> std::io::Result<Application> {
         let listener = TcpListener::bind((settings.bind.as_str(), settings.port)).map_err(|e| {
             std::io::Error::new(
                 e.kind(),
@@ -31,6 +31,7 @@ impl Application {
             )
         })?;
         let port = listener.local_addr()?.port();
+        settings.port = port; // for links in alerts when --port is 0
         let workers = settings.http_workers;
         let prefix = settings.url_prefix.clone();
         let state = web::Data::new(
@@ -85,19 +86,35 @@ impl Application {
 }
 
 /// Connects instance `i` in the background so the first page does not pay for it, then samples
-/// its shared snapshot into the history every poll interval (at least every second).
+/// its shared snapshot into the history every poll interval (at least every second), and every
+/// `--alert-interval` runs the health rules, whether or not anyone looks: the failure-burst rule
+/// learns from the failures, `/metrics` stays current, and the alerts go out
+/// ([`crate::alerts`]).
 async fn sample(state: web::Data<AppState>, i: usize) {
     let repo = state.instances[i].clone();
     let every = state
         .settings
         .poll_interval
-        .max(std::time::Duration::from_secs(1));
+        .max(std::time::Duration::from_secs(1))
+        .min(state.settings.alert_interval);
     if let Err(e) = repo.ping().await {
         tracing::warn!(error = %e, "redis is not reachable yet; pages will say so until it is");
     }
+    let mut next_rules = std::time::Instant::now();
     loop {
         if let Ok(snap) = repo.snapshot().await {
             state.history[i].record(&snap.overview);
+            if std::time::Instant::now() >= next_rules {
+                next_rules = std::time::Instant::now() + state.settings.alert_interval;
+                let th = &state.settings.thresholds;
+                state
+                    .bursts
+                    .observe(i, &repo, &snap, th, chrono::Utc::now())
+                    .await;
+                if let Ok(problems) = crate::routes::health::problems_of(&state, i).await {
+                    state.alerts.observe(i, &repo, &problems).await;
+                }
+            }
         }
         actix_web::rt::time::sleep(every).await;
     }

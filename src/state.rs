@@ -32,6 +32,10 @@ pub struct AppState {
     pub history: Vec<History>,
     /// Since when each health problem has been seen.
     pub problems: crate::health::Tracker,
+    /// What the failure-burst rule has learnt.
+    pub bursts: crate::failure_watch::Bursts,
+    /// The alert webhooks.
+    pub alerts: crate::alerts::Alerts,
 }
 
 /// The anti-CSRF token replicas sharing `secret` all derive: the same for each, across restarts.
@@ -80,6 +84,16 @@ impl AppState {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let history = instances.iter().map(|_| History::default()).collect();
+        let public_url = settings.public_url.clone().unwrap_or_else(|| {
+            let host = match settings.bind.as_str() {
+                "0.0.0.0" | "::" | "" => std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .map(|h| h.trim().to_string())
+                    .unwrap_or_else(|_| "localhost".into()),
+                b => b.to_string(),
+            };
+            format!("http://{host}:{}{}", settings.port, settings.url_prefix)
+        });
+        let alerts = crate::alerts::Alerts::new(&settings.alert_webhooks, &public_url);
         let csrf_token = match &settings.secret_key {
             Some(s) => token_from_secret(&s.0),
             None => {
@@ -96,6 +110,8 @@ impl AppState {
             renders: RenderCache::default(),
             history,
             problems: Default::default(),
+            bursts: Default::default(),
+            alerts,
         })
     }
 

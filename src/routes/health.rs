@@ -43,7 +43,9 @@ pub async fn problems_of(state: &AppState, n: usize) -> Result<Vec<Problem>, Rep
     let cron = repo.cron_shared().await?;
     let limits = repo.rate_limits_shared().await?;
     let now = Utc::now();
-    let mut found = health::evaluate(&snap, Some(&cron), &limits, &state.settings.thresholds, now);
+    let th = &state.settings.thresholds;
+    let mut found = health::evaluate(&snap, Some(&cron), &limits, th, now);
+    add_failure_rules(state, n, &mut found, now);
     state.problems.stamp(n, &mut found, now);
     Ok(found)
 }
@@ -67,8 +69,27 @@ pub async fn problems_as_read(state: &AppState, n: usize) -> Result<Vec<Problem>
         &state.settings.thresholds,
         now,
     );
+    add_failure_rules(state, n, &mut found, now);
     state.problems.look(n, &mut found, now);
     Ok(found)
+}
+
+/// Adds the failure-rate and failure-burst problems (from memory: the history and what the
+/// background loop learnt), then drops the silenced ones and orders them again.
+fn add_failure_rules(
+    state: &AppState,
+    n: usize,
+    found: &mut Vec<Problem>,
+    now: chrono::DateTime<Utc>,
+) {
+    let th = &state.settings.thresholds;
+    found.extend(crate::failure_watch::rate_problems(
+        &state.history[n],
+        th,
+        now,
+    ));
+    found.extend(state.bursts.problems(n, th));
+    health::finish(found, th, now);
 }
 
 /// `GET /{n}/data/health.json`: `problems[]` with `rule, severity, message, queue, worker, job,

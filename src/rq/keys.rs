@@ -211,6 +211,18 @@ impl Keys {
         format!("rqdash:{}:task:{id}", self.prefix)
     }
 
+    /// Returns the dashboard's lease `name` (`rqdash:<prefix>:lease:<name>`): which replica does
+    /// a job only one may do at a time; it holds the replica's id and expires unless renewed.
+    pub fn dash_lease(&self, name: &str) -> String {
+        format!("rqdash:{}:lease:{name}", self.prefix)
+    }
+
+    /// Returns the hash of the problems announced to the alert webhooks and not yet resolved
+    /// (`rqdash:<prefix>:alerts:open`: problem key → the notice sent, as JSON).
+    pub fn dash_alerts_open(&self) -> String {
+        format!("rqdash:{}:alerts:open", self.prefix)
+    }
+
     /// Returns the set of `job_id:execution_id` a worker runs (`rq:worker:<name>:executions`, RQ 3.0).
     pub fn worker_executions(&self, name: &str) -> String {
         format!("{}:worker:{name}:executions", self.prefix)

@@ -26,6 +26,7 @@ macro_rules! per_rq_version {
 
 mod action_safety;
 mod actions;
+mod alerts;
 mod browser;
 mod browser_newer;
 mod bulk;

@@ -904,7 +904,7 @@ def build_parser():
 
     p = sub.add_parser('enqueue', parents=[common], help='enqueue one job')
     p.add_argument('--queue', required=True)
-    p.add_argument('--func', required=True, choices=['add', 'fail', 'sleep', 'echo'])
+    p.add_argument('--func', required=True, choices=['add', 'fail', 'sleep', 'echo', 'charge', 'notify'])
     p.add_argument('--args', nargs='*', default=[], help='positional args; each parsed as JSON if possible')
     p.add_argument('--job-id')
     p.add_argument('--at-front', action='store_true')

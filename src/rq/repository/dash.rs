@@ -7,8 +7,16 @@
 //! run in a week, a few hundred bytes each. Writes happen from actions and running tasks only,
 //! never from a GET. A Redis that refuses writes (a read-only ACL user, a replica) leaves tasks
 //! in the memory of their process, as before.
+//!
+//! Leases (`rqdash:<prefix>:lease:<name>`, one string each, expiring unless renewed) say which
+//! replica does a job only one may do, such as sending alerts. The alerts already announced and
+//! not yet resolved are one hash (`rqdash:<prefix>:alerts:open`), at most
+//! [`MAX_OPEN_ALERTS`] entries of a few hundred bytes, expiring [`TASK_TTL_SECS`] after its last
+//! write.
 
-use redis::Value;
+use redis::{Script, Value};
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use super::resp::{int_of, items_of, text_of};
 use super::{RepoError, Repository};
@@ -16,6 +24,21 @@ use crate::tasks::TaskRecord;
 
 /// How long a task's record is kept after its last write.
 pub const TASK_TTL_SECS: u64 = 7 * 24 * 3600;
+/// The most open alerts kept.
+pub const MAX_OPEN_ALERTS: usize = 10_000;
+
+/// Takes the lease `KEYS[1]` for `ARGV[1]` (or renews it when it holds it already) for
+/// `ARGV[2]` milliseconds; 1 when it holds it afterwards, 0 when another does.
+static LEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0",
+    )
+});
 
 impl Repository {
     /// Saves a task's record; returns whether someone asked it to stop.
@@ -77,6 +100,71 @@ impl Repository {
             .arg("stop")
             .arg(1);
         match self.run(&p).await?.into_iter().next() {
+            Some(Value::ServerError(e)) => {
+                Err(RepoError::Redis(self.label.clone(), format!("{e:?}")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Takes or renews the lease `name` for `holder` for `ttl`; whether `holder` holds it.
+    ///
+    /// # Errors
+    /// When Redis does not answer or refuses the write (a read-only user or a replica).
+    pub async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<bool, RepoError> {
+        let mut inv = LEASE.prepare_invoke();
+        inv.key(self.keys.dash_lease(name))
+            .arg(holder)
+            .arg(ttl.as_millis().max(1) as u64);
+        let v = self.invoke(&inv).await?;
+        Ok(int_of(&v) == 1)
+    }
+
+    /// The alerts announced and not yet resolved: problem key → the notice sent (JSON).
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn open_alerts(&self) -> Result<HashMap<String, String>, RepoError> {
+        let mut p = redis::pipe();
+        p.cmd("HGETALL").arg(self.keys.dash_alerts_open());
+        let v = self.run(&p).await?.into_iter().next().unwrap_or(Value::Nil);
+        if let Value::ServerError(e) = &v {
+            return Err(RepoError::Redis(self.label.clone(), format!("{e:?}")));
+        }
+        let mut out = HashMap::new();
+        let mut it = items_of(v).into_iter();
+        while let (Some(k), Some(n)) = (it.next(), it.next()) {
+            if let (Some(k), Some(n)) = (text_of(k), text_of(n)) {
+                out.insert(k, n);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records alerts announced (`opened`: key → notice JSON) and resolved (`closed`: keys).
+    ///
+    /// # Errors
+    /// When Redis does not answer or refuses the write.
+    pub async fn update_open_alerts(
+        &self,
+        opened: &[(String, String)],
+        closed: &[String],
+    ) -> Result<(), RepoError> {
+        let key = self.keys.dash_alerts_open();
+        let mut p = redis::pipe();
+        if !closed.is_empty() {
+            p.cmd("HDEL").arg(&key).arg(closed).ignore();
+        }
+        for (k, n) in opened {
+            p.cmd("HSET").arg(&key).arg(k).arg(n).ignore();
+        }
+        p.cmd("EXPIRE").arg(&key).arg(TASK_TTL_SECS);
+        match self.run(&p).await?.into_iter().last() {
             Some(Value::ServerError(e)) => {
                 Err(RepoError::Redis(self.label.clone(), format!("{e:?}")))
             }

@@ -12,6 +12,7 @@ pub mod redis;
 pub mod rq;
 pub mod rq_newer;
 pub mod snapshot;
+pub mod webhook;
 
 use rqdash::config::Settings;
 use rqdash::startup::Application;

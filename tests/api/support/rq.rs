@@ -97,18 +97,30 @@ impl Rq {
 
     /// Enqueues `count` `add(1, 2)` jobs on `queue`; returns their ids.
     pub fn enqueue(&self, url: &str, queue: &str, count: usize) -> Vec<String> {
+        self.enqueue_call(url, queue, "add", &["1", "2"], count)
+    }
+
+    /// Enqueues `count` calls of `rqdash_jobs.<func>(*args)` on `queue` through RQ's API; returns
+    /// their ids.
+    pub fn enqueue_call(
+        &self,
+        url: &str,
+        queue: &str,
+        func: &str,
+        args: &[&str],
+        count: usize,
+    ) -> Vec<String> {
         let mut c = self.command("enqueue", url);
         c.args([
             "--queue",
             queue,
             "--func",
-            "add",
+            func,
             "--count",
             &count.to_string(),
             "--args",
-            "1",
-            "2",
         ]);
+        c.args(args);
         let v = self.run(c);
         match (v.get("ids"), v.get("id")) {
             (Some(ids), _) => ids

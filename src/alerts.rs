@@ -1,0 +1,325 @@
+//! Alerts: each health problem is sent to the webhooks (`--alert-webhook`) once when it starts
+//! and once when it is resolved, as a JSON POST that Slack and Mattermost show as it is (`text`).
+//!
+//! - **When**: every instance's background loop ([`crate::startup`]) evaluates the rules every
+//!   `--alert-interval`, whether or not anyone has a page open, and hands the problems to
+//!   [`Alerts::observe`]. Pages never wait for it.
+//! - **Once**: the problems announced and not yet resolved are kept in Redis under the
+//!   dashboard's own key ([`crate::rq::keys::Keys::dash_alerts_open`]), so a restart or another
+//!   replica repeats nothing. Only the replica that holds the `alerts` lease sends; the others
+//!   stay quiet. Where Redis refuses the dashboard's writes (a read-only user, a replica) each
+//!   replica keeps that set in its own memory and sends by itself, as the issue asks.
+//! - **Delivery**: one thread per webhook with a bounded queue ([`QUEUE`] notices; past that a
+//!   notice is dropped and logged). Each POST has a [`TIMEOUT`] and is tried up to [`ATTEMPTS`]
+//!   times with doubling pauses from one second, so a webhook that hangs or fails delays only its
+//!   own later notices.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::health::{Problem, Severity};
+use crate::rq::Repository;
+
+/// How long one POST may take.
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+/// How many times a notice is tried.
+pub const ATTEMPTS: u32 = 5;
+/// How many notices wait for one webhook at most.
+pub const QUEUE: usize = 1000;
+/// How long the alert lease lasts unless renewed (renewed every evaluation).
+pub const LEASE: Duration = Duration::from_secs(60);
+
+/// What a webhook receives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    /// `started` or `resolved`.
+    pub status: String,
+    /// The rule (see [`crate::health::RULES`]).
+    pub rule: String,
+    /// `warning` or `critical`.
+    pub severity: Severity,
+    /// What is (or was) wrong, in a sentence.
+    pub message: String,
+    /// The queue it concerns.
+    pub queue: Option<String>,
+    /// The worker it concerns.
+    pub worker: Option<String>,
+    /// The job it concerns.
+    pub job: Option<String>,
+    /// Since when it has been seen.
+    pub since: Option<DateTime<Utc>>,
+    /// When it was seen gone (for `resolved`).
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The dashboard instance (the index of its `--redis-url`).
+    pub instance: usize,
+    /// The dashboard page that shows it.
+    pub link: String,
+    /// One line for chat tools (Slack, Mattermost show it as it is).
+    pub text: String,
+}
+
+impl Notice {
+    fn started(p: &Problem, instance: usize, link: String) -> Notice {
+        let what = p
+            .queue
+            .as_deref()
+            .map(|q| format!(" (queue {q})"))
+            .unwrap_or_default();
+        Notice {
+            status: "started".into(),
+            rule: p.rule.to_string(),
+            severity: p.severity,
+            message: p.message.clone(),
+            queue: p.queue.clone(),
+            worker: p.worker.clone(),
+            job: p.job.clone(),
+            since: p.since,
+            resolved_at: None,
+            instance,
+            text: format!(
+                "[rqdash {}] {}{what}: {} {link}",
+                p.severity.as_str(),
+                p.rule,
+                p.message
+            ),
+            link,
+        }
+    }
+
+    fn resolved(mut self, now: DateTime<Utc>) -> Notice {
+        self.status = "resolved".into();
+        self.resolved_at = Some(now);
+        self.text = format!(
+            "[rqdash resolved] {}: {} {}",
+            self.rule, self.message, self.link
+        );
+        self
+    }
+}
+
+/// The webhooks and what has been announced.
+pub struct Alerts {
+    hooks: Vec<(String, SyncSender<String>)>,
+    /// This process's id, for the lease.
+    holder: String,
+    /// Where links point: the dashboard's public address and URL prefix.
+    public_url: String,
+    /// Per instance, the announced and unresolved problems when Redis keeps none.
+    memory: Mutex<HashMap<usize, HashMap<String, String>>>,
+    /// Per instance, whether the fallback to memory was logged.
+    said: Mutex<HashMap<usize, bool>>,
+}
+
+impl std::fmt::Debug for Alerts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Alerts")
+            .field("hooks", &self.hooks.len())
+            .field("holder", &self.holder)
+            .finish()
+    }
+}
+
+impl Alerts {
+    /// Starts one delivery thread per webhook URL; links point under `public_url`.
+    pub fn new(urls: &[String], public_url: &str) -> Alerts {
+        let mut id = [0u8; 8];
+        let _ = getrandom::fill(&mut id);
+        let hooks = urls
+            .iter()
+            .map(|url| {
+                let (tx, rx) = sync_channel::<String>(QUEUE);
+                let u = url.clone();
+                std::thread::Builder::new()
+                    .name("rqdash-webhook".into())
+                    .spawn(move || deliver(&u, rx))
+                    .expect("a thread for a webhook");
+                (url.clone(), tx)
+            })
+            .collect();
+        Alerts {
+            hooks,
+            holder: id.iter().map(|b| format!("{b:02x}")).collect(),
+            public_url: public_url.trim_end_matches('/').to_string(),
+            memory: Mutex::new(HashMap::new()),
+            said: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether any webhook is configured.
+    pub fn enabled(&self) -> bool {
+        !self.hooks.is_empty()
+    }
+
+    /// Announces the problems of instance `n` that started since the last call and the ones
+    /// resolved meanwhile (see the module doc for who sends). Returns how many notices were
+    /// queued.
+    pub async fn observe(&self, n: usize, repo: &Repository, problems: &[Problem]) -> usize {
+        if !self.enabled() {
+            return 0;
+        }
+        let now = Utc::now();
+        let shared = match repo.take_lease("alerts", &self.holder, LEASE).await {
+            Ok(true) => match repo.open_alerts().await {
+                Ok(open) => Some(open),
+                Err(_) => return 0, // Redis is not answering: decide nothing now.
+            },
+            Ok(false) => return 0, // another replica sends
+            Err(e) => {
+                let first = self
+                    .said
+                    .lock()
+                    .map(|mut s| !s.insert(n, true).unwrap_or(false))
+                    .unwrap_or(false);
+                if first {
+                    tracing::warn!(instance = n, error = %e, "alerts: Redis refuses the dashboard's lease; this replica sends alerts by itself and remembers them in memory");
+                }
+                None
+            }
+        };
+        let open = match &shared {
+            Some(o) => o.clone(),
+            None => self
+                .memory
+                .lock()
+                .map(|m| m.get(&n).cloned().unwrap_or_default())
+                .unwrap_or_default(),
+        };
+        let link = format!("{}/{n}/view/health", self.public_url);
+        let mut opened = Vec::new();
+        let mut sent = 0;
+        for p in problems {
+            let key = p.key();
+            if open.contains_key(&key)
+                || opened.len() + open.len() >= crate::rq::repository::dash::MAX_OPEN_ALERTS
+            {
+                continue;
+            }
+            let notice = Notice::started(p, n, link.clone());
+            let json = serde_json::to_string(&notice).unwrap_or_default();
+            sent += self.send(&json);
+            opened.push((key, json));
+        }
+        let current: std::collections::HashSet<String> =
+            problems.iter().map(Problem::key).collect();
+        let mut closed = Vec::new();
+        for (key, json) in &open {
+            if current.contains(key) {
+                continue;
+            }
+            if let Ok(notice) = serde_json::from_str::<Notice>(json) {
+                sent +=
+                    self.send(&serde_json::to_string(&notice.resolved(now)).unwrap_or_default());
+            }
+            closed.push(key.clone());
+        }
+        if opened.is_empty() && closed.is_empty() {
+            return 0;
+        }
+        match shared {
+            Some(_) => {
+                if let Err(e) = repo.update_open_alerts(&opened, &closed).await {
+                    tracing::warn!(instance = n, error = %e, "alerts: could not record what was announced; it may be announced again");
+                }
+            }
+            None => {
+                if let Ok(mut m) = self.memory.lock() {
+                    let mine = m.entry(n).or_default();
+                    for k in &closed {
+                        mine.remove(k);
+                    }
+                    mine.extend(opened);
+                }
+            }
+        }
+        sent
+    }
+
+    /// Queues `json` for every webhook; how many took it.
+    fn send(&self, json: &str) -> usize {
+        let mut n = 0;
+        for (url, tx) in &self.hooks {
+            match tx.try_send(json.to_string()) {
+                Ok(()) => n += 1,
+                Err(TrySendError::Full(_)) => {
+                    tracing::warn!(webhook = %crate::config::mask_url(url), "alerts: the webhook's queue is full; a notice was dropped")
+                }
+                Err(TrySendError::Disconnected(_)) => {
+                    tracing::warn!(webhook = %crate::config::mask_url(url), "alerts: the webhook's thread has ended")
+                }
+            }
+        }
+        n
+    }
+}
+
+/// Posts every notice of `rx` to `url`, each tried up to [`ATTEMPTS`] times.
+fn deliver(url: &str, rx: std::sync::mpsc::Receiver<String>) {
+    use ureq::tls::{TlsConfig, TlsProvider};
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(TIMEOUT))
+        .tls_config(
+            TlsConfig::builder()
+                .provider(TlsProvider::NativeTls)
+                .build(),
+        )
+        .build()
+        .into();
+    let shown = crate::config::mask_url(url);
+    for body in rx {
+        let mut pause = Duration::from_secs(1);
+        for attempt in 1..=ATTEMPTS {
+            let r = agent
+                .post(url)
+                .header("Content-Type", "application/json")
+                .send(body.as_bytes());
+            match r {
+                Ok(_) => break,
+                Err(e) if attempt == ATTEMPTS => {
+                    tracing::warn!(webhook = %shown, error = %e, attempts = ATTEMPTS, "alerts: a notice could not be delivered; it is dropped");
+                }
+                Err(e) => {
+                    tracing::info!(webhook = %shown, error = %e, attempt, "alerts: webhook failed; trying again");
+                    std::thread::sleep(pause);
+                    pause *= 2;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notice_says_what_and_where_and_its_resolution_keeps_it() {
+        let p = Problem {
+            rule: "queue_without_worker",
+            severity: Severity::Critical,
+            message: "3 jobs waiting in “x”".into(),
+            queue: Some("x".into()),
+            worker: None,
+            job: None,
+            since: Some(Utc::now()),
+        };
+        let n = Notice::started(&p, 0, "http://h/0/view/health".into());
+        assert_eq!(n.status, "started");
+        assert!(
+            n.text.contains("critical")
+                && n.text.contains("3 jobs waiting")
+                && n.text.contains("http://h/0/view/health"),
+            "{}",
+            n.text
+        );
+        let json = serde_json::to_string(&n).unwrap();
+        let back: Notice = serde_json::from_str(&json).unwrap();
+        let r = back.resolved(Utc::now());
+        assert_eq!(r.status, "resolved");
+        assert_eq!(r.queue.as_deref(), Some("x"));
+        assert!(r.resolved_at.is_some() && r.text.starts_with("[rqdash resolved]"));
+    }
+}
