@@ -344,7 +344,8 @@ pub struct Needs {
 pub struct Candidate {
     /// The job id.
     pub id: String,
-    /// Whether the job hash exists (has `data`).
+    /// Whether the job hash exists: has `data` when that was read, else `created_at` or `status`
+    /// (which RQ writes whenever it saves a job).
     pub exists: bool,
     /// The description.
     pub description: Option<String>,

@@ -510,4 +510,12 @@ fn a_striped_scan_counts_every_entry_once_and_finds_the_oldest_matches() {
     let mut want = old.clone();
     want.sort();
     assert_eq!(got, want);
+    // A job whose hash is gone (its registry entry and results stream left behind) is no match.
+    let _: () = redis::cmd("DEL")
+        .arg(format!("rq:job:{}", old[0]))
+        .query(&mut redis.conn())
+        .unwrap();
+    let after = complete(&app, &[("queue", "striped"), ("exc", "TimeoutError")]);
+    assert_eq!(after["total"], 2, "{after}");
+    assert!(!ids(&after).contains(&old[0]));
 }

@@ -12,9 +12,10 @@ use super::{RepoError, Repository};
 use crate::rq::model::{parse_timestamp, Registry};
 use crate::rq::search::{Candidate, Needs};
 
-/// The fields a search reads of every job (its time: see [`crate::rq::search`]), in this order;
-/// `description`, `worker_name`, `data` and `exc_info` follow when the query needs them.
-const FIELDS: [&str; 3] = ["ended_at", "enqueued_at", "created_at"];
+/// The fields a search reads of every job (its time: see [`crate::rq::search`], and its status),
+/// in this order; `description`, `worker_name`, `data` and `exc_info` follow when the query needs
+/// them.
+const FIELDS: [&str; 4] = ["ended_at", "enqueued_at", "created_at", "status"];
 
 /// Where a scan of one registry starts: its size and highest score when the scan began (entries
 /// added later sit above it and are left out).
@@ -230,9 +231,6 @@ impl Repository {
         for id in &ids {
             let k = self.keys.job(id);
             p.cmd("HMGET").arg(&k).arg(&fields[..]);
-            if !needs.data {
-                p.cmd("HEXISTS").arg(&k).arg("data");
-            }
             if needs.exc {
                 p.cmd("XREVRANGE")
                     .arg(self.keys.results(id))
@@ -250,7 +248,11 @@ impl Repository {
                 .into_iter()
                 .map(bytes_of);
             let mut next = || v.next().flatten();
-            let time = [next(), next(), next()]
+            let times = [next(), next(), next()];
+            // RQ writes `created_at` and `status` whenever it saves a job: with neither (and no
+            // `data` when it is read) the hash is gone, or was not written by RQ.
+            let saved = times[2].is_some() | next().is_some();
+            let time = times
                 .into_iter()
                 .flatten()
                 .find_map(|t| std::str::from_utf8(&t).ok().and_then(parse_timestamp));
@@ -263,11 +265,7 @@ impl Repository {
             let worker = if needs.worker { text(next()) } else { None }.filter(|w| !w.is_empty());
             let data = if needs.data { next() } else { None };
             let exc_info = if needs.exc { next() } else { None };
-            let exists = if needs.data {
-                data.is_some()
-            } else {
-                int_of(&r.next().unwrap_or(Value::Nil)) > 0
-            };
+            let exists = if needs.data { data.is_some() } else { saved };
             let traceback = if needs.exc {
                 let latest = latest_exc_last_line(r.next().unwrap_or(Value::Nil));
                 latest.or_else(|| exc_info.and_then(|b| crate::rq::decode::exc_info_last_line(&b)))
