@@ -36,6 +36,7 @@ fn view(inst: &Instance, snap: &Snapshot, q: &ListQuery) -> Result<OverviewView,
         &listing,
     )
     .with_charts(history_charts(inst, None))
+    .with_badges(inst.state.problems.queue_badges(inst.n))
     .with_redis_label(inst.repo.label()))
 }
 

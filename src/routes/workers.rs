@@ -27,7 +27,8 @@ fn view(inst: &Instance, snap: &Snapshot, q: &ListQuery) -> Result<WorkersView, 
         inst.viewer.perms,
         inst.csrf_token(),
         &listing,
-    ))
+    )
+    .with_badges(inst.state.problems.worker_badges(inst.n)))
 }
 
 /// `GET /{n}/view/workers`, with `?q=` (name, host, queue or state), `sort`, `dir`, `page`

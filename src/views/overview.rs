@@ -40,6 +40,8 @@ pub struct QueueRow {
     pub scheduler: Option<String>,
     /// Scheduled jobs already due while nobody holds the lock: they will not be enqueued.
     pub stranded: u64,
+    /// The health problems that concern it.
+    pub badge: Option<crate::health::Badge>,
 }
 
 fn overview_columns(show_ready: bool) -> Vec<Registry> {
@@ -73,6 +75,7 @@ fn queue_row(
         } else {
             0
         },
+        badge: None,
     }
 }
 
@@ -129,9 +132,22 @@ pub struct OverviewView {
     pub redis: RedisInfo,
     /// Redis uptime, formatted.
     pub redis_uptime: String,
+    /// The health page (the badges link there).
+    pub health_url: String,
 }
 
 impl OverviewView {
+    /// Puts on each queue's row the badge of the health problems that concern it.
+    pub fn with_badges(
+        mut self,
+        mut badges: std::collections::HashMap<String, crate::health::Badge>,
+    ) -> OverviewView {
+        for q in &mut self.queues {
+            q.badge = badges.remove(&q.name);
+        }
+        self
+    }
+
     /// Adds the history charts.
     pub fn with_charts(mut self, charts: Vec<Chart>) -> OverviewView {
         self.charts = charts;
@@ -254,6 +270,7 @@ impl OverviewView {
             charts: Vec::new(),
             redis: o.redis.clone(),
             redis_uptime: human_secs(o.redis.uptime_secs),
+            health_url: urls.health(),
         }
     }
 }

@@ -53,6 +53,8 @@ pub struct WorkerRow {
     pub actions: Vec<ActionButton>,
     /// Since when it was asked to shut down (warm shutdown pending).
     pub shutdown_requested: Option<TimeCell>,
+    /// The health problems that concern it.
+    pub badge: Option<crate::health::Badge>,
 }
 
 /// The live part of the workers page.
@@ -78,6 +80,8 @@ pub struct WorkersView {
     pub pager: Vec<Link>,
     /// How many are shown of how many.
     pub shown: String,
+    /// The health page (the badges link there).
+    pub health_url: String,
 }
 
 /// The columns the workers list sorts by, with their header text.
@@ -93,6 +97,17 @@ pub const SORT_COLUMNS: [(&str, &str, &str); 8] = [
 ];
 
 impl WorkersView {
+    /// Puts on each worker's row the badge of the health problems that concern it.
+    pub fn with_badges(
+        mut self,
+        mut badges: std::collections::HashMap<String, crate::health::Badge>,
+    ) -> WorkersView {
+        for w in &mut self.rows {
+            w.badge = badges.remove(&w.name);
+        }
+        self
+    }
+
     /// Builds the view.
     pub fn new(
         all: &[Worker],
@@ -149,6 +164,7 @@ impl WorkersView {
             } else {
                 Vec::new()
             },
+            health_url: urls.health(),
             shown: if pages > 1 {
                 format!(
                     "{}–{} of {} (of {})",
@@ -204,6 +220,7 @@ impl WorkersView {
                     python_full: w.python_version.clone().unwrap_or_default(),
                     actions: worker_actions(urls, perms, &w.name, &w.state),
                     shutdown_requested: time_cell(w.shutdown_requested, now),
+                    badge: None,
                 })
                 .collect(),
             hosts: {

@@ -76,6 +76,19 @@ fn planted_problems_are_reported_and_a_healthy_queue_is_not() {
         panel.contains("nobody listens") || panel.contains("no live worker"),
         "{panel}"
     );
+    // Badges on the rows concerned, none on the healthy queue.
+    let overview = app.html("/0/view/queues");
+    assert_eq!(
+        count(
+            &overview,
+            "tr[data-queue=\"nobody-listens\"] .problem-badge.critical"
+        ),
+        1
+    );
+    assert_eq!(
+        count(&overview, "tr[data-queue=\"sched\"] .problem-badge"),
+        0
+    );
     let page = app.html("/0/view/health");
     let rules = attrs(&page, "#problems tr[data-rule]", "data-rule");
     assert_eq!(rules.len(), ps.len());
@@ -133,4 +146,50 @@ fn silenced_rules_stay_silent_and_all_well_says_so() {
     assert!(rqdash::config::Settings::from_cli(cli)
         .unwrap_err()
         .contains("unknown rule"));
+}
+
+#[test]
+fn in_chromium_the_panel_and_the_badges_show_what_is_wrong() {
+    let redis = TestRedis::start();
+    let rq = Rq::new("2.12.0");
+    rq.enqueue(&redis.url(), "nobody-listens", 3);
+    let _w = rq.idle_worker(&redis.url(), "served", "healthy-w");
+    rq.enqueue(&redis.url(), "served", 1);
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg("allkeys-lru")
+        .query(&mut redis.conn())
+        .unwrap();
+    let mut s = rqdash::config::Settings::for_url(&redis.url());
+    s.poll_interval = Duration::from_millis(1000);
+    s.snapshot_ttl = Duration::from_millis(900);
+    s.alert_interval = Duration::from_secs(1);
+    let app = TestApp::spawn(s);
+    let browser = crate::support::browser::Browser::start();
+    browser.goto(&format!("{}/0/view/queues", app.address));
+    let panel = wait_for(Duration::from_secs(20), "the problems panel", || {
+        browser.text("#problems-panel .banner")
+    });
+    assert!(panel.contains("2 problems"), "{panel}");
+    assert!(panel.contains("no live worker listens"), "{panel}");
+    assert!(panel.contains("maxmemory-policy"), "{panel}");
+    // The badge comes with the next refresh of the list after the rules ran.
+    let badge = wait_for(Duration::from_secs(20), "the queue's badge", || {
+        browser.text("tr[data-queue=\"nobody-listens\"] .problem-badge")
+    });
+    assert_eq!(badge, "⚠ 1");
+    assert_eq!(
+        browser.eval(
+            "return document.querySelectorAll('tr[data-queue=\"served\"] .problem-badge').length"
+        ),
+        0
+    );
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    browser.screenshot(&dir.join("health-panel.png"));
+    browser.click("#problems-panel a");
+    wait_for(Duration::from_secs(10), "the health page", || {
+        browser.text("#problems tr[data-rule=\"queue_without_worker\"]")
+    });
+    browser.screenshot(&dir.join("health-page.png"));
 }
