@@ -67,6 +67,13 @@ impl Problem {
         }
     }
 
+    /// A problem of one worker.
+    pub fn for_worker(rule: &'static str, severity: Severity, message: String, w: &str) -> Problem {
+        let mut p = Problem::new(rule, severity, message);
+        p.worker = Some(w.to_string());
+        p
+    }
+
     /// A problem of one queue.
     pub fn for_queue(rule: &'static str, severity: Severity, message: String, q: &str) -> Problem {
         Problem::new(rule, severity, message).queue(q)
@@ -90,7 +97,7 @@ impl Problem {
 }
 
 /// Every rule's name, for `--alert-disable`.
-pub const RULES: [&str; 14] = [
+pub const RULES: [&str; 17] = [
     "queue_without_worker",
     "worker_heartbeat_stopped",
     "scheduled_without_scheduler",
@@ -105,6 +112,9 @@ pub const RULES: [&str; 14] = [
     "leaked_rate_limit_slots",
     "failure_rate",
     "failure_burst",
+    "worker_not_taking_jobs",
+    "maintenance_behind",
+    "intermediate_stuck",
 ];
 
 /// Thresholds and silences.
@@ -131,6 +141,8 @@ pub struct Thresholds {
     pub burst_min: u64,
     /// How long an exception counts as new.
     pub burst_window_secs: i64,
+    /// How long a worker that is not busy may take no job while its queues grow.
+    pub stalled_secs: i64,
 }
 
 impl Default for Thresholds {
@@ -146,6 +158,7 @@ impl Default for Thresholds {
             failure_rate_min: 10,
             burst_min: 5,
             burst_window_secs: 600,
+            stalled_secs: 300,
         }
     }
 }
@@ -173,6 +186,7 @@ struct RulesFile {
     failure_rate_min: Option<u64>,
     burst_min: Option<u64>,
     burst_window_secs: Option<i64>,
+    stalled_secs: Option<i64>,
     #[serde(default)]
     disable: Vec<String>,
     #[serde(default)]
@@ -245,6 +259,9 @@ impl Thresholds {
         }
         if let Some(v) = positive(f.burst_window_secs, "burst_window_secs")? {
             self.burst_window_secs = v;
+        }
+        if let Some(v) = positive(f.stalled_secs, "stalled_secs")? {
+            self.stalled_secs = v;
         }
         for r in &f.disable {
             self.disabled.push(known_rule(r)?);

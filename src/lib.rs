@@ -51,6 +51,7 @@
 //! - [`history`]: the 24-hour count history.
 //! - [`health`]: the health rules ("what's wrong now"), their thresholds, silences and the
 //!   `--alert-rules` file; [`failure_watch`]: the failure-rate and failure-burst rules;
+//!   [`stall_watch`]: workers not taking jobs, RQ's maintenance behind, stuck intermediate jobs;
 //!   [`alerts`]: problems sent to webhooks when they start and end, one replica at a time.
 //!
 //! Dependencies point one way: `routes` → `http` → `views` → `rq`; `state` sits below `http`
@@ -95,6 +96,7 @@ pub mod render_cache;
 pub mod routes;
 pub mod rq;
 pub mod search;
+pub mod stall_watch;
 pub mod startup;
 pub mod state;
 pub mod tasks;

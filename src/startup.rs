@@ -107,10 +107,9 @@ async fn sample(state: web::Data<AppState>, i: usize) {
             if std::time::Instant::now() >= next_rules {
                 next_rules = std::time::Instant::now() + state.settings.alert_interval;
                 let th = &state.settings.thresholds;
-                state
-                    .bursts
-                    .observe(i, &repo, &snap, th, chrono::Utc::now())
-                    .await;
+                let now = chrono::Utc::now();
+                state.bursts.observe(i, &repo, &snap, th, now).await;
+                state.stalls.observe(i, &repo, &snap, th, now).await;
                 if let Ok(problems) = crate::routes::health::problems_of(&state, i).await {
                     state.alerts.observe(i, &repo, &problems).await;
                 }

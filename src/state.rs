@@ -34,6 +34,8 @@ pub struct AppState {
     pub problems: crate::health::Tracker,
     /// What the failure-burst rule has learnt.
     pub bursts: crate::failure_watch::Bursts,
+    /// What the stall rules remember.
+    pub stalls: crate::stall_watch::StallWatch,
     /// The alert webhooks.
     pub alerts: crate::alerts::Alerts,
 }
@@ -111,6 +113,7 @@ impl AppState {
             history,
             problems: Default::default(),
             bursts: Default::default(),
+            stalls: Default::default(),
             alerts,
         })
     }

@@ -74,8 +74,8 @@ pub async fn problems_as_read(state: &AppState, n: usize) -> Result<Vec<Problem>
     Ok(found)
 }
 
-/// Adds the failure-rate and failure-burst problems (from memory: the history and what the
-/// background loop learnt), then drops the silenced ones and orders them again.
+/// Adds the failure-rate, failure-burst and stall problems (from memory: the history and what
+/// the background loop learnt), then drops the silenced ones and orders them again.
 fn add_failure_rules(
     state: &AppState,
     n: usize,
@@ -89,6 +89,7 @@ fn add_failure_rules(
         now,
     ));
     found.extend(state.bursts.problems(n, th));
+    found.extend(state.stalls.problems(n));
     health::finish(found, th, now);
 }
 

@@ -193,3 +193,79 @@ fn in_chromium_the_panel_and_the_badges_show_what_is_wrong() {
     });
     browser.screenshot(&dir.join("health-page.png"));
 }
+
+#[test]
+fn maintenance_behind_stuck_jobs_and_a_worker_taking_no_jobs_are_reported() {
+    let redis = TestRedis::start();
+    let rq = Rq::new("2.12.0");
+    // Left by RQ's own registry and intermediate-queue code, 30 minutes in the past.
+    rq.maintenance_lag(&redis.url(), 1800);
+    // A live worker, suspended with RQ's own `suspend`, while jobs arrive on its queue.
+    let _w = rq.idle_worker(&redis.url(), "paused", "paused-w");
+    rq.enqueue(&redis.url(), "healthy", 1);
+    let _h = rq.idle_worker(&redis.url(), "healthy", "healthy-w");
+    let mut s = rqdash::config::Settings::for_url(&redis.url());
+    s.snapshot_ttl = Duration::ZERO;
+    s.alert_interval = Duration::from_secs(1);
+    s.thresholds.stalled_secs = 2;
+    let app = TestApp::spawn(s);
+    // The dashboard sees the worker before the jobs arrive.
+    wait_for(Duration::from_secs(20), "the worker", || {
+        let w = app.json("/0/data/workers.json");
+        (w["workers"].as_array().unwrap().len() == 2).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    rq.act(&redis.url(), &["--action", "suspend"]);
+    // A worker blocked waiting for a job takes the first one before it sees the suspension.
+    rq.enqueue(&redis.url(), "paused", 1);
+    wait_for(
+        Duration::from_secs(30),
+        "the worker to be suspended",
+        || {
+            let w = app.json("/0/data/workers.json");
+            w["workers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|w| w["name"] == "paused-w" && w["state"] == "suspended")
+                .then_some(())
+        },
+    );
+    rq.enqueue(&redis.url(), "paused", 2);
+    let ps = wait_for(Duration::from_secs(30), "the three rules", || {
+        let ps = problems(&app);
+        (has(&ps, "maintenance_behind", Some("lagging"))
+            && has(&ps, "intermediate_stuck", Some("lagging"))
+            && ps
+                .iter()
+                .any(|p| p["rule"] == "worker_not_taking_jobs" && p["worker"] == "paused-w"))
+        .then_some(ps)
+    });
+    let stalled = ps
+        .iter()
+        .find(|p| p["rule"] == "worker_not_taking_jobs")
+        .unwrap();
+    let m = stalled["message"].as_str().unwrap();
+    assert!(
+        m.contains("suspended") && m.contains("2 waiting now") && m.contains("rq resume"),
+        "{m}"
+    );
+    let behind = ps
+        .iter()
+        .find(|p| p["rule"] == "maintenance_behind")
+        .unwrap();
+    let m = behind["message"].as_str().unwrap();
+    assert!(m.contains("2 finished") && m.contains("1 failed"), "{m}");
+    // The healthy queue and its worker say nothing.
+    assert!(
+        !ps.iter()
+            .any(|p| p["queue"] == "healthy" || p["worker"] == "healthy-w"),
+        "{ps:?}"
+    );
+    // The worker's badge on the workers page.
+    let doc = app.html("/0/view/workers");
+    assert_eq!(
+        count(&doc, "tr[data-worker=\"paused-w\"] .problem-badge"),
+        1
+    );
+}
