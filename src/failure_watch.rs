@@ -278,6 +278,7 @@ mod tests {
                 ..QueueCounts::default()
             }],
             workers: vec![],
+            dead_workers: vec![],
             suspended: false,
             has_ready: false,
             fetched_at: at,

@@ -428,6 +428,16 @@ pub fn evaluate(
             out.push(p);
         }
     }
+    for name in &o.dead_workers {
+        out.push(Problem::for_worker(
+            "worker_heartbeat_stopped",
+            Severity::Warning,
+            format!(
+                "worker {name} stopped without signing off: its heartbeat stopped and its key expired, but RQ still lists it (its maintenance removes it); a job it ran shows as abandoned once its deadline passes"
+            ),
+            name,
+        ));
+    }
     let r = &o.redis;
     if !r.maxmemory_policy.is_empty() && r.maxmemory_policy != "noeviction" {
         out.push(Problem::new(
@@ -639,6 +649,7 @@ mod tests {
             overview: Overview {
                 queues,
                 workers,
+                dead_workers: vec![],
                 suspended: false,
                 has_ready: false,
                 fetched_at: Utc::now(),

@@ -269,3 +269,37 @@ fn maintenance_behind_stuck_jobs_and_a_worker_taking_no_jobs_are_reported() {
         1
     );
 }
+
+/// A worker killed mid-job (SIGKILL, the work horse too): it is reported gone (its heartbeat
+/// older than RQ's limit for a busy worker, or its key expired while RQ still lists it), then its
+/// job abandoned once the job's deadline in the started registry (its timeout + 60 s) passed.
+/// Takes about two minutes of RQ's own time limits.
+#[test]
+fn a_worker_killed_mid_job_is_reported_gone_and_its_job_abandoned() {
+    let redis = TestRedis::start();
+    let rq = Rq::new("2.12.0");
+    let w = rq.busy_worker_with_timeout(&redis.url(), "doomed", "doomed-job", 60);
+    let mut s = rqdash::config::Settings::for_url(&redis.url());
+    s.snapshot_ttl = Duration::ZERO;
+    s.alert_interval = Duration::from_secs(1);
+    let app = TestApp::spawn(s);
+    wait_for(Duration::from_secs(30), "the job to start", || {
+        let r = app.get("/0/data/job/doomed-job.json");
+        (r.status == 200 && r.json()["status"] == "started").then_some(())
+    });
+    for p in w.processes() {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &p.pid.to_string()])
+            .status();
+    }
+    let gone = wait_for(Duration::from_secs(115), "the stopped heartbeat", || {
+        problems(&app)
+            .into_iter()
+            .find(|p| p["rule"] == "worker_heartbeat_stopped" && p["worker"] == "busy-worker")
+    });
+    let m = gone["message"].as_str().unwrap();
+    assert!(m.contains("busy-worker") && m.contains("heartbeat"), "{m}");
+    wait_for(Duration::from_secs(60), "the abandoned job", || {
+        has(&problems(&app), "abandoned_jobs", Some("doomed")).then_some(())
+    });
+}

@@ -601,7 +601,7 @@ def cmd_busy_worker(args):
     # Default job timeout is 180 s, which would kill sleep(600) early; give it room. at_front=True makes the
     # worker pick this job first, so jobs already queued on Q (e.g. seeded ones) are left untouched: the
     # worker then stays busy with sleep(600) and never dequeues them.
-    queue.enqueue(jobs.sleep, 600, job_id=args.job_id, job_timeout=900, at_front=True)
+    queue.enqueue(jobs.sleep, 600, job_id=args.job_id, job_timeout=args.job_timeout, at_front=True)
     run_foreground_worker(conn, queue, 'busy-worker', serializer)
 
 
@@ -895,6 +895,8 @@ def build_parser():
     p = sub.add_parser('busy-worker', parents=[common], help='enqueue sleep(600) and run worker "busy-worker"')
     p.add_argument('--queue', required=True)
     p.add_argument('--job-id', required=True)
+    p.add_argument('--job-timeout', type=int, default=900,
+                   help='the job\'s timeout (a test that kills the worker mid-job sets it short)')
     p.set_defaults(handler=cmd_busy_worker)
 
     p = sub.add_parser('idle-worker', parents=[common], help='run a non-burst worker until killed')

@@ -287,6 +287,9 @@ pub struct Overview {
     pub queues: Vec<QueueCounts>,
     /// Workers sorted by (state, queues, name) as rq-dashboard does.
     pub workers: Vec<Worker>,
+    /// Members of `rq:workers` whose key has expired: workers that died without deregistering,
+    /// not yet cleaned by RQ's maintenance.
+    pub dead_workers: Vec<String>,
     /// Whether `rq suspend` is in force.
     pub suspended: bool,
     /// Whether any RQ 3 ready registry exists (to show the column).

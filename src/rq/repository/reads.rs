@@ -56,21 +56,28 @@ impl Repository {
         }
     }
 
-    fn take_workers(names: &[String], r: &mut impl Iterator<Item = Value>) -> Vec<Worker> {
+    /// The workers read, and the members of `rq:workers` whose hash is gone.
+    fn take_workers(
+        names: &[String],
+        r: &mut impl Iterator<Item = Value>,
+    ) -> (Vec<Worker>, Vec<String>) {
         let mut workers = Vec::new();
+        let mut dead = Vec::new();
         for w in names {
             let h = hash_of(r.next().unwrap_or(Value::Nil));
             let execs = texts_of(r.next().unwrap_or(Value::Nil));
-            // A member whose hash is gone is a dead worker RQ has not cleaned yet: skip it as
-            // `Worker.all()` does.
-            if !h.is_empty() {
+            // A member whose hash is gone is a dead worker RQ has not cleaned yet: not listed,
+            // as `Worker.all()` does, but remembered for the health rules.
+            if h.is_empty() {
+                dead.push(w.clone());
+            } else {
                 workers.push(Worker::from_hash(w, &h, &execs));
             }
         }
         workers.sort_by(|a, b| {
             (&a.state, a.queues.join(","), &a.name).cmp(&(&b.state, b.queues.join(","), &b.name))
         });
-        workers
+        (workers, dead)
     }
 
     /// Adds the reads of a queue's counts to a pipeline, in [`Registry::ALL`] order.
@@ -128,7 +135,7 @@ impl Repository {
             c.abandoned = int_of(&r.next().unwrap_or(Value::Nil));
             counts.push(c);
         }
-        let workers = Self::take_workers(&worker_names, &mut r);
+        let (workers, dead_workers) = Self::take_workers(&worker_names, &mut r);
 
         let mut p = redis::pipe();
         p.ignore_errors();
@@ -173,6 +180,7 @@ impl Repository {
             }
         }
         Ok(Overview {
+            dead_workers,
             queues: counts,
             workers,
             suspended,

@@ -193,8 +193,26 @@ impl Rq {
 
     /// Starts a worker that runs `sleep(600)` with id `job_id` on `queue`.
     pub fn busy_worker(&self, url: &str, queue: &str, job_id: &str) -> Worker {
+        self.busy_worker_with_timeout(url, queue, job_id, 900)
+    }
+
+    /// Like [`Rq::busy_worker`], with the job's timeout in seconds.
+    pub fn busy_worker_with_timeout(
+        &self,
+        url: &str,
+        queue: &str,
+        job_id: &str,
+        timeout: u64,
+    ) -> Worker {
         let mut c = self.command("busy-worker", url);
-        c.args(["--queue", queue, "--job-id", job_id]);
+        c.args([
+            "--queue",
+            queue,
+            "--job-id",
+            job_id,
+            "--job-timeout",
+            &timeout.to_string(),
+        ]);
         Worker::spawn(c)
     }
 
