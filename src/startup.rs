@@ -100,7 +100,8 @@ async fn sample(state: web::Data<AppState>, i: usize) {
     if let Err(e) = repo.ping().await {
         tracing::warn!(error = %e, "redis is not reachable yet; pages will say so until it is");
     }
-    let mut next_rules = std::time::Instant::now();
+    // The first round one interval after start: the pages' first reads go first.
+    let mut next_rules = std::time::Instant::now() + state.settings.alert_interval;
     loop {
         if let Ok(snap) = repo.snapshot().await {
             state.history[i].record(&snap.overview);

@@ -410,7 +410,11 @@ fn retries_and_repeats_show(version: &'static str) {
         f.contains(&format!("{left} more retries")),
         "RQ {version}: {f}"
     );
-    assert!(f.contains("next in "), "RQ {version}: {f}");
+    // RQ's 60 s interval may have passed by now on a loaded machine: then it is due.
+    assert!(
+        f.contains("next in ") || f.contains("next just now"),
+        "RQ {version}: {f}"
+    );
     // A returned Retry: the attempt number RQ recorded.
     let n = jobs["retry-returned"]["number_of_retries"]
         .as_i64()

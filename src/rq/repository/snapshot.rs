@@ -21,7 +21,8 @@ pub struct Snapshot {
     pub current_jobs: HashMap<String, JobSummary>,
 }
 
-type Cached<T = Snapshot> = Option<(Instant, u64, Result<Arc<T>, RepoError>)>;
+/// A shared read: when it began, when it finished, the generation it belongs to, what it gave.
+type Cached<T = Snapshot> = Option<(Instant, Instant, u64, Result<Arc<T>, RepoError>)>;
 
 /// The repository's share of snapshot state.
 #[derive(Debug, Default)]
@@ -79,11 +80,11 @@ impl Repository {
         &self,
     ) -> (Option<Arc<CronOverview>>, Option<Arc<Vec<RateLimitState>>>) {
         let cron = match self.snapshot.cron.lock().await.as_ref() {
-            Some((_, _, Ok(c))) => Some(c.clone()),
+            Some((_, _, _, Ok(c))) => Some(c.clone()),
             _ => None,
         };
         let limits = match self.snapshot.rate_limits.lock().await.as_ref() {
-            Some((_, _, Ok(l))) => Some(l.clone()),
+            Some((_, _, _, Ok(l))) => Some(l.clone()),
             _ => None,
         };
         (cron, limits)
@@ -92,7 +93,9 @@ impl Repository {
     /// Single-flight sharing of one read: a read that finished after this request arrived is as
     /// fresh as it can ask for, so everyone who waited on it shares it, success or failure (no
     /// pile-up of timeouts while Redis stalls); a successful read is reused for the TTL, a
-    /// failure for at most 500 ms; an action's invalidation ends both.
+    /// failure for at most 500 ms; an action's invalidation ends both. With no TTL
+    /// (`--snapshot-ttl 0`) a successful read is shared only with requests that arrived before
+    /// it began, so every answer shows what was written before its request.
     async fn shared<T>(
         &self,
         slot: &tokio::sync::Mutex<Cached<T>>,
@@ -102,18 +105,26 @@ impl Repository {
         let arrived = Instant::now();
         let mut cached = slot.lock().await;
         let generation = shared.generation.load(Ordering::SeqCst);
-        if let Some((at, g, r)) = cached.as_ref() {
+        if let Some((began, at, g, r)) = cached.as_ref() {
             let ttl = if r.is_ok() {
                 shared.ttl
             } else {
                 shared.ttl.min(Duration::from_millis(500))
             };
-            if *g == generation && (*at >= arrived || at.elapsed() < ttl) {
+            // With no TTL a successful read is shared only if it began after this request
+            // arrived, so that it shows whatever was written before.
+            let shared_read = if r.is_ok() && shared.ttl.is_zero() {
+                *began >= arrived
+            } else {
+                *at >= arrived
+            };
+            if *g == generation && (shared_read || at.elapsed() < ttl) {
                 return r.clone();
             }
         }
+        let started = Instant::now();
         let r = read.await.map(Arc::new);
-        *cached = Some((Instant::now(), generation, r.clone()));
+        *cached = Some((started, Instant::now(), generation, r.clone()));
         r
     }
 
