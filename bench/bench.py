@@ -37,6 +37,15 @@ def free_port():
     return port
 
 
+def write_results(path, text, results):
+    """Writes the markdown `text` to `path` and `results` as JSON beside it, and prints `text`."""
+    with open(path, 'w') as f:
+        f.write(text + '\n')
+    with open(os.path.splitext(path)[0] + '.json', 'w') as f:
+        json.dump(results, f, indent=1, default=str)
+    print(text)
+
+
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
@@ -392,12 +401,7 @@ def main():
     p.add_argument('--out', default=os.path.join(HERE, 'results.md'))
     args = p.parse_args()
     results = run(args)
-    text = table(results)
-    with open(args.out, 'w') as f:
-        f.write(text + '\n')
-    with open(os.path.splitext(args.out)[0] + '.json', 'w') as f:
-        json.dump(results, f, indent=1, default=str)
-    print(text)
+    write_results(args.out, table(results), results)
 
 
 if __name__ == '__main__':

@@ -50,7 +50,6 @@ import argparse
 import contextlib
 import gzip
 import json
-import multiprocessing
 import os
 import random
 import shutil
@@ -68,7 +67,8 @@ import urllib.request
 from datetime import timedelta
 
 sys.dont_write_bytecode = True  # no bench/__pycache__ left behind
-from bench import free_port, log, wait_http, wrk  # noqa: E402 - bench/bench.py, beside this file
+from bench import free_port, log, wait_http, write_results, wrk  # noqa: E402 - bench/bench.py, beside this file
+import seed as seeder  # noqa: E402 - bench/seed.py, beside this file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -245,15 +245,7 @@ class Workers:
 def seed(url, n_queues):
     """Writes the queues' jobs with two processes (the machine has two cores) and returns the plan."""
     plan = plan_queues(queue_names(n_queues))
-    halves = [plan[0::2], plan[1::2]]
-    # Daemons: an interrupted run does not wait for them.
-    procs = [multiprocessing.Process(target=seed_queues, args=(url, h), daemon=True) for h in halves]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join()
-        if p.exitcode != 0:
-            raise SystemExit(f'seeding failed ({p.exitcode})')
+    seeder.in_two_processes(seed_queues, url, plan)
     return plan
 
 
@@ -804,11 +796,14 @@ def main():
     if not os.path.exists(args.binary):
         raise SystemExit(f'{args.binary} is missing: cargo build --release --locked (or run bench/scale.sh)')
 
-    # SIGTERM (and SIGHUP) unwind like Ctrl-C, so everything started below is stopped.
+    # SIGINT (even when a shell started us in the background with it ignored), SIGTERM and SIGHUP
+    # (unless nohup ignores it) unwind, so everything started below is stopped.
     def interrupted(signum, _frame):
         raise KeyboardInterrupt(f'signal {signum}')
+    signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
-    signal.signal(signal.SIGHUP, interrupted)
+    if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, interrupted)
 
     try:
         with contextlib.ExitStack() as stack:
@@ -816,12 +811,7 @@ def main():
     except KeyboardInterrupt:
         log('interrupted: everything the benchmark started has been stopped')
         raise SystemExit(130) from None
-    text = table(results)
-    with open(args.out, 'w') as f:
-        f.write(text + '\n')
-    with open(os.path.splitext(args.out)[0] + '.json', 'w') as f:
-        json.dump(results, f, indent=1, default=str)
-    print(text)
+    write_results(args.out, table(results), results)
 
 
 if __name__ == '__main__':

@@ -32,6 +32,19 @@ def spread(total, big, n):
     return [big] + [base + (1 if i < extra else 0) for i in range(n - 1)]
 
 
+def in_two_processes(target, url, items):
+    """Runs `target(url, half)` for the two halves of `items` in two processes (the machine has
+    two cores); daemons, so that an interrupted run does not wait for them."""
+    procs = [multiprocessing.Process(target=target, args=(url, h), daemon=True)
+             for h in (items[0::2], items[1::2])]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+        if p.exitcode != 0:
+            raise SystemExit(f'seeding failed ({p.exitcode})')
+
+
 def make(url, plan):
     from redis import Redis
     from rq import Queue
@@ -93,14 +106,7 @@ def seed(url, name):
     if name == 'large':
         plan.append(('rqd50k', 0, RQD_REQUEUE, 0))
     # Two interleaved halves for the two cores; the big queue's failed jobs are split by kind.
-    halves = [plan[0::2], plan[1::2]]
-    procs = [multiprocessing.Process(target=make, args=(url, h)) for h in halves]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join()
-        if p.exitcode != 0:
-            raise SystemExit(f'seeding failed ({p.exitcode})')
+    in_two_processes(make, url, plan)
     # One real finished job and one real failed job (run by a real worker) for detail pages.
     from redis import Redis
     from rq import Queue, SimpleWorker

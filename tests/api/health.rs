@@ -14,6 +14,16 @@ fn problems(app: &TestApp) -> Vec<Value> {
         .clone()
 }
 
+/// Sets Redis's `maxmemory-policy`.
+fn set_eviction(redis: &TestRedis, policy: &str) {
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg(policy)
+        .query(&mut redis.conn())
+        .unwrap();
+}
+
 fn has(ps: &[Value], rule: &str, queue: Option<&str>) -> bool {
     ps.iter().any(|p| {
         p["rule"] == rule
@@ -36,12 +46,7 @@ fn planted_problems_are_reported_and_a_healthy_queue_is_not() {
     // A cron scheduler that stopped sending heartbeats.
     rq.stale_cron(&redis.url(), 600);
     // A Redis that evicts keys under memory pressure.
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("maxmemory-policy")
-        .arg("allkeys-lru")
-        .query(&mut redis.conn())
-        .unwrap();
+    set_eviction(&redis, "allkeys-lru");
     let mut s = rqdash::config::Settings::for_url(&redis.url());
     s.thresholds.oldest_queued_secs = 1;
     s.snapshot_ttl = Duration::ZERO;
@@ -98,12 +103,7 @@ fn planted_problems_are_reported_and_a_healthy_queue_is_not() {
     ), "{metrics}");
 
     // Fixed: the policy back to noeviction, a worker for the queue; the problems go away.
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("maxmemory-policy")
-        .arg("noeviction")
-        .query(&mut redis.conn())
-        .unwrap();
+    set_eviction(&redis, "noeviction");
     let _w = rq.idle_worker(&redis.url(), "nobody-listens", "late-worker");
     wait_for(Duration::from_secs(30), "the fixed problems to go", || {
         let ps = problems(&app);
@@ -116,12 +116,7 @@ fn planted_problems_are_reported_and_a_healthy_queue_is_not() {
 #[test]
 fn silenced_rules_stay_silent_and_all_well_says_so() {
     let redis = TestRedis::start();
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("maxmemory-policy")
-        .arg("allkeys-lru")
-        .query(&mut redis.conn())
-        .unwrap();
+    set_eviction(&redis, "allkeys-lru");
     let mut s = rqdash::config::Settings::for_url(&redis.url());
     s.thresholds.disabled = vec!["redis_eviction_policy".into()];
     let app = TestApp::spawn(s);
@@ -155,12 +150,7 @@ fn in_chromium_the_panel_and_the_badges_show_what_is_wrong() {
     rq.enqueue(&redis.url(), "nobody-listens", 3);
     let _w = rq.idle_worker(&redis.url(), "served", "healthy-w");
     rq.enqueue(&redis.url(), "served", 1);
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("maxmemory-policy")
-        .arg("allkeys-lru")
-        .query(&mut redis.conn())
-        .unwrap();
+    set_eviction(&redis, "allkeys-lru");
     let mut s = rqdash::config::Settings::for_url(&redis.url());
     s.poll_interval = Duration::from_millis(1000);
     s.snapshot_ttl = Duration::from_millis(900);
