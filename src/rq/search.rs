@@ -55,6 +55,25 @@ pub struct SearchQuery {
     pub since: Option<i64>,
     /// Job time at or before, in epoch microseconds.
     pub until: Option<i64>,
+    /// `func`, `exc`, `q` and `worker` as typed, for showing them back.
+    pub typed: Typed,
+}
+
+/// The text criteria of a search as typed (trimmed), in the order func, exc, q, worker. Left
+/// out of equality and hashing: queries that differ only in case are the same search.
+#[derive(Debug, Clone, Default)]
+pub struct Typed(pub [String; 4]);
+
+impl PartialEq for Typed {
+    fn eq(&self, _: &Typed) -> bool {
+        true
+    }
+}
+
+impl Eq for Typed {}
+
+impl std::hash::Hash for Typed {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 /// The raw query-string fields of a search, as typed.
@@ -181,6 +200,9 @@ impl SearchForm {
             worker: criterion("worker", &self.worker)?,
             since: parse_time("since", &self.since)?,
             until: parse_time("until", &self.until)?,
+            typed: Typed(
+                [&self.func, &self.exc, &self.q, &self.worker].map(|v| v.trim().to_string()),
+            ),
         };
         if let (Some(s), Some(u)) = (q.since, q.until) {
             if s > u {
@@ -199,11 +221,15 @@ impl SearchQuery {
     pub fn key(&self) -> String {
         let mut f = self.to_form();
         f.registry = self.registry.as_str().into();
+        f.func = self.func.clone().unwrap_or_default();
+        f.exc = self.exc.clone().unwrap_or_default();
+        f.q = self.q.clone().unwrap_or_default();
+        f.worker = self.worker.clone().unwrap_or_default();
         serde_urlencoded::to_string(&f).unwrap_or_default()
     }
 
-    /// The query as form fields again (times as RFC 3339 UTC), to prefill the form and to build
-    /// links.
+    /// The query as form fields again, the text as typed (times as RFC 3339 UTC), to prefill the
+    /// form and to build links.
     pub fn to_form(&self) -> SearchForm {
         let time = |t: Option<i64>| {
             t.and_then(DateTime::<Utc>::from_timestamp_micros)
@@ -213,10 +239,10 @@ impl SearchQuery {
         SearchForm {
             queue: self.queue.clone().unwrap_or_else(|| "*".into()),
             registry: self.registry.as_str().into(),
-            func: self.func.clone().unwrap_or_default(),
-            exc: self.exc.clone().unwrap_or_default(),
-            q: self.q.clone().unwrap_or_default(),
-            worker: self.worker.clone().unwrap_or_default(),
+            func: self.typed.0[0].clone(),
+            exc: self.typed.0[1].clone(),
+            q: self.typed.0[2].clone(),
+            worker: self.typed.0[3].clone(),
             since: time(self.since),
             until: time(self.until),
         }
@@ -362,6 +388,27 @@ pub struct Candidate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_query_is_shown_as_typed_and_matched_whatever_the_case() {
+        let a = form(&[("exc", " TimeoutError: Partner API "), ("worker", "W-1")])
+            .parse()
+            .unwrap();
+        let b = form(&[("exc", "timeouterror: partner api"), ("worker", "w-1")])
+            .parse()
+            .unwrap();
+        assert_eq!(a.key(), b.key());
+        assert_eq!(a, b);
+        assert!(
+            a.describe()
+                .contains("exception “TimeoutError: Partner API”")
+                && a.describe().contains("worker “W-1”"),
+            "{}",
+            a.describe()
+        );
+        assert_eq!(a.to_form().exc, "TimeoutError: Partner API");
+        assert_eq!(a.exc.as_deref(), Some("timeouterror: partner api"));
+    }
 
     fn form(pairs: &[(&str, &str)]) -> SearchForm {
         let s = serde_urlencoded::to_string(pairs).unwrap();
