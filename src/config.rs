@@ -193,7 +193,7 @@ pub struct Cli {
     pub alert_interval: u64,
 
     /// The dashboard's address as its users reach it (e.g. `https://rq.example.com/dash`), for the
-    /// links in alerts; by default http://<host>:<port><url prefix>.
+    /// links in alerts; by default `http://<host>:<port><url prefix>`.
     #[arg(long = "public-url", env = "RQ_DASHBOARD_PUBLIC_URL")]
     pub public_url: Option<String>,
 

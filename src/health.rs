@@ -132,8 +132,9 @@ pub struct Thresholds {
     pub disabled_by_queue: HashMap<String, Vec<String>>,
     /// Silences: a rule (for one queue or worker, until a time) kept quiet.
     pub silences: Vec<Silence>,
-    /// A queue's failures over the last [`RATE_WINDOW_MINUTES`] are a problem when more than
-    /// this many times its baseline...
+    /// A queue's failures over the last
+    /// [`crate::failure_watch::RATE_WINDOW_MINUTES`] are a problem when more than this many
+    /// times its baseline...
     pub failure_rate_factor: f64,
     /// ...and at least this many.
     pub failure_rate_min: u64,
