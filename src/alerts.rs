@@ -30,8 +30,20 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 pub const ATTEMPTS: u32 = 5;
 /// How many notices wait for one webhook at most.
 pub const QUEUE: usize = 1000;
-/// How long the alert lease lasts unless renewed (renewed every evaluation).
+/// How long the alert lease lasts at least unless renewed (renewed every round; it lasts three
+/// rounds when they are longer apart).
 pub const LEASE: Duration = Duration::from_secs(60);
+/// The rules that keep what they know in the process's memory, and how long a new process needs
+/// before their silence means "resolved": `failure_rate` wants 30 minutes of history.
+pub const MEMORY_RULES: [&str; 5] = [
+    "failure_rate",
+    "failure_burst",
+    "worker_not_taking_jobs",
+    "maintenance_behind",
+    "intermediate_stuck",
+];
+/// See [`MEMORY_RULES`].
+pub const WARM_UP: Duration = Duration::from_secs(35 * 60);
 
 /// What a webhook receives.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,6 +124,11 @@ pub struct Alerts {
     memory: Mutex<HashMap<usize, HashMap<String, String>>>,
     /// Per instance, whether the fallback to memory was logged.
     said: Mutex<HashMap<usize, bool>>,
+    /// How long the lease lasts.
+    lease: Duration,
+    /// When this process began, and how long its memory-kept rules need ([`WARM_UP`]).
+    born: std::time::Instant,
+    warm_up: Duration,
 }
 
 impl std::fmt::Debug for Alerts {
@@ -124,8 +141,9 @@ impl std::fmt::Debug for Alerts {
 }
 
 impl Alerts {
-    /// Starts one delivery thread per webhook URL; links point under `public_url`.
-    pub fn new(urls: &[String], public_url: &str) -> Alerts {
+    /// Starts one delivery thread per webhook URL; links point under `public_url`; rounds come
+    /// every `interval`; memory-kept rules resolve nothing for `warm_up` after start.
+    pub fn new(urls: &[String], public_url: &str, interval: Duration, warm_up: Duration) -> Alerts {
         let mut id = [0u8; 8];
         let _ = getrandom::fill(&mut id);
         let hooks = urls
@@ -146,6 +164,9 @@ impl Alerts {
             public_url: public_url.trim_end_matches('/').to_string(),
             memory: Mutex::new(HashMap::new()),
             said: Mutex::new(HashMap::new()),
+            lease: LEASE.max(interval * 3),
+            born: std::time::Instant::now(),
+            warm_up,
         }
     }
 
@@ -162,12 +183,20 @@ impl Alerts {
             return 0;
         }
         let now = Utc::now();
-        let shared = match repo.take_lease("alerts", &self.holder, LEASE).await {
+        let shared = match repo.take_lease("alerts", &self.holder, self.lease).await {
             Ok(true) => match repo.open_alerts().await {
-                Ok(open) => Some(open),
+                Ok(open) => {
+                    if let Ok(mut m) = self.memory.lock() {
+                        m.remove(&n);
+                    }
+                    Some(open)
+                }
                 Err(_) => return 0, // Redis is not answering: decide nothing now.
             },
             Ok(false) => return 0, // another replica sends
+            // Only a refused write means "no shared state here"; a timeout or a lost
+            // connection decides nothing this round.
+            Err(e) if !refused(&e) => return 0,
             Err(e) => {
                 let first = self
                     .said
@@ -206,8 +235,14 @@ impl Alerts {
         let current: std::collections::HashSet<String> =
             problems.iter().map(Problem::key).collect();
         let mut closed = Vec::new();
+        let warm = self.born.elapsed() >= self.warm_up;
         for (key, json) in &open {
             if current.contains(key) {
+                continue;
+            }
+            // A new process's memory-kept rules are silent until they have learnt enough.
+            let rule = key.split('|').next().unwrap_or("");
+            if !warm && MEMORY_RULES.contains(&rule) {
                 continue;
             }
             if let Ok(notice) = serde_json::from_str::<Notice>(json) {
@@ -256,6 +291,21 @@ impl Alerts {
     }
 }
 
+/// Whether `e` is Redis refusing the dashboard's write (a read-only replica or ACL user), as
+/// opposed to not answering.
+fn refused(e: &crate::rq::RepoError) -> bool {
+    let t = e.to_string();
+    [
+        "READONLY",
+        "NOPERM",
+        "no permissions",
+        "read only",
+        "read-only",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
 /// Posts every notice of `rx` to `url`, each tried up to [`ATTEMPTS`] times.
 fn deliver(url: &str, rx: std::sync::mpsc::Receiver<String>) {
     use ureq::tls::{TlsConfig, TlsProvider};
@@ -296,6 +346,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_a_refused_write_means_no_shared_state() {
+        use crate::rq::RepoError;
+        let ro = RepoError::Redis(
+            "r".into(),
+            "READONLY You can't write against a read only replica.".into(),
+        );
+        let acl = RepoError::Redis("r".into(), "NOPERM this user has no permissions".into());
+        assert!(refused(&ro) && refused(&acl));
+        assert!(!refused(&RepoError::Timeout("r".into(), 2000)));
+        assert!(!refused(&RepoError::Unavailable(
+            "r".into(),
+            "refused".into()
+        )));
+    }
+
+    #[test]
     fn a_notice_says_what_and_where_and_its_resolution_keeps_it() {
         let p = Problem {
             rule: "queue_without_worker",
@@ -305,6 +371,7 @@ mod tests {
             worker: None,
             job: None,
             since: Some(Utc::now()),
+            subject: None,
         };
         let n = Notice::started(&p, 0, "http://h/0/view/health".into());
         assert_eq!(n.status, "started");

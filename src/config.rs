@@ -293,6 +293,9 @@ pub struct Settings {
     pub alert_interval: Duration,
     /// The dashboard's public address for links, when given.
     pub public_url: Option<String>,
+    /// How long a new process waits before its memory-kept rules' silence resolves an alert
+    /// ([`crate::alerts::WARM_UP`]; tests shorten it).
+    pub alert_warm_up: Duration,
 }
 
 /// Masks the user info of a URL: `redis://user:secret@host` → `redis://***:***@host`.
@@ -527,6 +530,7 @@ impl Settings {
             alert_webhooks,
             alert_interval: Duration::from_secs(cli.alert_interval),
             public_url,
+            alert_warm_up: crate::alerts::WARM_UP,
         })
     }
 

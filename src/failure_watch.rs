@@ -7,7 +7,7 @@
 //!   queue's usual failures for a surge.
 //! - `failure_burst` reads, when a queue's failed registry grew since the last evaluation, the
 //!   newest entries (its growth and [`SLACK`], at most [`READ_PER_QUEUE`], one bounded chunk
-//!   like a search's) and the
+//!   like a search's; at most [`READS_PER_ROUND`] queues a round) and the
 //!   exception of each, fingerprinted as the failure groups are. The first look at a queue learns
 //!   what it already fails with (at most [`BASELINE_QUEUES_PER_ROUND`] queues per round); after
 //!   that, an exception not known before that shows up `burst_min` times within
@@ -38,6 +38,8 @@ pub const MIN_BASELINE_MINUTES: i64 = 30;
 pub const READ_PER_QUEUE: u64 = 100;
 /// The most queues learnt per evaluation.
 pub const BASELINE_QUEUES_PER_ROUND: usize = 50;
+/// The most queues whose new failures are read per evaluation (the others wait their turn).
+pub const READS_PER_ROUND: usize = 100;
 /// The most known fingerprints kept per queue.
 pub const MAX_KNOWN: usize = 500;
 /// The most job ids kept per new exception.
@@ -124,8 +126,12 @@ impl Bursts {
                 match g.get_mut(&(n, q.name.clone())) {
                     Some(f) => {
                         let grew = q.failed.saturating_sub(f.count);
-                        f.count = q.failed;
-                        if grew > 0 {
+                        if grew == 0 {
+                            // Shrunk (cleanup, requeue) or the same: the new size is the base.
+                            f.count = q.failed;
+                        } else if reads.len() < READS_PER_ROUND {
+                            // Counted as read once the read succeeds; a queue left for a later
+                            // round keeps its growth.
                             reads.push((q.name.clone(), (grew + SLACK).min(READ_PER_QUEUE), false));
                         }
                     }
@@ -138,7 +144,7 @@ impl Bursts {
                                 ..QueueFailures::default()
                             },
                         );
-                        if q.failed > 0 {
+                        if q.failed > 0 && reads.len() < READS_PER_ROUND {
                             reads.push((q.name.clone(), q.failed.min(READ_PER_QUEUE), true));
                         }
                     }
@@ -169,15 +175,19 @@ impl Bursts {
                 )
                 .await
             else {
-                return;
+                // Redis is not answering: the queues not read keep their growth for later.
+                break;
             };
             let found = chunk.candidates;
             let Ok(mut g) = self.queues.lock() else {
                 return;
             };
-            let Some(f) = g.get_mut(&(n, queue)) else {
+            let Some(f) = g.get_mut(&(n, queue.clone())) else {
                 continue;
             };
+            if let Some(q) = snap.overview.queues.iter().find(|q| q.name == queue) {
+                f.count = q.failed;
+            }
             for c in found {
                 let Some(tb) = c.traceback.as_deref() else {
                     continue;
@@ -200,7 +210,8 @@ impl Bursts {
             }
         }
         // New exceptions past the window become known; the known list stays bounded.
-        let window = chrono::Duration::seconds(th.burst_window_secs);
+        let window =
+            chrono::Duration::try_seconds(th.burst_window_secs).unwrap_or(chrono::Duration::MAX);
         let Ok(mut g) = self.queues.lock() else {
             return;
         };

@@ -52,6 +52,10 @@ pub struct Problem {
     pub job: Option<String>,
     /// Since when this dashboard has seen it.
     pub since: Option<DateTime<Utc>>,
+    /// What else tells it apart from problems of the same rule (a cron scheduler, a cron job, a
+    /// rate limit), for its key; not shown.
+    #[serde(skip)]
+    pub subject: Option<String>,
 }
 
 impl Problem {
@@ -64,7 +68,13 @@ impl Problem {
             worker: None,
             job: None,
             since: None,
+            subject: None,
         }
+    }
+
+    fn subject(mut self, s: &str) -> Problem {
+        self.subject = Some(s.to_string());
+        self
     }
 
     /// A problem of one worker.
@@ -87,11 +97,12 @@ impl Problem {
     /// What identifies it across polls: the rule and what it concerns.
     pub fn key(&self) -> String {
         format!(
-            "{}|{}|{}|{}",
+            "{}|{}|{}|{}|{}",
             self.rule,
             self.queue.as_deref().unwrap_or(""),
             self.worker.as_deref().unwrap_or(""),
-            self.job.as_deref().unwrap_or("")
+            self.job.as_deref().unwrap_or(""),
+            self.subject.as_deref().unwrap_or("")
         )
     }
 }
@@ -237,7 +248,13 @@ impl Thresholds {
                 v => Ok(v),
             }
         };
-        if let Some(v) = positive(f.oldest_queued_secs, "oldest_queued_secs")? {
+        let week = |v: Option<i64>, k: &str| -> Result<Option<i64>, String> {
+            match positive(v, k)? {
+                Some(s) if s > 7 * 24 * 3600 => Err(format!("{k} must be at most a week (604800)")),
+                v => Ok(v),
+            }
+        };
+        if let Some(v) = week(f.oldest_queued_secs, "oldest_queued_secs")? {
             self.oldest_queued_secs = v;
         }
         if let Some(v) = f.memory_ratio {
@@ -258,10 +275,10 @@ impl Thresholds {
         if let Some(v) = f.burst_min {
             self.burst_min = v.max(1);
         }
-        if let Some(v) = positive(f.burst_window_secs, "burst_window_secs")? {
+        if let Some(v) = week(f.burst_window_secs, "burst_window_secs")? {
             self.burst_window_secs = v;
         }
-        if let Some(v) = positive(f.stalled_secs, "stalled_secs")? {
+        if let Some(v) = week(f.stalled_secs, "stalled_secs")? {
             self.stalled_secs = v;
         }
         for r in &f.disable {
@@ -416,17 +433,20 @@ pub fn evaluate(
     }
     for w in &o.workers {
         if w.is_stale(now) {
-            let mut p = Problem::new(
+            // No `job`: once the worker's key expires it is the same problem without one.
+            out.push(Problem::for_worker(
                 "worker_heartbeat_stopped",
                 Severity::Warning,
                 format!(
-                    "worker {} has not sent a heartbeat within RQ's worker TTL: its process is probably gone",
-                    w.name
+                    "worker {} has not sent a heartbeat within RQ's worker TTL: its process is probably gone{}",
+                    w.name,
+                    w.current_job
+                        .as_deref()
+                        .map(|j| format!(" (it was running job {j})"))
+                        .unwrap_or_default()
                 ),
-            );
-            p.worker = Some(w.name.clone());
-            p.job = w.current_job.clone();
-            out.push(p);
+                &w.name,
+            ));
         }
     }
     for name in &o.dead_workers {
@@ -483,15 +503,18 @@ pub fn evaluate(
     if let Some(c) = cron {
         for s in &c.schedulers {
             if !s.alive(now) {
-                out.push(Problem::new(
-                    "cron_scheduler_stale",
-                    Severity::Warning,
-                    format!(
-                        "cron scheduler {} has sent no heartbeat for over {} s",
-                        s.name,
-                        crate::rq::model::cron::STALE_AFTER_SECS
-                    ),
-                ));
+                out.push(
+                    Problem::new(
+                        "cron_scheduler_stale",
+                        Severity::Warning,
+                        format!(
+                            "cron scheduler {} has sent no heartbeat for over {} s",
+                            s.name,
+                            crate::rq::model::cron::STALE_AFTER_SECS
+                        ),
+                    )
+                    .subject(&s.name),
+                );
             }
         }
         for j in &c.jobs {
@@ -502,19 +525,22 @@ pub fn evaluate(
     }
     for l in rate_limits {
         if !l.leaked.is_empty() {
-            out.push(Problem::new(
-                "leaked_rate_limit_slots",
-                Severity::Warning,
-                format!(
-                    "rate limit “{}” has {} held by jobs no longer queued or started",
-                    l.key,
-                    if l.leaked.len() == 1 {
-                        "1 slot".to_string()
-                    } else {
-                        format!("{} slots", l.leaked.len())
-                    }
-                ),
-            ));
+            out.push(
+                Problem::new(
+                    "leaked_rate_limit_slots",
+                    Severity::Warning,
+                    format!(
+                        "rate limit “{}” has {} held by jobs no longer queued or started",
+                        l.key,
+                        if l.leaked.len() == 1 {
+                            "1 slot".to_string()
+                        } else {
+                            format!("{} slots", l.leaked.len())
+                        }
+                    ),
+                )
+                .subject(&l.key),
+            );
         }
     }
     finish(&mut out, th, now);
@@ -546,6 +572,7 @@ fn cron_job_problem(j: &CronJobState) -> Option<Problem> {
             format!("cron job “{}” {}", j.job.name, parts.join(" and ")),
         )
         .queue(&j.job.queue_name)
+        .subject(&j.job.name)
     })
 }
 
@@ -715,6 +742,16 @@ mod tests {
             ..RedisInfo::default()
         };
         assert!(evaluate(&snap(vec![], vec![], redis), None, &[], &th, now).is_empty());
+    }
+
+    #[test]
+    fn problems_of_one_rule_about_different_things_have_different_keys() {
+        let a = Problem::new("cron_scheduler_stale", Severity::Warning, "a".into()).subject("s1");
+        let b = Problem::new("cron_scheduler_stale", Severity::Warning, "b".into()).subject("s2");
+        assert_ne!(a.key(), b.key());
+        // The message (with its counts) is not part of the key.
+        let c = Problem::new("cron_scheduler_stale", Severity::Warning, "c".into()).subject("s1");
+        assert_eq!(a.key(), c.key());
     }
 
     #[test]

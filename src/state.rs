@@ -95,7 +95,12 @@ impl AppState {
             };
             format!("http://{host}:{}{}", settings.port, settings.url_prefix)
         });
-        let alerts = crate::alerts::Alerts::new(&settings.alert_webhooks, &public_url);
+        let alerts = crate::alerts::Alerts::new(
+            &settings.alert_webhooks,
+            &public_url,
+            settings.alert_interval,
+            settings.alert_warm_up,
+        );
         let csrf_token = match &settings.secret_key {
             Some(s) => token_from_secret(&s.0),
             None => {

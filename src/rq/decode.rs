@@ -199,7 +199,10 @@ pub fn exc_string_last_line(data: &[u8]) -> Option<String> {
                 },
                 Err(_) => data,
             };
-        last_line_of(text)
+        let line = last_line_of(text);
+        shrink(b64);
+        shrink(out);
+        line
     })
 }
 
@@ -209,11 +212,20 @@ pub fn exc_info_last_line(data: &[u8]) -> Option<String> {
     SCRATCH.with(|s| {
         let mut s = s.borrow_mut();
         let Scratch { out, dec, .. } = &mut *s;
-        match inflate_into(dec, data, out) {
+        let line = match inflate_into(dec, data, out) {
             Ok(()) => last_line_of(out),
             Err(()) => last_line_of(data),
-        }
+        };
+        shrink(out);
+        line
     })
+}
+
+/// Frees a reused buffer that a big input grew past 1 MiB.
+fn shrink(b: &mut Vec<u8>) {
+    if b.capacity() > 1 << 20 {
+        *b = Vec::new();
+    }
 }
 
 /// Buffers reused by the per-thread decoders above.
@@ -237,7 +249,9 @@ fn inflate_into(dec: &mut flate2::Decompress, input: &[u8], out: &mut Vec<u8>) -
     out.clear();
     loop {
         if out.capacity() - out.len() < 4096 {
-            out.reserve(16 * 1024);
+            // Grow by at most what is still allowed, so a bomb stops at MAX_INFLATED + 1 bytes.
+            let room = (MAX_INFLATED + 1).saturating_sub(out.len());
+            out.reserve_exact(out.len().max(16 * 1024).min(room.max(1)));
         }
         let (read, written) = (dec.total_in(), out.len());
         let rest = input.get(read as usize..).ok_or(())?;

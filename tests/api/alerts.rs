@@ -140,6 +140,8 @@ fn a_burst_of_a_new_exception_is_reported_and_usual_failures_are_not() {
     let hook = Receiver::start(Mode::Ok);
     let mut s = settings(&redis, &[&hook]);
     s.thresholds.burst_window_secs = 8;
+    // A burst is remembered in memory: a new process resolves it only after a warm-up.
+    s.alert_warm_up = Duration::ZERO;
     let app = TestApp::spawn(s);
     wait_for(Duration::from_secs(30), "the first round of rules", || {
         (!hook
@@ -243,6 +245,7 @@ until = "2099-01-01T00:00:00Z"
             "RFC 3339",
         ),
         ("memory_ratio = 7", "memory_ratio"),
+        ("burst_window_secs = 9999999999999999", "at most a week"),
     ] {
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, text).unwrap();
