@@ -177,7 +177,8 @@ fn in_chromium_the_panel_and_the_badges_show_what_is_wrong() {
     );
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     browser.screenshot(&dir.join("health-panel.png"));
-    browser.click("#problems-panel a");
+    // The panel is replaced every poll: find and follow its link in one step.
+    browser.eval("document.querySelector('#problems-panel a').click(); return null;");
     wait_for(Duration::from_secs(10), "the health page", || {
         browser.text("#problems tr[data-rule=\"queue_without_worker\"]")
     });
