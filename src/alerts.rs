@@ -196,7 +196,7 @@ impl Alerts {
             Ok(false) => return 0, // another replica sends
             // Only a refused write means "no shared state here"; a timeout or a lost
             // connection decides nothing this round.
-            Err(e) if !refused(&e) => return 0,
+            Err(e) if !e.is_refused_write() => return 0,
             Err(e) => {
                 let first = self
                     .said
@@ -291,21 +291,6 @@ impl Alerts {
     }
 }
 
-/// Whether `e` is Redis refusing the dashboard's write (a read-only replica or ACL user), as
-/// opposed to not answering.
-fn refused(e: &crate::rq::RepoError) -> bool {
-    let t = e.to_string();
-    [
-        "READONLY",
-        "NOPERM",
-        "no permissions",
-        "read only",
-        "read-only",
-    ]
-    .iter()
-    .any(|w| t.contains(w))
-}
-
 /// Posts every notice of `rx` to `url`, each tried up to [`ATTEMPTS`] times.
 fn deliver(url: &str, rx: std::sync::mpsc::Receiver<String>) {
     use ureq::tls::{TlsConfig, TlsProvider};
@@ -353,12 +338,9 @@ mod tests {
             "READONLY You can't write against a read only replica.".into(),
         );
         let acl = RepoError::Redis("r".into(), "NOPERM this user has no permissions".into());
-        assert!(refused(&ro) && refused(&acl));
-        assert!(!refused(&RepoError::Timeout("r".into(), 2000)));
-        assert!(!refused(&RepoError::Unavailable(
-            "r".into(),
-            "refused".into()
-        )));
+        assert!(ro.is_refused_write() && acl.is_refused_write());
+        assert!(!RepoError::Timeout("r".into(), 2000).is_refused_write());
+        assert!(!RepoError::Unavailable("r".into(), "refused".into()).is_refused_write());
     }
 
     #[test]

@@ -192,6 +192,25 @@ pub struct Cli {
     )]
     pub alert_interval: u64,
 
+    /// Where the count history and timing statistics are kept: `redis` (under the dashboard's
+    /// own `rqdash:` keys, shared by replicas, surviving restarts; it falls back to memory when
+    /// Redis refuses writes) or `memory` (this process only, lost on restart).
+    #[arg(
+        long = "history",
+        env = "RQ_DASHBOARD_HISTORY",
+        default_value = "redis",
+        value_parser = ["redis", "memory"]
+    )]
+    pub history: String,
+
+    /// How often the history counts, in seconds (1–60).
+    #[arg(
+        long = "history-interval",
+        env = "RQ_DASHBOARD_HISTORY_INTERVAL",
+        default_value_t = 5
+    )]
+    pub history_interval: u64,
+
     /// The dashboard's address as its users reach it (e.g. `https://rq.example.com/dash`), for the
     /// links in alerts; by default `http://<host>:<port><url prefix>`.
     #[arg(long = "public-url", env = "RQ_DASHBOARD_PUBLIC_URL")]
@@ -293,6 +312,10 @@ pub struct Settings {
     pub alert_interval: Duration,
     /// The dashboard's public address for links, when given.
     pub public_url: Option<String>,
+    /// Whether the history is kept in Redis (`--history redis`).
+    pub history_in_redis: bool,
+    /// How often the history counts.
+    pub history_interval: Duration,
     /// How long a new process waits before its memory-kept rules' silence resolves an alert
     /// ([`crate::alerts::WARM_UP`]; tests shorten it).
     pub alert_warm_up: Duration,
@@ -406,6 +429,9 @@ impl Settings {
                     mask_url(u)
                 ));
             }
+        }
+        if !(1..=60).contains(&cli.history_interval) {
+            return Err("--history-interval must be between 1 and 60 seconds".into());
         }
         if !(1..=3600).contains(&cli.alert_interval) {
             return Err("--alert-interval must be between 1 and 3600 seconds".into());
@@ -530,6 +556,8 @@ impl Settings {
             alert_webhooks,
             alert_interval: Duration::from_secs(cli.alert_interval),
             public_url,
+            history_in_redis: cli.history == "redis",
+            history_interval: Duration::from_secs(cli.history_interval),
             alert_warm_up: crate::alerts::WARM_UP,
         })
     }

@@ -279,41 +279,31 @@ impl Bursts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rq::model::{Overview, QueueCounts};
+    use crate::history::Sample;
 
-    fn overview(at: DateTime<Utc>, failed: u64) -> Overview {
-        Overview {
-            queues: vec![QueueCounts {
-                name: "q".into(),
-                failed,
-                ..QueueCounts::default()
-            }],
-            workers: vec![],
-            dead_workers: vec![],
-            suspended: false,
-            has_ready: false,
-            fetched_at: at,
-            redis: Default::default(),
-        }
+    /// Records `failed` failures of queue `q` at `at`.
+    fn add(h: &History, at: DateTime<Utc>, failed: u64) {
+        let s = Sample {
+            failed,
+            ..Sample::default()
+        };
+        h.with_store(|st| st.add(at.timestamp(), &[("q".to_string(), s)]));
     }
 
     #[test]
     fn a_surge_over_the_baseline_is_a_problem_and_the_usual_rate_is_not() {
         let t0 = DateTime::from_timestamp(1_800_000_020 / 60 * 60, 0).unwrap();
-        let h = History::default();
+        let h = History::new(false);
         let th = Thresholds::default();
         // An hour of 2 failures a minute.
-        let mut failed = 0;
         for m in 0..60 {
-            failed += 2;
-            h.record(&overview(t0 + chrono::Duration::minutes(m), failed));
+            add(&h, t0 + chrono::Duration::minutes(m), 2);
         }
         let now = t0 + chrono::Duration::minutes(59);
         assert!(rate_problems(&h, &th, now).is_empty());
         // Then 20 a minute for five minutes: 100 against about 10.
         for m in 60..65 {
-            failed += 20;
-            h.record(&overview(t0 + chrono::Duration::minutes(m), failed));
+            add(&h, t0 + chrono::Duration::minutes(m), 20);
         }
         let now = t0 + chrono::Duration::minutes(64);
         let p = rate_problems(&h, &th, now);
@@ -325,11 +315,9 @@ mod tests {
     #[test]
     fn no_baseline_no_verdict() {
         let t0 = DateTime::from_timestamp(1_800_000_020 / 60 * 60, 0).unwrap();
-        let h = History::default();
-        let mut failed = 0;
+        let h = History::new(false);
         for m in 0..10 {
-            failed += 50;
-            h.record(&overview(t0 + chrono::Duration::minutes(m), failed));
+            add(&h, t0 + chrono::Duration::minutes(m), 50);
         }
         let now = t0 + chrono::Duration::minutes(9);
         assert!(rate_problems(&h, &Thresholds::default(), now).is_empty());

@@ -85,29 +85,39 @@ impl Application {
     }
 }
 
-/// Connects instance `i` in the background so the first page does not pay for it, then samples
-/// its shared snapshot into the history every poll interval (at least every second), and every
-/// `--alert-interval` runs the health rules, whether or not anyone looks: the failure-burst rule
-/// learns from the failures, `/metrics` stays current, and the alerts go out
-/// ([`crate::alerts`]).
+/// Connects instance `i` in the background so the first page does not pay for it, then every
+/// poll interval (at least every second) takes the shared snapshot; every `--history-interval`
+/// it runs a history round ([`crate::history::recorder`]), and every `--alert-interval` the
+/// health rules, whether or not anyone looks: the failure-burst rule learns from the failures,
+/// `/metrics` stays current, and the alerts go out ([`crate::alerts`]).
 async fn sample(state: web::Data<AppState>, i: usize) {
     let repo = state.instances[i].clone();
-    let every = state
-        .settings
+    let s = &state.settings;
+    let every = s
         .poll_interval
         .max(std::time::Duration::from_secs(1))
-        .min(state.settings.alert_interval);
+        .min(s.alert_interval)
+        .min(s.history_interval);
+    let lease = (s.history_interval * 3).max(std::time::Duration::from_secs(30));
     if let Err(e) = repo.ping().await {
         tracing::warn!(error = %e, "redis is not reachable yet; pages will say so until it is");
     }
-    // The first round one interval after start: the pages' first reads go first.
-    let mut next_rules = std::time::Instant::now() + state.settings.alert_interval;
+    let mut next_history = std::time::Instant::now();
+    // The first rules round one interval after start: the pages' first reads go first.
+    let mut next_rules = std::time::Instant::now() + s.alert_interval;
     loop {
         if let Ok(snap) = repo.snapshot().await {
-            state.history[i].record(&snap.overview);
+            let now = std::time::Instant::now();
+            if now >= next_history {
+                next_history = now + s.history_interval;
+                state.history[i]
+                    .recorder
+                    .round(&repo, &state.history[i], &snap, lease)
+                    .await;
+            }
             if std::time::Instant::now() >= next_rules {
-                next_rules = std::time::Instant::now() + state.settings.alert_interval;
-                let th = &state.settings.thresholds;
+                next_rules = std::time::Instant::now() + s.alert_interval;
+                let th = &s.thresholds;
                 let now = chrono::Utc::now();
                 state.bursts.observe(i, &repo, &snap, th, now).await;
                 state.stalls.observe(i, &repo, &snap, th, now).await;

@@ -85,7 +85,10 @@ impl AppState {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let history = instances.iter().map(|_| History::default()).collect();
+        let history = instances
+            .iter()
+            .map(|_| History::new(settings.history_in_redis))
+            .collect();
         let public_url = settings.public_url.clone().unwrap_or_else(|| {
             let host = match settings.bind.as_str() {
                 "0.0.0.0" | "::" | "" => std::fs::read_to_string("/proc/sys/kernel/hostname")

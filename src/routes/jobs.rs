@@ -89,7 +89,8 @@ pub async fn page(inst: Instance, path: web::Path<ListPath>) -> HttpResponse {
             .collect();
         Ok(JobsPage {
             layout: inst.layout("queues", format!("{queue} · {}", p.registry)),
-            charts: super::overview::history_charts(&inst, Some(&queue)),
+            charts: super::history::chart_set(&inst, Some(&queue), crate::history::Range::Day),
+            functions: super::history::functions_html(&inst, Some(&queue))?,
             tabs,
             scheduler: counts.scheduler.as_ref().map(|s| s.describe()),
             stranded: if counts.scheduler.is_none() {

@@ -36,14 +36,25 @@ impl Family {
     }
 
     fn add(&mut self, labels: &[(&str, &str)], value: f64) {
+        self.add_to("", labels, value);
+    }
+
+    /// Adds a sample of `<name><suffix>` (a summary's `_sum` and `_count`).
+    fn add_to(&mut self, suffix: &str, labels: &[(&str, &str)], value: f64) {
         let l: Vec<String> = labels
             .iter()
             .map(|(k, v)| format!("{k}=\"{}\"", label(v)))
             .collect();
         if l.is_empty() {
-            let _ = writeln!(self.lines, "{} {}", self.name, value);
+            let _ = writeln!(self.lines, "{}{suffix} {}", self.name, value);
         } else {
-            let _ = writeln!(self.lines, "{}{{{}}} {}", self.name, l.join(","), value);
+            let _ = writeln!(
+                self.lines,
+                "{}{suffix}{{{}}} {}",
+                self.name,
+                l.join(","),
+                value
+            );
         }
     }
 
@@ -104,6 +115,26 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         "gauge",
         "Problems the health rules see now, by rule, queue and severity",
     );
+    let mut finished_total = Family::new(
+        "rqdash_jobs_finished_total",
+        "counter",
+        "Jobs finished per queue since the dashboard's history began, from the workers' counters",
+    );
+    let mut failed_total = Family::new(
+        "rqdash_jobs_failed_total",
+        "counter",
+        "Jobs failed per queue since the dashboard's history began, from the workers' counters",
+    );
+    let mut runtime = Family::new(
+        "rq_job_runtime_seconds",
+        "summary",
+        "Job runtime (started to ended) per queue and function over the last hour",
+    );
+    let mut wait = Family::new(
+        "rq_job_wait_seconds",
+        "summary",
+        "Job wait (enqueued to started) per queue and function over the last hour",
+    );
     let several = state.instances.len() > 1;
     let now = Utc::now();
     for (i, repo) in state.instances.iter().enumerate() {
@@ -158,6 +189,38 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             add(&mut latency, &[("queue", &q.name)], age);
         }
         add(&mut suspended, &[], if o.suspended { 1.0 } else { 0.0 });
+        let h = &state.history[i];
+        for (q, f, x) in h.totals() {
+            if !q.is_empty() {
+                add(&mut finished_total, &[("queue", &q)], f as f64);
+                add(&mut failed_total, &[("queue", &q)], x as f64);
+            }
+        }
+        for r in h
+            .timing
+            .rows_per_queue(crate::history::timing::Window::Hour)
+        {
+            let q = r.queue.clone().unwrap_or_default();
+            let l = [("queue", q.as_str()), ("func", r.func_name.as_str())];
+            for (p, v) in [
+                ("0.5", r.runtime_p50_s),
+                ("0.95", r.runtime_p95_s),
+                ("0.99", r.runtime_p99_s),
+            ] {
+                if let Some(v) = v {
+                    add(&mut runtime, &[l[0], l[1], ("quantile", p)], v);
+                }
+            }
+            let owned = with(&l);
+            let b: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            runtime.add_to("_sum", &b, r.runtime_sum_s);
+            runtime.add_to("_count", &b, r.runtime_samples as f64);
+            for (p, v) in [("0.5", r.wait_p50_s), ("0.95", r.wait_p95_s)] {
+                if let Some(v) = v {
+                    add(&mut wait, &[l[0], l[1], ("quantile", p)], v);
+                }
+            }
+        }
         match super::health::problems_as_read(&state, i).await {
             Ok(found) => {
                 // One series per rule, queue and severity: several workers' problems add up.
@@ -183,7 +246,19 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     }
     let mut out = String::new();
     for f in [
-        &workers, &success, &failed, &working, &jobs, &latency, &suspended, &up, &problems,
+        &workers,
+        &success,
+        &failed,
+        &working,
+        &jobs,
+        &latency,
+        &suspended,
+        &up,
+        &problems,
+        &finished_total,
+        &failed_total,
+        &runtime,
+        &wait,
     ] {
         f.write(&mut out);
     }

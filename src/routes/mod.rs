@@ -16,6 +16,7 @@ pub mod cron;
 pub mod failures;
 pub mod groups;
 pub mod health;
+pub mod history;
 pub mod job;
 pub mod jobs;
 pub mod metrics;
@@ -106,6 +107,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/{n}/data/rate_limits.json", read().to(rate_limits::json))
         .route("/{n}/view/health", read().to(health::page))
         .route("/{n}/fragments/problems", read().to(health::panel))
+        .route("/{n}/fragments/charts", read().to(history::charts_fragment))
+        .route(
+            "/{n}/fragments/functions",
+            read().to(history::functions_fragment),
+        )
+        .route("/{n}/data/history.json", read().to(history::json))
+        .route("/{n}/data/stats.json", read().to(history::stats_json))
         .route("/{n}/data/health.json", read().to(health::json))
         .route("/{n}/view/cron", read().to(cron::page))
         .route("/{n}/fragments/cron", read().to(cron::fragment))

@@ -8,22 +8,12 @@ use crate::error::AppError;
 use crate::http::extract::Instance;
 use crate::http::respond::Kind;
 use crate::rq::Snapshot;
-use crate::views::charts::{charts, Chart};
 use crate::views::lists::{ListQuery, Listing};
 use crate::views::overview::{
     AllPage, InstanceBlock, OverviewFragment, OverviewPage, OverviewView,
 };
 
 const HTML: &str = "text/html; charset=utf-8";
-
-/// The charts of instance `n`'s history: the totals, or one queue's.
-pub fn history_charts(inst: &Instance, queue: Option<&str>) -> Vec<Chart> {
-    inst.state
-        .history
-        .get(inst.n)
-        .map(|h| charts(&h.points(queue)))
-        .unwrap_or_default()
-}
 
 fn view(inst: &Instance, snap: &Snapshot, q: &ListQuery) -> Result<OverviewView, AppError> {
     let listing = Listing::parse(q, &OverviewView::sort_columns(snap.overview.has_ready))?;
@@ -35,7 +25,6 @@ fn view(inst: &Instance, snap: &Snapshot, q: &ListQuery) -> Result<OverviewView,
         inst.csrf_token(),
         &listing,
     )
-    .with_charts(history_charts(inst, None))
     .with_badges(inst.state.problems.queue_badges(inst.n))
     .with_redis_label(inst.repo.label()))
 }
@@ -48,6 +37,8 @@ pub async fn page(inst: Instance, q: web::Query<ListQuery>) -> HttpResponse {
         Ok(OverviewPage {
             layout: inst.layout("queues", "Queues"),
             ov: view(&inst, snap, &q)?,
+            charts: super::history::chart_set(&inst, None, crate::history::Range::Day),
+            functions: super::history::functions_html(&inst, None)?,
         }
         .render()?)
     })

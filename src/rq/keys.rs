@@ -223,6 +223,48 @@ impl Keys {
         format!("rqdash:{}:alerts:open", self.prefix)
     }
 
+    /// Returns the history's bookkeeping hash (`rqdash:<prefix>:hist:meta`: `since`, the epoch
+    /// second the history began, and `seq`, bumped by every write so two writers never apply
+    /// the same round twice).
+    pub fn dash_hist_meta(&self) -> String {
+        format!("rqdash:{}:hist:meta", self.prefix)
+    }
+
+    /// Returns the workers' counters as last counted (`rqdash:<prefix>:hist:workers`: worker
+    /// name → `successful failed`).
+    pub fn dash_hist_workers(&self) -> String {
+        format!("rqdash:{}:hist:workers", self.prefix)
+    }
+
+    /// Returns the per-minute points of epoch hour `hour` (`rqdash:<prefix>:hist:m:<hour>`:
+    /// queue, or `""` for the total → packed points).
+    pub fn dash_hist_minutes(&self, hour: i64) -> String {
+        format!("rqdash:{}:hist:m:{hour}", self.prefix)
+    }
+
+    /// Returns the hourly points of epoch day `day` (`rqdash:<prefix>:hist:h:<day>`).
+    pub fn dash_hist_hours(&self, day: i64) -> String {
+        format!("rqdash:{}:hist:h:{day}", self.prefix)
+    }
+
+    /// Returns the running totals since the history began (`rqdash:<prefix>:hist:totals`:
+    /// `f:<queue>` and `x:<queue>`, finished and failed; `f:` and `x:` for all queues).
+    pub fn dash_hist_totals(&self) -> String {
+        format!("rqdash:{}:hist:totals", self.prefix)
+    }
+
+    /// Returns the job timing statistics of one bucket (`rqdash:<prefix>:stats:<span>:<n>`,
+    /// `span` is `10m` or `1h` and `n` the bucket's number since the epoch).
+    pub fn dash_stats(&self, span: &str, n: i64) -> String {
+        format!("rqdash:{}:stats:{span}:{n}", self.prefix)
+    }
+
+    /// Returns how far the statistics have read each registry (`rqdash:<prefix>:stats:marks`:
+    /// registry key → score and the ids read at that score).
+    pub fn dash_stats_marks(&self) -> String {
+        format!("rqdash:{}:stats:marks", self.prefix)
+    }
+
     /// Returns the set of `job_id:execution_id` a worker runs (`rq:worker:<name>:executions`, RQ 3.0).
     pub fn worker_executions(&self, name: &str) -> String {
         format!("{}:worker:{name}:executions", self.prefix)

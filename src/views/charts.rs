@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::format::human_secs;
-use crate::history::Point;
+use crate::history::{Point, Resolution};
 
 /// Width of a chart, in SVG units.
 pub const WIDTH: u32 = 240;
@@ -16,7 +16,7 @@ pub const HEIGHT: u32 = 40;
 pub struct Chart {
     /// What it shows.
     pub title: String,
-    /// The latest value, formatted.
+    /// The range's total (finished, failed) or the latest value (queued, age), formatted.
     pub latest: String,
     /// CSS class of the line (`finished`, `failed`, `queued`, `latency`).
     pub css: &'static str,
@@ -44,22 +44,61 @@ pub fn polyline(values: &[(i64, f64)], width: u32, height: u32) -> String {
     pts.trim_end().to_string()
 }
 
-/// The four charts (finished/min, failed/min, queued, oldest-queued age) of a series.
-pub fn charts(points: &[Point]) -> Vec<Chart> {
+/// A link to another chart range.
+#[derive(Debug, Clone)]
+pub struct RangeLink {
+    /// `1h`, `24h`, `7d`, `90d`.
+    pub label: &'static str,
+    /// The charts fragment of that range.
+    pub url: String,
+    /// Whether it is the one shown.
+    pub current: bool,
+}
+
+/// The charts of one series over one range, with the links to the other ranges.
+#[derive(Debug, Clone)]
+pub struct ChartSet {
+    /// The four charts.
+    pub charts: Vec<Chart>,
+    /// The ranges.
+    pub ranges: Vec<RangeLink>,
+    /// The fragment URL of the range shown (polled).
+    pub url: String,
+    /// Where the numbers come from and how exact they are.
+    pub note: String,
+    /// Set when the history is kept in memory only: why.
+    pub warning: Option<String>,
+}
+
+/// The charts fragment (`templates/partials/charts.html` on its own).
+#[derive(askama::Template)]
+#[template(path = "partials/charts.html")]
+pub struct ChartsFragment {
+    /// The charts.
+    pub charts: ChartSet,
+}
+
+/// The four charts (finished, failed, queued, oldest-queued age) of a series at resolution `r`.
+pub fn charts(points: &[Point], r: Resolution) -> Vec<Chart> {
     let series = |f: &dyn Fn(&Point) -> f64| -> String {
-        let v: Vec<(i64, f64)> = points.iter().map(|p| (p.minute, f(p))).collect();
+        let v: Vec<(i64, f64)> = points.iter().map(|p| (p.t, f(p))).collect();
         polyline(&v, WIDTH, HEIGHT)
     };
     let last = points.last().copied().unwrap_or_default();
     let collecting = (points.len() < 2).then(|| {
         let since = points
             .first()
-            .and_then(|p| chrono::DateTime::from_timestamp(p.minute * 60, 0))
+            .and_then(|p| chrono::DateTime::from_timestamp(p.t, 0))
             .unwrap_or_else(chrono::Utc::now);
         format!("collecting since {} UTC", since.format("%H:%M"))
     });
-    let chart = |title: &str, latest: String, css: &'static str, points: String| Chart {
-        title: title.into(),
+    let per = match r {
+        Resolution::Minute => "min",
+        Resolution::Hour => "h",
+    };
+    let sum = |f: &dyn Fn(&Point) -> u64| points.iter().map(f).sum::<u64>();
+    let chart = |title: String, latest: String, css: &'static str, points: String| Chart {
+        title,
         latest,
         css,
         points,
@@ -67,28 +106,28 @@ pub fn charts(points: &[Point]) -> Vec<Chart> {
     };
     vec![
         chart(
-            "finished / min",
-            last.finished.to_string(),
+            format!("finished / {per}"),
+            sum(&|p| p.finished).to_string(),
             "finished",
-            series(&|p| f64::from(p.finished)),
+            series(&|p| p.finished as f64),
         ),
         chart(
-            "failed / min",
-            last.failed.to_string(),
+            format!("failed / {per}"),
+            sum(&|p| p.failed).to_string(),
             "failed",
-            series(&|p| f64::from(p.failed)),
+            series(&|p| p.failed as f64),
         ),
         chart(
-            "queued",
+            "queued".into(),
             last.queued.to_string(),
             "queued",
-            series(&|p| f64::from(p.queued)),
+            series(&|p| p.queued as f64),
         ),
         chart(
-            "oldest queued",
-            human_secs(i64::from(last.latency)),
+            "oldest queued".into(),
+            human_secs(last.latency as i64),
             "latency",
-            series(&|p| f64::from(p.latency)),
+            series(&|p| p.latency as f64),
         ),
     ]
 }
@@ -109,10 +148,10 @@ mod tests {
     #[test]
     fn charts_say_since_when_they_collect_until_there_is_a_line() {
         let one = [Point {
-            minute: 29_000_000 + 75,
+            t: (29_000_000 + 75) * 60,
             ..Point::default()
         }];
-        let c = charts(&one);
+        let c = charts(&one, Resolution::Minute);
         assert_eq!(c.len(), 4);
         assert!(c[0]
             .collecting
@@ -122,11 +161,11 @@ mod tests {
         let two = [
             one[0],
             Point {
-                minute: one[0].minute + 1,
+                t: one[0].t + 60,
                 ..one[0]
             },
         ];
-        assert!(charts(&two)
+        assert!(charts(&two, Resolution::Minute)
             .iter()
             .all(|c| c.collecting.is_none() && !c.points.is_empty()));
     }

@@ -44,6 +44,18 @@ pub fn human_secs(secs: i64) -> String {
     }
 }
 
+/// Formats a job duration in seconds with sub-second precision ("3 ms", "0.42 s", "12.5 s",
+/// "4.2 min", "1.5 h").
+pub fn human_duration(secs: f64) -> String {
+    match secs {
+        s if s < 0.1 => format!("{:.0} ms", s * 1000.0),
+        s if s < 10.0 => format!("{s:.2} s"),
+        s if s < 60.0 => format!("{s:.1} s"),
+        s if s < 3600.0 => format!("{:.1} min", s / 60.0),
+        s => format!("{:.1} h", s / 3600.0),
+    }
+}
+
 /// Builds a [`TimeCell`] relative to `now`.
 pub fn time_cell(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<TimeCell> {
     let t = t?;

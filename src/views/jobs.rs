@@ -6,7 +6,7 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 
 use super::buttons::{list_actions, ActionButton};
-use super::charts::Chart;
+use super::charts::ChartSet;
 use super::format::{score_cell, time_cell, ScoreCell, TimeCell};
 use super::layout::{Layout, Link, Perms};
 use super::urls::Urls;
@@ -326,7 +326,9 @@ pub struct JobsPage {
     /// Layout.
     pub layout: Layout,
     /// History charts of this queue.
-    pub charts: Vec<Chart>,
+    pub charts: ChartSet,
+    /// This queue's functions table, rendered.
+    pub functions: String,
     /// Registry tabs with counts.
     pub tabs: Vec<Link>,
     /// Who runs the scheduler for this queue, in words.

@@ -5,7 +5,7 @@
 //! - [`format`](mod@format): numbers and times for people;
 //! - [`layout`]: the page layout, permissions, links, error and banner templates;
 //! - [`buttons`]: the catalogue of action buttons and their confirmations;
-//! - [`charts`]: the history charts;
+//! - [`charts`]: the history charts; [`functions`]: the functions table (timing statistics);
 //! - [`lists`]: filter, sort and page of long lists, from the URL;
 //! - one file per page: [`overview`], [`jobs`], [`job`], [`workers`], [`failures`], [`tasks`],
 //!   [`cron`], [`groups`], [`rate_limits`], [`search`], [`health`].
@@ -20,6 +20,7 @@ pub mod charts;
 pub mod cron;
 pub mod failures;
 pub mod format;
+pub mod functions;
 pub mod groups;
 pub mod health;
 pub mod job;

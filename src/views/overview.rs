@@ -5,7 +5,7 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 
 use super::buttons::{overview_actions, ActionButton};
-use super::charts::Chart;
+use super::charts::ChartSet;
 use super::format::{human_secs, plural, thousands, time_cell, TimeCell};
 use super::layout::Link;
 use super::layout::{Layout, Perms};
@@ -126,8 +126,6 @@ pub struct OverviewView {
     pub actions: Vec<ActionButton>,
     /// The anti-CSRF token.
     pub csrf_token: String,
-    /// History charts of the totals.
-    pub charts: Vec<Chart>,
     /// Redis version, memory, clients, uptime.
     pub redis: RedisInfo,
     /// Redis uptime, formatted.
@@ -148,11 +146,6 @@ impl OverviewView {
         self
     }
 
-    /// Adds the history charts.
-    pub fn with_charts(mut self, charts: Vec<Chart>) -> OverviewView {
-        self.charts = charts;
-        self
-    }
     /// Names the Redis it reads (for the empty-state hint).
     pub fn with_redis_label(mut self, label: &str) -> OverviewView {
         self.redis_label = label.to_string();
@@ -267,7 +260,6 @@ impl OverviewView {
             poll_ms,
             actions: overview_actions(urls, perms, o.totals().failed, o.suspended, o.workers.len()),
             csrf_token: csrf_token.to_string(),
-            charts: Vec::new(),
             redis: o.redis.clone(),
             redis_uptime: human_secs(o.redis.uptime_secs),
             health_url: urls.health(),
@@ -283,6 +275,10 @@ pub struct OverviewPage {
     pub layout: Layout,
     /// Live part.
     pub ov: OverviewView,
+    /// History charts of the totals (polled on their own).
+    pub charts: ChartSet,
+    /// The functions table, rendered (polled on its own).
+    pub functions: String,
 }
 
 /// The polled part of the overview.

@@ -136,6 +136,29 @@ impl Urls {
     pub fn health(&self) -> String {
         self.at("/view/health")
     }
+    /// The history charts of a queue (`None`: all queues) over `range`.
+    pub fn charts_fragment(&self, queue: Option<&str>, range: &str) -> String {
+        let q = serde_urlencoded::to_string([("range", Some(range)), ("queue", queue)])
+            .unwrap_or_default();
+        self.at(&format!("/fragments/charts?{q}"))
+    }
+    /// The functions table of a queue (`None`: all queues) over `window`, sorted by `sort`.
+    pub fn functions_fragment(
+        &self,
+        queue: Option<&str>,
+        window: &str,
+        sort: &str,
+        desc: bool,
+    ) -> String {
+        let q = serde_urlencoded::to_string([
+            ("window", Some(window)),
+            ("sort", Some(sort)),
+            ("dir", Some(if desc { "desc" } else { "asc" })),
+            ("queue", queue),
+        ])
+        .unwrap_or_default();
+        self.at(&format!("/fragments/functions?{q}"))
+    }
     /// The overview's polled problems panel.
     pub fn problems_fragment(&self) -> String {
         self.at("/fragments/problems")

@@ -637,6 +637,8 @@ def cmd_enqueue(args):
         options['job_id'] = args.job_id
     if args.at_front:
         options['at_front'] = True
+    if args.result_ttl is not None:
+        options['result_ttl'] = args.result_ttl
     values = [parse_cli_value(a) for a in args.args]
     if args.count > 1:
         if args.job_id:
@@ -911,6 +913,7 @@ def build_parser():
     p.add_argument('--job-id')
     p.add_argument('--at-front', action='store_true')
     p.add_argument('--count', type=int, default=1, help='enqueue this many identical jobs; prints {"ids": [...]}')
+    p.add_argument('--result-ttl', type=int, help="the jobs' result_ttl (0: no finished-registry entry)")
     p.set_defaults(handler=cmd_enqueue)
 
     p = sub.add_parser('act', parents=[common], help="do one operator action through RQ's own API")

@@ -31,6 +31,7 @@ pub mod conn;
 pub mod cron;
 pub mod dash;
 pub mod groups;
+pub mod history;
 pub mod jobs;
 pub mod rate_limits;
 pub mod reads;
@@ -59,6 +60,23 @@ pub enum RepoError {
     /// A key holds another type than RQ writes there (another program wrote it).
     #[error("{0} holds a Redis {1}, not what RQ keeps there: it was not written by RQ")]
     WrongType(String, String),
+}
+
+impl RepoError {
+    /// True when Redis refused a write: a read-only replica (`READONLY`) or a user without the
+    /// permission (`NOPERM`). Other errors (a timeout, say) decide nothing about permissions.
+    pub fn is_refused_write(&self) -> bool {
+        let t = self.to_string();
+        [
+            "READONLY",
+            "NOPERM",
+            "no permissions",
+            "read only",
+            "read-only",
+        ]
+        .iter()
+        .any(|w| t.contains(w))
+    }
 }
 
 /// One page of a queue or registry.
