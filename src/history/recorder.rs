@@ -304,14 +304,14 @@ async fn count(
     } else {
         repo.worker_facts(&lookups).await.map_err(|_| ())?
     };
-    // (name, successful, failed, birth, queues)
+    // (name, successful, failed, birth in epoch microseconds, queues)
     let mut counted: Vec<(String, u64, u64, i64, Vec<String>)> = Vec::new();
     for w in &ov.workers {
         counted.push((
             w.name.clone(),
             w.successful_job_count.max(0) as u64,
             w.failed_job_count.max(0) as u64,
-            w.birth.map_or(0, |b| b.timestamp()),
+            w.birth.map_or(0, |b| b.timestamp_micros()),
             w.queues.clone(),
         ));
     }
@@ -341,7 +341,7 @@ async fn count(
             // A later worker of the same name (its counters began at zero).
             Some(_) => (*s, *x),
             // A worker born after the history began, never counted: all it did.
-            None if !first && *birth >= since => (*s, *x),
+            None if !first && *birth >= since * 1_000_000 => (*s, *x),
             // Running since before the history began: from now on.
             None => (0, 0),
         };

@@ -37,6 +37,7 @@ mod errors;
 mod grafana;
 mod harness;
 mod health;
+mod history;
 mod hostile;
 mod http_layer;
 mod job_detail;

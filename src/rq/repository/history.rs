@@ -109,7 +109,7 @@ pub struct HistState {
     /// The write counter.
     pub seq: i64,
     /// Workers' counters as last counted: name → (successful, failed, birth in epoch
-    /// seconds), the birth telling a worker from a later one of the same name.
+    /// microseconds), the birth telling a worker from a later one of the same name.
     pub workers: HashMap<String, (u64, u64, i64)>,
     /// Registry watermarks: key → mark text.
     pub marks: HashMap<String, String>,
@@ -126,7 +126,7 @@ pub struct WorkerFacts {
     pub failed: u64,
     /// Its queues, in order.
     pub queues: Vec<String>,
-    /// `birth`, epoch seconds.
+    /// `birth`, epoch microseconds.
     pub birth: Option<i64>,
 }
 
@@ -223,7 +223,7 @@ impl Repository {
                     birth: b
                         .as_deref()
                         .and_then(crate::rq::model::parse_timestamp)
-                        .map(|t| t.timestamp()),
+                        .map(|t| t.timestamp_micros()),
                 }
             })
             .collect())

@@ -31,8 +31,14 @@ pub struct TestApp {
 
 impl TestApp {
     /// Serves `settings` (its port is forced to 0).
-    pub fn spawn(mut settings: Settings) -> TestApp {
-        settings.port = 0;
+    pub fn spawn(settings: Settings) -> TestApp {
+        TestApp::spawn_on(settings, 0)
+    }
+
+    /// Serves `settings` on `port` of 127.0.0.1 (a replica behind a proxy, restarted on the
+    /// same port).
+    pub fn spawn_on(mut settings: Settings, port: u16) -> TestApp {
+        settings.port = port;
         settings.bind = "127.0.0.1".into();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {

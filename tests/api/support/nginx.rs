@@ -22,6 +22,12 @@ pub struct Nginx {
 impl Nginx {
     /// Starts nginx with `locations` (the inside of a `server` block, `listen` added here).
     pub fn start(locations: &str) -> Nginx {
+        Nginx::start_with("", locations)
+    }
+
+    /// Starts nginx with `http` added to its `http` block (upstreams, log formats) and
+    /// `locations` in its server; `{dir}` in either is replaced by its temp dir.
+    pub fn start_with(http: &str, locations: &str) -> Nginx {
         let bin = ["/usr/sbin/nginx", "/usr/bin/nginx"]
             .into_iter()
             .find(|p| std::path::Path::new(p).exists())
@@ -35,9 +41,11 @@ impl Nginx {
             .port();
         let dir = TempDir::new("nginx");
         let d = dir.path().display();
+        let http = http.replace("{dir}", &d.to_string());
+        let locations = locations.replace("{dir}", &d.to_string());
         let conf = format!(
             "master_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{ worker_connections 64; }}\n\
-             http {{\n access_log off;\n client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;\n \
+             http {{\n access_log off;\n{http}\n client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;\n \
              fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n \
              server {{\n  listen 127.0.0.1:{port};\n{locations}\n }}\n}}\n"
         );
@@ -71,6 +79,11 @@ impl Nginx {
     /// Its processes (one: it runs without a master).
     pub fn processes(&self) -> Vec<super::process::Proc> {
         self.process.processes()
+    }
+
+    /// A file of its temp dir, as text (empty when missing).
+    pub fn file(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default()
     }
 
     /// Its tag (its temp dir's name).

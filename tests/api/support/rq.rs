@@ -110,7 +110,22 @@ impl Rq {
         args: &[&str],
         count: usize,
     ) -> Vec<String> {
+        self.enqueue_with(url, queue, func, args, count, &[])
+    }
+
+    /// Like [`Rq::enqueue_call`], with more options of the fixture's `enqueue` (e.g.
+    /// `["--result-ttl", "0"]`).
+    pub fn enqueue_with(
+        &self,
+        url: &str,
+        queue: &str,
+        func: &str,
+        args: &[&str],
+        count: usize,
+        options: &[&str],
+    ) -> Vec<String> {
         let mut c = self.command("enqueue", url);
+        c.args(options);
         c.args([
             "--queue",
             queue,
