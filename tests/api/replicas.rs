@@ -169,3 +169,128 @@ fn a_task_whose_replica_died_shows_as_interrupted_and_resumes_elsewhere() {
     });
     redis.assert_queued_once("big", 150_000);
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Clicks the first action button of the job page, confirms, and waits for the new status.
+fn requeue_on_page(browser: &crate::support::browser::Browser, id: &str) {
+    browser.click("#job-actions form.act:first-of-type button");
+    crate::support::wait_for(
+        std::time::Duration::from_secs(10),
+        "the confirmation",
+        || browser.dialog_text(),
+    );
+    browser.accept_dialog();
+    crate::support::wait_for(
+        std::time::Duration::from_secs(15),
+        &format!("{id} to show as queued"),
+        || (browser.text("#job-status").as_deref() == Some("queued")).then_some(()),
+    );
+}
+
+#[test]
+fn behind_a_round_robin_nginx_actions_tasks_and_a_rolling_restart_keep_working() {
+    use crate::support::browser::Browser;
+    use crate::support::nginx::Nginx;
+    use std::time::Duration;
+
+    let redis = TestRedis::start();
+    let url = redis.url();
+    let rq = Rq::new("2.12.0");
+    rq.make_jobs(&url, "r", 5, "r-", true);
+    rq.make_jobs(&url, "big", 150_000, "big-", true);
+    let (pa, pb) = (free_port(), free_port());
+    let settings = || {
+        let mut s = rqdash::config::Settings::for_url(&url);
+        s.secret_key = Some(rqdash::config::Secret(SECRET.to_string()));
+        s.poll_interval = Duration::from_millis(1000);
+        s
+    };
+    let mut a = Some(TestApp::spawn_on(settings(), pa));
+    let mut b = Some(TestApp::spawn_on(settings(), pb));
+    // Round robin over both, each request to the next replica; one that refuses connections
+    // (restarting) is skipped.
+    let nginx = Nginx::start_with(
+        &format!(
+            " log_format up '$request_method $uri $status $upstream_addr';\n \
+             upstream dash {{ server 127.0.0.1:{pa} max_fails=0; server 127.0.0.1:{pb} max_fails=0; }}"
+        ),
+        "  access_log {dir}/access.log up;\n  location / { proxy_pass http://dash; proxy_next_upstream error timeout; }",
+    );
+    let browser = Browser::start();
+
+    // Every action succeeds whichever replica rendered the page and whichever answers.
+    for i in 0..4 {
+        let id = format!("r-{i}");
+        browser.goto(&format!("{}/0/view/job/{id}", nginx.address));
+        assert_eq!(browser.text("#job-status").as_deref(), Some("failed"));
+        requeue_on_page(&browser, &id);
+    }
+
+    // A bulk task started through one replica is followed and stopped through the others.
+    browser.goto(&format!("{}/0/view/jobs/big/failed/8/asc/1", nginx.address));
+    browser.click("form.act[action$=\"/requeue/big\"] button");
+    crate::support::wait_for(Duration::from_secs(10), "the confirmation", || {
+        browser.dialog_text()
+    });
+    browser.accept_dialog();
+    crate::support::wait_for(Duration::from_secs(20), "the task page", || {
+        let done = browser.eval(
+            "const c = document.querySelector('#task-counts strong'); return c ? Number(c.textContent) : -1;",
+        );
+        (done.as_i64().unwrap_or(-1) > 0).then_some(())
+    });
+    browser.click("#task form button.danger");
+    crate::support::wait_for(Duration::from_secs(10), "the stop confirmation", || {
+        browser.dialog_text()
+    });
+    browser.accept_dialog();
+    let state = crate::support::wait_for(Duration::from_secs(30), "the task to stop", || {
+        let s = browser.eval("return document.querySelector('#task').dataset.state;");
+        (s != "running").then_some(s)
+    });
+    assert_eq!(state, "cancelled");
+    browser.screenshot(
+        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("target/screenshots/replicas-task-stopped.png"),
+    );
+
+    // A rolling restart, one replica then the other, under an open page.
+    browser.goto(&format!("{}/0/view/job/r-4", nginx.address));
+    browser.eval("window.__open = 1; return null;");
+    drop(a.take());
+    a = Some(TestApp::spawn_on(settings(), pa));
+    std::thread::sleep(Duration::from_secs(2));
+    drop(b.take());
+    b = Some(TestApp::spawn_on(settings(), pb));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        browser.eval("return window.__open || 0;"),
+        1,
+        "the page was not reloaded"
+    );
+    requeue_on_page(&browser, "r-4");
+
+    // Both replicas answered actions.
+    let log = nginx.file("access.log");
+    let posts: Vec<&str> = log.lines().filter(|l| l.starts_with("POST ")).collect();
+    for p in [pa, pb] {
+        assert!(
+            posts
+                .iter()
+                .any(|l| l.ends_with(&format!(" 127.0.0.1:{p}")) && l.contains(" 200 ")),
+            "no action answered by the replica on {p}: {posts:#?}"
+        );
+    }
+    for l in &posts {
+        let status = l.split(' ').nth(2).unwrap_or("");
+        assert!(status == "200" || status == "202", "a refused action: {l}");
+    }
+    drop((a, b));
+}
