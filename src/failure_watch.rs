@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn a_surge_over_the_baseline_is_a_problem_and_the_usual_rate_is_not() {
         let t0 = DateTime::from_timestamp(1_800_000_020 / 60 * 60, 0).unwrap();
-        let h = History::new(false);
+        let h = History::new(false, String::new());
         let th = Thresholds::default();
         // An hour of 2 failures a minute.
         for m in 0..60 {
@@ -315,7 +315,7 @@ mod tests {
     #[test]
     fn no_baseline_no_verdict() {
         let t0 = DateTime::from_timestamp(1_800_000_020 / 60 * 60, 0).unwrap();
-        let h = History::new(false);
+        let h = History::new(false, String::new());
         for m in 0..10 {
             add(&h, t0 + chrono::Duration::minutes(m), 50);
         }

@@ -49,6 +49,16 @@ pub fn token_from_secret(secret: &str) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// This process's name for leases: its host name and port (unique among live replicas; the
+/// same after a restart in place).
+fn lease_holder(port: u16) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_default();
+    format!("{}:{port}", host.trim())
+}
+
 /// Returns 32 random hex characters from the operating system.
 fn random_token() -> String {
     let mut buf = [0u8; 16];
@@ -87,7 +97,7 @@ impl AppState {
             .collect::<Result<Vec<_>, _>>()?;
         let history = instances
             .iter()
-            .map(|_| History::new(settings.history_in_redis))
+            .map(|_| History::new(settings.history_in_redis, lease_holder(settings.port)))
             .collect();
         let public_url = settings.public_url.clone().unwrap_or_else(|| {
             let host = match settings.bind.as_str() {

@@ -250,12 +250,13 @@ pub struct History {
 }
 
 impl History {
-    /// A history kept in Redis (`shared`) or in this process only.
-    pub fn new(shared: bool) -> History {
+    /// A history kept in Redis (`shared`) or in this process only; `holder` names this
+    /// process for the lease (host and port).
+    pub fn new(shared: bool, holder: String) -> History {
         History {
             store: Mutex::new(Store::default()),
             mode: Mutex::new(if shared { Mode::Redis } else { Mode::Memory }),
-            recorder: recorder::Recorder::default(),
+            recorder: recorder::Recorder::new(holder),
             timing: timing::Cache::default(),
             totals: Mutex::new(HashMap::new()),
         }

@@ -45,12 +45,12 @@ pub struct Recorder {
     st: tokio::sync::Mutex<State>,
 }
 
-impl Default for Recorder {
-    fn default() -> Recorder {
-        let mut id = [0u8; 8];
-        let _ = getrandom::fill(&mut id);
+impl Recorder {
+    /// A recorder holding the lease as `holder`: the host and port, so a replica restarted in
+    /// place takes its lease back at once, while another waits for it to expire.
+    pub fn new(holder: String) -> Recorder {
         Recorder {
-            holder: id.iter().map(|b| format!("{b:02x}")).collect(),
+            holder,
             st: tokio::sync::Mutex::new(State::default()),
         }
     }

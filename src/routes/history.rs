@@ -92,7 +92,7 @@ pub fn chart_set(inst: &Instance, queue: Option<&str>, range: Range) -> ChartSet
     let pts = h.points(queue, range, now);
     let (note, warning) = note(&h.mode(), range);
     ChartSet {
-        charts: charts(&pts, range.resolution()),
+        charts: charts(&pts, range.resolution(), range.as_str()),
         ranges: Range::ALL
             .into_iter()
             .map(|r| RangeLink {

@@ -78,8 +78,9 @@ pub struct ChartsFragment {
     pub charts: ChartSet,
 }
 
-/// The four charts (finished, failed, queued, oldest-queued age) of a series at resolution `r`.
-pub fn charts(points: &[Point], r: Resolution) -> Vec<Chart> {
+/// The four charts (finished, failed, queued, oldest-queued age) of a series at resolution `r`;
+/// finished and failed show their total over `range` (e.g. `24h`).
+pub fn charts(points: &[Point], r: Resolution, range: &str) -> Vec<Chart> {
     let series = |f: &dyn Fn(&Point) -> f64| -> String {
         let v: Vec<(i64, f64)> = points.iter().map(|p| (p.t, f(p))).collect();
         polyline(&v, WIDTH, HEIGHT)
@@ -107,13 +108,13 @@ pub fn charts(points: &[Point], r: Resolution) -> Vec<Chart> {
     vec![
         chart(
             format!("finished / {per}"),
-            sum(&|p| p.finished).to_string(),
+            format!("{} in {range}", sum(&|p| p.finished)),
             "finished",
             series(&|p| p.finished as f64),
         ),
         chart(
             format!("failed / {per}"),
-            sum(&|p| p.failed).to_string(),
+            format!("{} in {range}", sum(&|p| p.failed)),
             "failed",
             series(&|p| p.failed as f64),
         ),
@@ -151,7 +152,7 @@ mod tests {
             t: (29_000_000 + 75) * 60,
             ..Point::default()
         }];
-        let c = charts(&one, Resolution::Minute);
+        let c = charts(&one, Resolution::Minute, "24h");
         assert_eq!(c.len(), 4);
         assert!(c[0]
             .collecting
@@ -165,7 +166,7 @@ mod tests {
                 ..one[0]
             },
         ];
-        assert!(charts(&two, Resolution::Minute)
+        assert!(charts(&two, Resolution::Minute, "24h")
             .iter()
             .all(|c| c.collecting.is_none() && !c.points.is_empty()));
     }
