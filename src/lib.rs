@@ -24,7 +24,8 @@
 //!   ([`http::action`]).
 //! - [`routes`]: the one route table ([`routes::configure`]) and one handler file per area:
 //!   overview, jobs (lists), job, queues (queue actions), failures, workers, tasks, search, cron,
-//!   groups, rate limits, api (rq-dashboard's JSON), metrics, health, assets.
+//!   groups, rate limits, api (rq-dashboard's JSON), metrics, health, history (charts, functions
+//!   table, `history.json`, `stats.json`), assets.
 //! - [`views`]: one askama struct per page or fragment, one file per page, plus [`views::urls`]
 //!   (the only place that writes a URL), [`views::format`], [`views::layout`],
 //!   [`views::buttons`] (the button catalogue), [`views::charts`] and [`views::lists`] (filter,
@@ -41,14 +42,16 @@
 //!   shared snapshot, reads of queues and of jobs, writes (with their Lua script), RQ version
 //!   detection, one file per newer RQ feature (cron, groups, rate limits), search chunks, and the
 //!   dashboard's own state ([`rq::repository::dash`]: bulk task records, leases and open alerts
-//!   under `rqdash:` keys).
+//!   under `rqdash:` keys; [`rq::repository::history`]: the history's and statistics' keys).
 //! - [`pickle`]: the inert pickle decoder (builds plain data, never executes anything).
 //! - [`tasks`]: bulk actions as chunked, cancellable background tasks with progress, their
 //!   records shared by every replica through Redis.
 //! - [`search`]: searches as shared, chunked, cancellable background scans, kept briefly
 //!   (the query and matcher are pure, in [`rq::search`]; the reads in
 //!   [`rq::repository::search`]).
-//! - [`history`]: the 24-hour count history.
+//! - [`history`]: the count history (exact, from the workers' counters; per minute for 48 hours,
+//!   per hour for 90 days) and the job timing statistics, counted by one replica at a time and
+//!   kept in Redis under `rqdash:` keys ([`rq::repository::history`]) or in memory.
 //! - [`health`]: the health rules ("what's wrong now"), their thresholds, silences and the
 //!   `--alert-rules` file; [`failure_watch`]: the failure-rate and failure-burst rules;
 //!   [`stall_watch`]: workers not taking jobs, RQ's maintenance behind, stuck intermediate jobs;

@@ -396,8 +396,11 @@ async fn count(
             started: q.started,
             latency: age(q.oldest_enqueued_at),
         };
+        // A queue is written when jobs finished or failed, when its counts changed, and once a
+        // minute while it holds jobs; the age of its oldest job alone (it grows every second)
+        // waits for the next minute.
         let gauges = (s.queued, s.started, s.latency);
-        let changed = st.last.get(&q.name) != Some(&gauges);
+        let changed = st.last.get(&q.name).map(|g| (g.0, g.1)) != Some((s.queued, s.started));
         if d != [0, 0] || changed || (new_minute && gauges != (0, 0, 0)) {
             samples.push((q.name.clone(), s));
         }

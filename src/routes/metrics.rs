@@ -190,11 +190,16 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         }
         add(&mut suspended, &[], if o.suspended { 1.0 } else { 0.0 });
         let h = &state.history[i];
-        for (q, f, x) in h.totals() {
-            if !q.is_empty() {
-                add(&mut finished_total, &[("queue", &q)], f as f64);
-                add(&mut failed_total, &[("queue", &q)], x as f64);
-            }
+        // Every queue, from 0: a counter that appears late loses its first increase in rate().
+        let counted: std::collections::HashMap<String, (u64, u64)> = h
+            .totals()
+            .into_iter()
+            .map(|(q, f, x)| (q, (f, x)))
+            .collect();
+        for q in &o.queues {
+            let (f, x) = counted.get(&q.name).copied().unwrap_or_default();
+            add(&mut finished_total, &[("queue", &q.name)], f as f64);
+            add(&mut failed_total, &[("queue", &q.name)], x as f64);
         }
         for r in h
             .timing

@@ -478,9 +478,17 @@ fn every_queried_metric_is_served(version: &'static str) {
     let _idle = rq.idle_worker(&redis.url(), "idle-q", "idle-worker");
     redis.wait_field("rq:worker:idle-worker", "state", "idle");
     let app = TestApp::for_redis(&redis.url());
-    let r = app.get("/metrics");
-    assert_eq!(r.status, 200);
-    let body = r.text();
+    // The timing summaries come once the history has read the registries (its first round).
+    let body = crate::support::wait_for(
+        std::time::Duration::from_secs(30),
+        "the timing statistics on /metrics",
+        || {
+            let r = app.get("/metrics");
+            assert_eq!(r.status, 200);
+            let body = r.text();
+            body.contains("rq_job_runtime_seconds{").then_some(body)
+        },
+    );
     let served = served_families(&body);
     for name in &wanted {
         assert!(
@@ -501,6 +509,10 @@ fn every_queried_metric_is_served(version: &'static str) {
         "rq_queue_latency_seconds",
         "rq_workers_suspended",
         "rqdash_redis_up",
+        "rqdash_jobs_finished_total",
+        "rqdash_jobs_failed_total",
+        "rq_job_runtime_seconds",
+        "rq_job_wait_seconds",
     ] {
         assert!(wanted.contains(family), "the dashboard charts {family}");
     }
