@@ -1,7 +1,7 @@
 //! Count history and job timing statistics. RQ keeps neither, so rqdash records them.
 //!
 //! - [`History`]: per queue and in total, one point per minute for 48 hours and one per hour
-//!   for 90 days: jobs finished and failed in the interval, and queued, started and the age of
+//!   for 90 days (in Redis; a process keeps the 24 hours it draws per minute): jobs finished and failed in the interval, and queued, started and the age of
 //!   the oldest queued job at its last sample. Each process keeps the points it shows in memory
 //!   ([`Store`]); with `--history redis` (the default) they are a mirror of what one replica at
 //!   a time writes to Redis, so every replica draws the same charts and a restart loses none.
@@ -21,12 +21,16 @@ pub mod timing;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-/// Minutes of per-minute points kept (48 hours).
+/// Minutes of per-minute points kept in Redis (48 hours).
 pub const MINUTES: i64 = 48 * 60;
+/// Minutes of per-minute points a process keeps in memory (24 hours: the longest range drawn
+/// per minute).
+pub const MINUTES_IN_MEMORY: i64 = 24 * 60;
 /// Hours of hourly points kept (90 days).
 pub const HOURS: i64 = 90 * 24;
-/// How many queues get their own series (the rest count in the totals only).
-pub const MAX_QUEUES: usize = 1000;
+/// How many queues get their own series, the first by name (the rest count in the totals only):
+/// bounds the memory of each process and the keys in Redis.
+pub const MAX_QUEUES: usize = 200;
 
 /// One interval of one series.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -166,7 +170,7 @@ impl Series {
     }
 
     fn prune(&mut self, now: i64) {
-        let m = now.div_euclid(60) - MINUTES;
+        let m = now.div_euclid(60) - MINUTES_IN_MEMORY;
         let h = now.div_euclid(3600) - HOURS;
         self.minutes = self.minutes.split_off(&m);
         self.hours = self.hours.split_off(&h);
@@ -408,15 +412,15 @@ mod tests {
     fn windows_are_bounded() {
         let mut st = Store::default();
         let mut now = 0;
-        while now < (MINUTES + 50) * 60 {
+        while now < (MINUTES_IN_MEMORY + 50) * 60 {
             st.add(now, &[(String::new(), s(1, 0, 0))]);
             now += 60;
         }
         let t = &st.series[""];
-        assert_eq!(t.minutes.len(), MINUTES as usize + 1);
+        assert_eq!(t.minutes.len(), MINUTES_IN_MEMORY as usize + 1);
         assert_eq!(
             t.minutes.values().map(|p| p.finished).sum::<u64>(),
-            MINUTES as u64 + 1
+            MINUTES_IN_MEMORY as u64 + 1
         );
     }
 

@@ -33,6 +33,10 @@ pub const REGISTRIES: usize = 100;
 pub const ENTRIES: usize = 500;
 /// Job hashes read per round.
 pub const MAX_JOBS: usize = 2000;
+/// A registry seen for the first time with at most this many entries is read from its oldest.
+const SMALL_REGISTRY: u64 = 2000;
+/// Of the ids read at the watermark's score, how many are read again (see `count`).
+const SKIP_MARGIN: usize = 50;
 /// Ids kept with a watermark (entries sharing its score).
 const MARK_IDS: usize = 10_000;
 /// How long the bookkeeping keys outlive the last round, seconds.
@@ -85,7 +89,6 @@ struct Pending {
 struct Seen {
     queue: String,
     failed: bool,
-    backfill: bool,
 }
 
 impl Recorder {
@@ -102,6 +105,7 @@ impl Recorder {
         let mut st = self.st.lock().await;
         st.rounds += 1;
         let mut holder = true;
+        let mut new_stats = false;
         if h.mode() == Mode::Redis {
             match repo.take_lease("history", &self.holder, lease).await {
                 Ok(held) => holder = held,
@@ -119,21 +123,24 @@ impl Recorder {
             } else {
                 st.mem.clone()
             };
-            let wrote = count(repo, h, &mut st, snap, state, now, shared).await;
-            if wrote.is_err() {
-                return;
+            match count(repo, h, &mut st, snap, state, now, shared).await {
+                Ok(stats) => new_stats = stats,
+                Err(()) => return,
             }
         }
         if shared {
             let _ = mirror(repo, h, &mut st, now).await;
         }
-        if st.rounds % 3 == 1 || holder {
-            let _ = refresh_timing(repo, h, shared, now).await;
+        // The hour and the day after new statistics or every third round; the week (169
+        // buckets) every twelfth.
+        if st.rounds % 3 == 1 || new_stats {
+            let _ = refresh_timing(repo, h, shared, now, st.rounds % 12 == 1).await;
         }
     }
 }
 
-/// Counts and writes one round; `Err` when Redis failed (nothing was written).
+/// Counts and writes one round; whether it added timing statistics, `Err` when Redis failed
+/// (nothing was written).
 async fn count(
     repo: &Repository,
     h: &History,
@@ -142,7 +149,7 @@ async fn count(
     state: HistState,
     now: i64,
     shared: bool,
-) -> Result<(), ()> {
+) -> Result<bool, ()> {
     let k = repo.keys();
     let ov = &snap.overview;
     // 2. New registry entries.
@@ -171,14 +178,26 @@ async fn count(
     }
     pending.sort_by_key(|(unchanged, at, _)| (*unchanged, *at));
     pending.truncate(REGISTRIES);
+    // A registry read for the first time: on the history's first round, or when it is big, its
+    // newest entries are a sample of the past; a small one that appeared since (a new queue)
+    // is read from its oldest entry, so none of its jobs is missed.
     let marks: Vec<(Option<f64>, HashSet<String>)> = pending
         .iter()
-        .map(|(_, _, p)| parse_mark(state.marks.get(&p.key).map(String::as_str)))
+        .map(|(_, _, p)| match state.marks.get(&p.key) {
+            Some(m) => parse_mark(Some(m)),
+            None if state.since.is_some() && p.size <= SMALL_REGISTRY => {
+                (Some(0.0), HashSet::new())
+            }
+            None => (None, HashSet::new()),
+        })
         .collect();
-    let reads: Vec<(String, Option<f64>)> = pending
+    // Entries sharing the watermark's score come in id order, the ones read first among them:
+    // skip those (all but a margin for ids that arrived in that second since), so a second
+    // with more entries than one read takes is still read through.
+    let reads: Vec<(String, Option<f64>, usize)> = pending
         .iter()
         .zip(&marks)
-        .map(|((_, _, p), m)| (p.key.clone(), m.0))
+        .map(|((_, _, p), m)| (p.key.clone(), m.0, m.1.len().saturating_sub(SKIP_MARGIN)))
         .collect();
     let entries = repo
         .registry_entries(&reads, ENTRIES)
@@ -207,7 +226,7 @@ async fn count(
             }
             at_top.truncate(MARK_IDS);
             new_marks.push((p.key.clone(), format!("{top} {}", at_top.join(" "))));
-        } else if mark.is_none() {
+        } else if !state.marks.contains_key(&p.key) {
             // Empty: whatever comes later is new.
             new_marks.push((p.key.clone(), "0".to_string()));
         }
@@ -217,7 +236,6 @@ async fn count(
                 Seen {
                     queue: p.queue.clone(),
                     failed: p.failed,
-                    backfill: mark.is_none(),
                 },
             ));
         }
@@ -248,7 +266,7 @@ async fn count(
         let ended = end.map_or(now, |e| e.timestamp());
         // A registry read for the first time: what ended before the history began was counted
         // by nobody and belongs to no worker's growth.
-        let counted_before = seen.backfill && (state.since.is_none() || ended < since);
+        let counted_before = state.since.is_none() || ended < since;
         if !counted_before && !worker.is_empty() && worker != "sync" {
             by_worker
                 .entry(worker)
@@ -431,10 +449,10 @@ async fn count(
             now,
             mkey: k.dash_hist_minutes(now.div_euclid(3600)),
             mo: now.div_euclid(60).rem_euclid(60),
-            mttl: 49 * 3600,
+            mttl: (super::MINUTES + 60) * 60,
             hkey: k.dash_hist_hours(now.div_euclid(86_400)),
             ho: now.div_euclid(3600).rem_euclid(24),
-            httl: 91 * 86_400,
+            httl: (super::HOURS + 24) * 3600,
             series: samples
                 .iter()
                 .map(|(q, s)| {
@@ -495,7 +513,7 @@ async fn count(
         }
         st.reg_read.insert(key, now);
     }
-    Ok(())
+    Ok(!incr.is_empty())
 }
 
 /// Parses a watermark: its score and the ids read at that score.
@@ -520,7 +538,7 @@ async fn mirror(repo: &Repository, h: &History, st: &mut State, now: i64) -> Res
     let (hours_back, days_back) = if st.loaded {
         (1, 1)
     } else {
-        (super::MINUTES / 60 + 1, super::HOURS / 24 + 1)
+        (super::MINUTES_IN_MEMORY / 60 + 1, super::HOURS / 24 + 1)
     };
     for hh in hour - hours_back..=hour {
         spans.push((Resolution::Minute, hh * 3600));
@@ -561,8 +579,15 @@ async fn mirror(repo: &Repository, h: &History, st: &mut State, now: i64) -> Res
     Ok(())
 }
 
-/// Reads the timing statistics of each window into the cache.
-async fn refresh_timing(repo: &Repository, h: &History, shared: bool, now: i64) -> Result<(), ()> {
+/// Reads the timing statistics of the hour and the day (and of the week when `week`) into the
+/// cache.
+async fn refresh_timing(
+    repo: &Repository,
+    h: &History,
+    shared: bool,
+    now: i64,
+    week: bool,
+) -> Result<(), ()> {
     if !shared {
         for w in Window::ALL {
             h.timing.set(w, h.timing.local_accs(w, now));
@@ -571,10 +596,10 @@ async fn refresh_timing(repo: &Repository, h: &History, shared: bool, now: i64) 
     }
     let k = repo.keys();
     let hour: Vec<(&str, i64)> = Window::Hour.buckets(now);
-    let week: Vec<(&str, i64)> = Window::Week.buckets(now);
+    let long = if week { Window::Week } else { Window::Day }.buckets(now);
     let keys: Vec<String> = hour
         .iter()
-        .chain(&week)
+        .chain(&long)
         .map(|(s, n)| k.dash_stats(s, *n))
         .collect();
     let hashes = repo.hashes(&keys).await.map_err(|_| ())?;
@@ -586,9 +611,11 @@ async fn refresh_timing(repo: &Repository, h: &History, shared: bool, now: i64) 
         }
         acc
     };
-    let day_from = week.len().saturating_sub(Window::Day.buckets(now).len());
+    let day_from = long.len().saturating_sub(Window::Day.buckets(now).len());
     h.timing.set(Window::Hour, merge(h10));
     h.timing.set(Window::Day, merge(&h60[day_from..]));
-    h.timing.set(Window::Week, merge(h60));
+    if week {
+        h.timing.set(Window::Week, merge(h60));
+    }
     Ok(())
 }

@@ -383,3 +383,56 @@ fn the_history_writes_only_its_own_keys_within_their_size_and_falls_back_when_re
         "{warn:?}"
     );
 }
+
+#[test]
+fn the_statistics_read_every_entry_once_when_many_share_one_second() {
+    let redis = TestRedis::start();
+    let url = redis.url();
+    let app = TestApp::spawn(settings(&redis));
+    wait_started(&redis);
+    // 1,800 failures recorded through RQ's API in a few pipelines: most share their second
+    // (and so their score), far more than one read takes.
+    Rq::new("2.12.0").make_jobs(&url, "ties", 1800, "t-", true);
+    let mut c = redis.conn();
+    let scores: Vec<f64> = redis::cmd("ZRANGE")
+        .arg("rq:failed:ties")
+        .arg(0)
+        .arg(-1)
+        .arg("WITHSCORES")
+        .query::<Vec<(String, f64)>>(&mut c)
+        .unwrap()
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    let mut per_second = std::collections::BTreeMap::new();
+    for s in &scores {
+        *per_second.entry(*s as i64).or_insert(0) += 1;
+    }
+    assert!(
+        per_second.values().any(|n| *n > 600),
+        "the fixture put over 600 entries on one score: {per_second:?}"
+    );
+    let total = wait_for(Duration::from_secs(60), "1,800 failures counted", || {
+        let v = app.json("/0/data/stats.json?queue=ties&window=1h");
+        let n = v["functions"]
+            .as_array()
+            .map(|f| {
+                f.iter()
+                    .map(|r| r["failed"].as_u64().unwrap_or(0))
+                    .sum::<u64>()
+            })
+            .unwrap_or(0);
+        (n >= 1800).then_some(n)
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let v = app.json("/0/data/stats.json?queue=ties&window=1h");
+    let again: u64 = v["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!((total, again), (1800, 1800), "each entry once: {v}");
+    // No worker ran them: the throughput counts none.
+    assert_eq!(totals(&app, Some("ties")), (0, 0));
+}

@@ -46,7 +46,7 @@ per_rq_version!(
 );
 
 /// Commands the dashboard may send: reads only.
-const READ_COMMANDS: [&str; 25] = [
+const READ_COMMANDS: [&str; 27] = [
     "smembers",
     "sismember",
     "exists",
@@ -61,6 +61,8 @@ const READ_COMMANDS: [&str; 25] = [
     "sscan",
     "zrange",
     "zrevrange",
+    "zrangebyscore",
+    "zrevrangebyscore",
     "hget",
     "hmget",
     "hgetall",

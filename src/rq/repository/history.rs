@@ -229,19 +229,20 @@ impl Repository {
             .collect())
     }
 
-    /// Reads registry entries by score, for each `(key, from)`: with `Some(score)` the entries
-    /// from that score up (inclusive, oldest first); with `None` the newest ones. At most
-    /// `limit` each; scores of `+inf` (kept forever) are left out.
+    /// Reads registry entries by score, for each `(key, from, skip)`: with `Some(score)` the
+    /// entries from that score up (inclusive, oldest first), the first `skip` left out; with
+    /// `None` the newest ones. At most `limit` each; scores of `+inf` (kept forever) are left
+    /// out.
     ///
     /// # Errors
     /// When Redis does not answer.
     pub async fn registry_entries(
         &self,
-        reads: &[(String, Option<f64>)],
+        reads: &[(String, Option<f64>, usize)],
         limit: usize,
     ) -> Result<Vec<Vec<(String, f64)>>, RepoError> {
         let mut p = redis::pipe();
-        for (key, from) in reads {
+        for (key, from, skip) in reads {
             match from {
                 Some(s) => p
                     .cmd("ZRANGEBYSCORE")
@@ -250,7 +251,7 @@ impl Repository {
                     .arg("(+inf")
                     .arg("WITHSCORES")
                     .arg("LIMIT")
-                    .arg(0)
+                    .arg(*skip)
                     .arg(limit),
                 None => p
                     .cmd("ZREVRANGEBYSCORE")
