@@ -13,10 +13,11 @@
 //!    worker seen for the first time in full when it was born after the history began;
 //! 4. writes it all in one script that checks `seq` (see [`crate::rq::repository::history`]).
 //!
-//! What stays inexact, said on the page: a worker killed without a clean stop whose hash
-//! expired before a round read it loses the jobs it did since the previous round; a worker of
-//! several queues whose jobs keep no finished entry (`result_ttl=0`) has them counted on its
-//! first queue.
+//! What stays inexact (the README says so): a worker killed without a clean stop whose hash
+//! expired before a round read it loses the jobs it did since the previous round; workers that
+//! reuse one name (`rq worker --name`) and come and go within one round are counted from the
+//! registries, so their jobs without a finished entry (`result_ttl=0`) are lost; a worker of
+//! several queues whose jobs keep no finished entry has them counted on its first queue.
 
 use std::collections::{HashMap, HashSet};
 
@@ -353,13 +354,20 @@ async fn count(
     let mut per_queue: HashMap<String, [u64; 2]> = HashMap::new();
     let mut total = [0u64; 2];
     for (name, s, x, birth, queues) in &counted {
+        let seen_total = by_worker.get(name).map_or([0, 0], |m| {
+            m.values().fold([0, 0], |a, c| [a[0] + c[0], a[1] + c[1]])
+        });
         let (ds, dx) = match state.workers.get(name) {
             // The same worker: its growth.
             Some(&(bs, bx, bb)) if bb == *birth && *s >= bs && *x >= bx => (s - bs, x - bx),
-            // A later worker of the same name (its counters began at zero).
-            Some(_) => (*s, *x),
+            // A later worker of the same name (its counters began at zero). Several may have
+            // come and gone since the last round, each wiping its predecessor's hash: the jobs
+            // the registries got from that name since then are the better count when higher.
+            Some(_) => ((*s).max(seen_total[0]), (*x).max(seen_total[1])),
             // A worker born after the history began, never counted: all it did.
-            None if !first && *birth >= since * 1_000_000 => (*s, *x),
+            None if !first && *birth >= since * 1_000_000 => {
+                ((*s).max(seen_total[0]), (*x).max(seen_total[1]))
+            }
             // Running since before the history began: from now on.
             None => (0, 0),
         };
