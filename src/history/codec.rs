@@ -13,24 +13,41 @@ use super::Point;
 /// Parses a field of a key whose first interval starts at epoch second `base`, intervals being
 /// `span` seconds. Malformed points are skipped.
 pub fn parse(text: &str, base: i64, span: i64) -> Vec<Point> {
-    text.split(';')
-        .filter_map(|p| {
-            let mut n = p.split(',').map(|v| v.trim().parse::<u64>().ok());
-            let o = n.next()??;
-            let mut v = [0u64; 5];
-            for slot in &mut v {
-                *slot = n.next()??;
+    // The same interval twice (a clock stepped back, or two writers' clocks apart): one point,
+    // the counts added, the later gauges kept.
+    let mut out: Vec<Point> = Vec::new();
+    for p in parse_each(text, base, span) {
+        match out.iter_mut().find(|q| q.t == p.t) {
+            Some(q) => {
+                q.finished += p.finished;
+                q.failed += p.failed;
+                q.queued = p.queued;
+                q.started = p.started;
+                q.latency = p.latency;
             }
-            Some(Point {
-                t: base + o as i64 * span,
-                finished: v[0],
-                failed: v[1],
-                queued: v[2],
-                started: v[3],
-                latency: v[4],
-            })
+            None => out.push(p),
+        }
+    }
+    out
+}
+
+fn parse_each(text: &str, base: i64, span: i64) -> impl Iterator<Item = Point> + '_ {
+    text.split(';').filter_map(move |p| {
+        let mut n = p.split(',').map(|v| v.trim().parse::<u64>().ok());
+        let o = n.next()??;
+        let mut v = [0u64; 5];
+        for slot in &mut v {
+            *slot = n.next()??;
+        }
+        Some(Point {
+            t: base + o as i64 * span,
+            finished: v[0],
+            failed: v[1],
+            queued: v[2],
+            started: v[3],
+            latency: v[4],
         })
-        .collect()
+    })
 }
 
 #[cfg(test)]
@@ -53,5 +70,11 @@ mod tests {
             }
         );
         assert!(parse("", 0, 60).is_empty());
+        let twice = parse("1,2,0,5,0,0;1,3,1,7,0,0;", 0, 60);
+        assert_eq!(twice.len(), 1);
+        assert_eq!(
+            (twice[0].finished, twice[0].failed, twice[0].queued),
+            (5, 1, 7)
+        );
     }
 }

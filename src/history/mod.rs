@@ -203,6 +203,9 @@ impl Store {
     /// Replaces the points of series `q` within `[from, to)` (epoch seconds) of resolution `r`
     /// with `points` (mirroring Redis).
     pub fn replace(&mut self, q: &str, r: Resolution, from: i64, to: i64, points: Vec<Point>) {
+        if !q.is_empty() && self.series.len() > MAX_QUEUES && !self.series.contains_key(q) {
+            return;
+        }
         let s = self.series.entry(q.to_string()).or_default();
         let map = match r {
             Resolution::Minute => &mut s.minutes,
@@ -251,6 +254,7 @@ pub struct History {
     /// Jobs finished and failed since the history began: `f:<queue>`, `x:<queue>` (`f:` and
     /// `x:` for all queues).
     totals: Mutex<HashMap<String, u64>>,
+    totals_known: std::sync::atomic::AtomicBool,
 }
 
 impl History {
@@ -263,6 +267,7 @@ impl History {
             recorder: recorder::Recorder::new(holder),
             timing: timing::Cache::default(),
             totals: Mutex::new(HashMap::new()),
+            totals_known: std::sync::atomic::AtomicBool::new(!shared),
         }
     }
 
@@ -271,6 +276,8 @@ impl History {
         if let Ok(mut g) = self.totals.lock() {
             *g = t;
         }
+        self.totals_known
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Adds a round's samples to the running totals (memory mode).
@@ -304,6 +311,21 @@ impl History {
     /// Where the history is kept now.
     pub fn mode(&self) -> Mode {
         self.mode.lock().map(|m| m.clone()).unwrap_or(Mode::Memory)
+    }
+
+    /// Tries Redis again after a fallback (a failover's read-only moment passes); the next
+    /// refused write falls back again.
+    pub fn retry_redis(&self) {
+        if let Ok(mut m) = self.mode.lock() {
+            if matches!(*m, Mode::Fallback(_)) {
+                *m = Mode::Redis;
+            }
+        }
+    }
+
+    /// Whether the running totals were read (from Redis) or counted (in memory) yet.
+    pub fn totals_known(&self) -> bool {
+        self.totals_known.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Switches to this process's memory because Redis refused a write.

@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 use super::timing::{self, JobTiming, Window};
 use super::{codec, History, Mode, Resolution, Sample, MAX_QUEUES};
 use crate::rq::model::{parse_timestamp, Registry};
-use crate::rq::repository::history::{HistState, RoundWrite};
+use crate::rq::repository::history::{HistState, RegistryRead, RoundWrite};
 use crate::rq::{Repository, Snapshot};
 
 /// Registries read per round.
@@ -32,12 +32,14 @@ pub const REGISTRIES: usize = 100;
 /// Entries read per registry per round (also how many of the newest a registry seen for the
 /// first time contributes to the statistics).
 pub const ENTRIES: usize = 500;
+/// Closed timing buckets read again per round (see `refresh_timing`).
+const REREADS: usize = 20;
 /// Job hashes read per round.
 pub const MAX_JOBS: usize = 2000;
 /// A registry seen for the first time with at most this many entries is read from its oldest.
 const SMALL_REGISTRY: u64 = 2000;
-/// Of the ids read at the watermark's score, how many are read again (see `count`).
-const SKIP_MARGIN: usize = 50;
+/// A job's `data` longer than this is not read for its function name (its description is).
+const MAX_DATA: usize = 64 * 1024;
 /// Ids kept with a watermark (entries sharing its score).
 const MARK_IDS: usize = 10_000;
 /// How long the bookkeeping keys outlive the last round, seconds.
@@ -105,6 +107,11 @@ impl Recorder {
         let now = snap.overview.fetched_at.timestamp();
         let mut st = self.st.lock().await;
         st.rounds += 1;
+        // After a fallback, Redis is tried again every 60 rounds (a failover's read-only
+        // moment passes); its bookkeeping counts what happened meanwhile.
+        if st.rounds % 60 == 0 && matches!(h.mode(), Mode::Fallback(_)) {
+            h.retry_redis();
+        }
         let mut holder = true;
         let mut new_stats = false;
         if h.mode() == Mode::Redis {
@@ -132,10 +139,9 @@ impl Recorder {
         if shared {
             let _ = mirror(repo, h, &mut st, now).await;
         }
-        // The hour and the day after new statistics or every third round; the week (169
-        // buckets) every twelfth.
+        // After new statistics, or every third round (other replicas' view).
         if st.rounds % 3 == 1 || new_stats {
-            let _ = refresh_timing(repo, h, shared, now, st.rounds % 12 == 1).await;
+            let _ = refresh_timing(repo, h, shared, now).await;
         }
     }
 }
@@ -182,54 +188,71 @@ async fn count(
     // A registry read for the first time: on the history's first round, or when it is big, its
     // newest entries are a sample of the past; a small one that appeared since (a new queue)
     // is read from its oldest entry, so none of its jobs is missed.
-    let marks: Vec<(Option<f64>, HashSet<String>)> = pending
+    let marks: Vec<Option<Mark>> = pending
         .iter()
-        .map(|(_, _, p)| match state.marks.get(&p.key) {
-            Some(m) => parse_mark(Some(m)),
-            None if state.since.is_some() && p.size <= SMALL_REGISTRY => {
-                (Some(0.0), HashSet::new())
-            }
-            None => (None, HashSet::new()),
-        })
+        .map(
+            |(_, _, p)| match state.marks.get(&p.key).and_then(|m| Mark::parse(m)) {
+                Some(m) => Some(m),
+                None if state.since.is_some() && p.size <= SMALL_REGISTRY => Some(Mark::default()),
+                None => None,
+            },
+        )
         .collect();
-    // Entries sharing the watermark's score come in id order, the ones read first among them:
-    // skip those (all but a margin for ids that arrived in that second since), so a second
-    // with more entries than one read takes is still read through.
-    let reads: Vec<(String, Option<f64>, usize)> = pending
+    let reads: Vec<RegistryRead> = pending
         .iter()
         .zip(&marks)
-        .map(|((_, _, p), m)| (p.key.clone(), m.0, m.1.len().saturating_sub(SKIP_MARGIN)))
+        .map(|((_, _, p), m)| RegistryRead {
+            key: p.key.clone(),
+            from: m.as_ref().map(|m| (m.s, m.x)),
+            tie: m.as_ref().is_some_and(|m| !m.ids.is_empty()),
+        })
         .collect();
     let entries = repo
-        .registry_entries(&reads, ENTRIES)
+        .registry_entries(&reads, ENTRIES, MARK_IDS + ENTRIES)
         .await
         .map_err(|_| ())?;
     let mut jobs: Vec<(String, Seen)> = Vec::new();
     let mut new_marks: Vec<(String, String)> = Vec::new();
     let mut done: Vec<(String, u64, bool)> = Vec::new();
-    for (((_, _, p), (mark, ids)), got) in pending.iter().zip(&marks).zip(entries) {
+    for (((_, _, p), mark), (tie, newer)) in pending.iter().zip(&marks).zip(entries) {
         if jobs.len() >= MAX_JOBS {
             break;
         }
-        let full = got.len() >= ENTRIES;
-        let fresh: Vec<&(String, f64)> = got
+        let full = newer.len() >= ENTRIES || tie.len() >= MARK_IDS + ENTRIES;
+        let seen_ids = mark.as_ref().map(|m| &m.ids);
+        let fresh: Vec<&(String, f64)> = tie
             .iter()
-            .filter(|(id, s)| !(Some(*s) == *mark && ids.contains(id)))
+            .filter(|(id, _)| !seen_ids.is_some_and(|ids| ids.contains(id)))
+            .chain(newer.iter())
             .collect();
         if let Some(top) = fresh.iter().map(|e| e.1).reduce(f64::max) {
-            let mut at_top: Vec<&str> = fresh
+            let mut ids: HashSet<String> = fresh
                 .iter()
                 .filter(|e| e.1 == top)
-                .map(|e| e.0.as_str())
+                .map(|e| e.0.clone())
                 .collect();
-            if Some(top) == *mark {
-                at_top.extend(ids.iter().map(String::as_str));
+            if let Some(m) = mark.as_ref().filter(|m| m.s == top && !m.x) {
+                ids.extend(m.ids.iter().cloned());
             }
-            at_top.truncate(MARK_IDS);
-            new_marks.push((p.key.clone(), format!("{top} {}", at_top.join(" "))));
+            // More entries in one second than a mark keeps: later ones at that score are not
+            // read (rather than read twice).
+            let next = if ids.len() > MARK_IDS {
+                Mark {
+                    s: top,
+                    x: true,
+                    ids: HashSet::new(),
+                }
+            } else {
+                Mark {
+                    s: top,
+                    x: false,
+                    ids,
+                }
+            };
+            new_marks.push((p.key.clone(), next.to_text()));
         } else if !state.marks.contains_key(&p.key) {
             // Empty: whatever comes later is new.
-            new_marks.push((p.key.clone(), "0".to_string()));
+            new_marks.push((p.key.clone(), Mark::default().to_text()));
         }
         for (id, _) in fresh {
             jobs.push((
@@ -248,11 +271,25 @@ async fn count(
     let fields = if ids.is_empty() {
         Vec::new()
     } else {
-        repo.timing_fields(&ids).await.map_err(|_| ())?
+        match repo.timing_fields(&ids, MAX_DATA).await {
+            Ok(f) => f,
+            Err(_) => {
+                // The statistics wait for the next round (the marks stay); the counts go on.
+                jobs.clear();
+                new_marks.clear();
+                done.clear();
+                Vec::new()
+            }
+        }
     };
     let mut timings: Vec<JobTiming> = Vec::new();
     let mut by_worker: HashMap<String, HashMap<String, [u64; 2]>> = HashMap::new();
     for ((_, seen), f) in jobs.iter().zip(fields) {
+        // A job whose hash is gone (deleted, or expired before RQ cleaned its entry) says
+        // nothing: when it ended, who ran it.
+        if f.iter().all(Option::is_none) {
+            continue;
+        }
         let text = |i: usize| {
             f.get(i)
                 .and_then(|v| v.as_deref())
@@ -265,8 +302,8 @@ async fn count(
         };
         let worker = text(3).unwrap_or_default();
         let ended = end.map_or(now, |e| e.timestamp());
-        // A registry read for the first time: what ended before the history began was counted
-        // by nobody and belongs to no worker's growth.
+        // What ended before the history began was counted by nobody and belongs to no
+        // worker's growth.
         let counted_before = state.since.is_none() || ended < since;
         if !counted_before && !worker.is_empty() && worker != "sync" {
             by_worker
@@ -279,10 +316,10 @@ async fn count(
             continue;
         }
         let func = f
-            .get(4)
+            .get(5)
             .and_then(|v| v.as_deref())
             .and_then(|d| repo.func_name_of(d))
-            .or_else(|| text(5).map(|d| d.split('(').next().unwrap_or("").to_string()))
+            .or_else(|| text(4).and_then(|d| func_of_description(&d)))
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "(unknown)".to_string());
         let mut func: String = func.chars().take(timing::MAX_FUNC).collect();
@@ -359,7 +396,8 @@ async fn count(
         });
         let (ds, dx) = match state.workers.get(name) {
             // The same worker: its growth.
-            Some(&(bs, bx, bb)) if bb == *birth && *s >= bs && *x >= bx => (s - bs, x - bx),
+            // (Lower than counted: an older snapshot than the last round's; nothing new.)
+            Some(&(bs, bx, bb)) if bb == *birth => (s.saturating_sub(bs), x.saturating_sub(bx)),
             // A later worker of the same name (its counters began at zero). Several may have
             // come and gone since the last round, each wiping its predecessor's hash: the jobs
             // the registries got from that name since then are the better count when higher.
@@ -371,7 +409,12 @@ async fn count(
             // Running since before the history began: from now on.
             None => (0, 0),
         };
-        if state.workers.get(name) != Some(&(*s, *x, *birth)) {
+        // The baseline never goes back for the same worker.
+        let (s, x) = match state.workers.get(name) {
+            Some(&(bs, bx, bb)) if bb == *birth => ((*s).max(bs), (*x).max(bx)),
+            _ => (*s, *x),
+        };
+        if state.workers.get(name) != Some(&(s, x, *birth)) {
             workers_set.push((name.clone(), format!("{s} {x} {birth}")));
         }
         total[0] += ds;
@@ -413,7 +456,13 @@ async fn count(
             latency: age(t.oldest_enqueued_at),
         },
     )];
-    for q in ov.queues.iter().take(MAX_QUEUES) {
+    // (A queue named "" would share the total's field: it counts in the total only.)
+    for q in ov
+        .queues
+        .iter()
+        .filter(|q| !q.name.is_empty())
+        .take(MAX_QUEUES)
+    {
         let d = per_queue.get(&q.name).copied().unwrap_or_default();
         let s = Sample {
             finished: d[0],
@@ -432,6 +481,36 @@ async fn count(
         }
     }
     let incr = timing::increments(&timings);
+    // What belongs to queues no longer listed is dropped (only when some queue is listed: an
+    // empty list may be a glitch).
+    let queue_names: HashSet<&str> = ov.queues.iter().map(|q| q.name.as_str()).collect();
+    let registries: HashSet<String> = ov
+        .queues
+        .iter()
+        .flat_map(|q| {
+            [
+                k.registry(Registry::Finished, &q.name),
+                k.registry(Registry::Failed, &q.name),
+            ]
+        })
+        .collect();
+    let (marks_del, totals_del): (Vec<String>, Vec<String>) = if ov.queues.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        (
+            state
+                .marks
+                .keys()
+                .filter(|m| !registries.contains(m.as_str()))
+                .cloned()
+                .collect(),
+            h.totals()
+                .into_iter()
+                .filter(|(q, _, _)| !q.is_empty() && !queue_names.contains(q.as_str()))
+                .flat_map(|(q, _, _)| [format!("f:{q}"), format!("x:{q}")])
+                .collect(),
+        )
+    };
 
     // 4. Write.
     if shared {
@@ -479,6 +558,8 @@ async fn count(
             incr: incr_rows,
             expire: expire.into_iter().collect(),
             marks: new_marks,
+            marks_del,
+            totals_del,
             keep: KEEP,
         };
         match repo.apply_round(&w).await {
@@ -508,6 +589,9 @@ async fn count(
             m.workers.remove(&n);
         }
         m.marks.extend(new_marks);
+        for k in marks_del {
+            m.marks.remove(&k);
+        }
     }
     st.last_minute = minute;
     for (q, s) in &samples {
@@ -521,20 +605,50 @@ async fn count(
         }
         st.reg_read.insert(key, now);
     }
+    // Forget queues that are gone.
+    if !ov.queues.is_empty() {
+        st.last
+            .retain(|q, _| q.is_empty() || queue_names.contains(q.as_str()));
+        st.reg_size.retain(|k, _| registries.contains(k.as_str()));
+        st.reg_read.retain(|k, _| registries.contains(k.as_str()));
+    }
     Ok(!incr.is_empty())
 }
 
-/// Parses a watermark: its score and the ids read at that score.
-fn parse_mark(m: Option<&str>) -> (Option<f64>, HashSet<String>) {
-    let Some(m) = m else {
-        return (None, HashSet::new());
-    };
-    let mut it = m.split(' ');
-    let score = it.next().and_then(|s| s.parse::<f64>().ok());
-    (
-        score,
-        it.filter(|s| !s.is_empty()).map(str::to_string).collect(),
-    )
+/// How far the statistics read a registry: the score `s` of the newest entry read, whether
+/// entries at that score are all behind (`x`), and otherwise the ids read at that score (the
+/// next read takes the whole tie and leaves these out). Stored as JSON.
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Mark {
+    s: f64,
+    #[serde(default)]
+    x: bool,
+    #[serde(default)]
+    ids: HashSet<String>,
+}
+
+impl Mark {
+    fn parse(text: &str) -> Option<Mark> {
+        serde_json::from_str(text)
+            .ok()
+            .filter(|m: &Mark| m.s.is_finite())
+    }
+
+    fn to_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The function of a job whose `data` could not be read, from a description RQ wrote
+/// (`module.func(args…)`); a description someone wrote (any other text) names no function.
+fn func_of_description(d: &str) -> Option<String> {
+    let (name, _) = d.split_once('(')?;
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        && !name.starts_with(|c: char| c.is_ascii_digit() || c == '.');
+    ok.then(|| name.to_string())
 }
 
 /// Copies the points from Redis into this process's memory: the current and previous hour
@@ -587,15 +701,10 @@ async fn mirror(repo: &Repository, h: &History, st: &mut State, now: i64) -> Res
     Ok(())
 }
 
-/// Reads the timing statistics of the hour and the day (and of the week when `week`) into the
-/// cache.
-async fn refresh_timing(
-    repo: &Repository,
-    h: &History,
-    shared: bool,
-    now: i64,
-    week: bool,
-) -> Result<(), ()> {
+/// Reads the timing statistics of each window into the cache. Closed buckets are kept in
+/// memory and read again only every ten minutes (a late job may still land in one), at most
+/// [`REREADS`] a round; the open ones (this bucket and the one before) every time.
+async fn refresh_timing(repo: &Repository, h: &History, shared: bool, now: i64) -> Result<(), ()> {
     if !shared {
         for w in Window::ALL {
             h.timing.set(w, h.timing.local_accs(w, now));
@@ -603,27 +712,31 @@ async fn refresh_timing(
         return Ok(());
     }
     let k = repo.keys();
-    let hour: Vec<(&str, i64)> = Window::Hour.buckets(now);
-    let long = if week { Window::Week } else { Window::Day }.buckets(now);
-    let keys: Vec<String> = hour
-        .iter()
-        .chain(&long)
-        .map(|(s, n)| k.dash_stats(s, *n))
-        .collect();
-    let hashes = repo.hashes(&keys).await.map_err(|_| ())?;
-    let (h10, h60) = hashes.split_at(hour.len());
-    let merge = |hs: &[HashMap<String, String>]| {
-        let mut acc = HashMap::new();
-        for x in hs {
-            timing::merge_bucket(&mut acc, x);
-        }
-        acc
+    let mut wanted: Vec<(&'static str, i64)> = Window::Hour.buckets(now);
+    wanted.extend(Window::Week.buckets(now));
+    let open = |(span, n): (&str, i64)| {
+        let secs = if span == "10m" { 600 } else { 3600 };
+        n >= now.div_euclid(secs) - 1
     };
-    let day_from = long.len().saturating_sub(Window::Day.buckets(now).len());
-    h.timing.set(Window::Hour, merge(h10));
-    h.timing.set(Window::Day, merge(&h60[day_from..]));
-    if week {
-        h.timing.set(Window::Week, merge(h60));
+    let cached = h.timing.cached_buckets();
+    let mut stale: Vec<(i64, (&'static str, i64))> = Vec::new();
+    let mut read: Vec<(&'static str, i64)> = Vec::new();
+    for b in &wanted {
+        match cached.get(b) {
+            _ if open(*b) => read.push(*b),
+            None => read.push(*b),
+            Some(at) if now - at >= 600 => stale.push((*at, *b)),
+            Some(_) => {}
+        }
+    }
+    stale.sort();
+    read.extend(stale.into_iter().take(REREADS).map(|(_, b)| b));
+    let keys: Vec<String> = read.iter().map(|(s, n)| k.dash_stats(s, *n)).collect();
+    let hashes = repo.hashes(&keys).await.map_err(|_| ())?;
+    h.timing
+        .store_buckets(read.into_iter().zip(hashes).collect(), &wanted, now);
+    for w in Window::ALL {
+        h.timing.set(w, h.timing.merged(&w.buckets(now)));
     }
     Ok(())
 }

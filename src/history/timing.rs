@@ -21,6 +21,8 @@ pub const MAX_CELL: u32 = 400;
 pub const SEP: char = '\u{1f}';
 /// Function names are cut to this many characters.
 pub const MAX_FUNC: usize = 200;
+/// The longest duration counted, seconds (30 days).
+pub const MAX_SECS: f64 = 30.0 * 86_400.0;
 /// The most (queue, function) pairs counted per process; later ones count as `(other)`.
 pub const MAX_PAIRS: usize = 2000;
 
@@ -114,12 +116,14 @@ pub fn increments(jobs: &[JobTiming]) -> BTreeMap<(&'static str, i64, String), u
         if j.failed {
             fields.push(("x".into(), 1));
         }
-        if let Some(r) = j.runtime.filter(|r| r.is_finite() && *r >= 0.0) {
+        // Beyond 30 days a duration is bad data (odd timestamps), not a job.
+        let sane = |v: &f64| v.is_finite() && (0.0..=MAX_SECS).contains(v);
+        if let Some(r) = j.runtime.filter(sane) {
             fields.push(("rs".into(), (r * 1000.0).round() as u64));
             fields.push(("rn".into(), 1));
             fields.push((format!("r{}", cell_of(r)), 1));
         }
-        if let Some(w) = j.wait.filter(|w| w.is_finite() && *w >= 0.0) {
+        if let Some(w) = j.wait.filter(sane) {
             fields.push(("ws".into(), (w * 1000.0).round() as u64));
             fields.push(("wn".into(), 1));
             fields.push((format!("w{}", cell_of(w)), 1));
@@ -198,10 +202,12 @@ pub fn merge_bucket(into: &mut HashMap<(String, String), Acc>, hash: &HashMap<St
             "ws" => acc.wait.0 += n,
             "wn" => acc.wait.1 += n,
             k => {
-                let (h, c) = match k.split_at(1) {
-                    ("r", c) => (&mut acc.runtime.2, c),
-                    ("w", c) => (&mut acc.wait.2, c),
-                    _ => continue,
+                let (h, c) = if let Some(c) = k.strip_prefix('r') {
+                    (&mut acc.runtime.2, c)
+                } else if let Some(c) = k.strip_prefix('w') {
+                    (&mut acc.wait.2, c)
+                } else {
+                    continue;
                 };
                 if let Ok(c) = c.parse::<u32>() {
                     *h.entry(c.min(MAX_CELL)).or_insert(0) += n;
@@ -234,12 +240,6 @@ pub struct Row {
     pub wait_p50_s: Option<f64>,
     /// 95th percentile.
     pub wait_p95_s: Option<f64>,
-    /// Runtime samples (for `/metrics`' `_count`).
-    #[serde(skip)]
-    pub runtime_samples: u64,
-    /// Runtime sum, seconds (for `/metrics`' `_sum`).
-    #[serde(skip)]
-    pub runtime_sum_s: f64,
 }
 
 impl Row {
@@ -258,8 +258,6 @@ impl Row {
             ),
             wait_p50_s: round(quantile(&a.wait.2, 0.5)),
             wait_p95_s: round(quantile(&a.wait.2, 0.95)),
-            runtime_samples: a.runtime.1,
-            runtime_sum_s: a.runtime.0 as f64 / 1000.0,
         }
     }
 
@@ -297,19 +295,60 @@ pub fn rows(accs: &HashMap<(String, String), Acc>, queue: Option<&str>) -> Vec<R
 
 /// Counters per (queue, function).
 pub type Accs = HashMap<(String, String), Acc>;
-/// Bucket hashes by (span, number): field → count.
-pub type Buckets = HashMap<(&'static str, i64), HashMap<String, String>>;
+/// A bucket: its span (`10m`, `1h`) and number since the epoch.
+pub type BucketId = (&'static str, i64);
+/// A bucket's hash: field → count.
+pub type BucketHash = HashMap<String, String>;
+/// Bucket hashes by bucket.
+pub type Buckets = HashMap<BucketId, BucketHash>;
 
-/// The statistics one process shows: per window, the merged counters last read (and, without
-/// Redis, the buckets themselves).
+/// The statistics one process shows: per window, the merged counters last read, the buckets
+/// read from Redis with when they were read (and, without Redis, the buckets themselves).
 #[derive(Debug, Default)]
 pub struct Cache {
     read: Mutex<HashMap<Window, Accs>>,
+    buckets: Mutex<HashMap<BucketId, (i64, BucketHash)>>,
     /// Buckets kept in memory when the history is not in Redis: key → field → count.
     pub local: Mutex<Buckets>,
 }
 
 impl Cache {
+    /// When each bucket kept was read.
+    pub fn cached_buckets(&self) -> HashMap<(&'static str, i64), i64> {
+        self.buckets
+            .lock()
+            .map(|g| g.iter().map(|(k, (at, _))| (*k, *at)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Keeps buckets just read (at `now`), forgetting those no window still needs.
+    pub fn store_buckets(
+        &self,
+        read: Vec<(BucketId, BucketHash)>,
+        wanted: &[(&'static str, i64)],
+        now: i64,
+    ) {
+        if let Ok(mut g) = self.buckets.lock() {
+            for (b, hash) in read {
+                g.insert(b, (now, hash));
+            }
+            g.retain(|b, _| wanted.contains(b));
+        }
+    }
+
+    /// The kept buckets among `buckets`, merged.
+    pub fn merged(&self, buckets: &[(&'static str, i64)]) -> Accs {
+        let mut out = HashMap::new();
+        if let Ok(g) = self.buckets.lock() {
+            for b in buckets {
+                if let Some((_, h)) = g.get(b) {
+                    merge_bucket(&mut out, h);
+                }
+            }
+        }
+        out
+    }
+
     /// Stores what was read for `w`.
     pub fn set(&self, w: Window, accs: HashMap<(String, String), Acc>) {
         if let Ok(mut g) = self.read.lock() {

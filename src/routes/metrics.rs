@@ -36,25 +36,14 @@ impl Family {
     }
 
     fn add(&mut self, labels: &[(&str, &str)], value: f64) {
-        self.add_to("", labels, value);
-    }
-
-    /// Adds a sample of `<name><suffix>` (a summary's `_sum` and `_count`).
-    fn add_to(&mut self, suffix: &str, labels: &[(&str, &str)], value: f64) {
         let l: Vec<String> = labels
             .iter()
             .map(|(k, v)| format!("{k}=\"{}\"", label(v)))
             .collect();
         if l.is_empty() {
-            let _ = writeln!(self.lines, "{}{suffix} {}", self.name, value);
+            let _ = writeln!(self.lines, "{} {}", self.name, value);
         } else {
-            let _ = writeln!(
-                self.lines,
-                "{}{suffix}{{{}}} {}",
-                self.name,
-                l.join(","),
-                value
-            );
+            let _ = writeln!(self.lines, "{}{{{}}} {}", self.name, l.join(","), value);
         }
     }
 
@@ -128,7 +117,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let mut runtime = Family::new(
         "rq_job_runtime_seconds",
         "summary",
-        "Job runtime (started to ended) per queue and function over the last hour",
+        "Job runtime (started to ended) per queue and function over the last hour (quantiles only: the window slides)",
     );
     let mut wait = Family::new(
         "rq_job_wait_seconds",
@@ -196,7 +185,8 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             .into_iter()
             .map(|(q, f, x)| (q, (f, x)))
             .collect();
-        for q in &o.queues {
+        // Until this process has read them, say nothing: a 0 would look like a counter reset.
+        for q in o.queues.iter().filter(|_| h.totals_known()) {
             let (f, x) = counted.get(&q.name).copied().unwrap_or_default();
             add(&mut finished_total, &[("queue", &q.name)], f as f64);
             add(&mut failed_total, &[("queue", &q.name)], x as f64);
@@ -216,10 +206,6 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
                     add(&mut runtime, &[l[0], l[1], ("quantile", p)], v);
                 }
             }
-            let owned = with(&l);
-            let b: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            runtime.add_to("_sum", &b, r.runtime_sum_s);
-            runtime.add_to("_count", &b, r.runtime_samples as f64);
             for (p, v) in [("0.5", r.wait_p50_s), ("0.95", r.wait_p95_s)] {
                 if let Some(v) = v {
                     add(&mut wait, &[l[0], l[1], ("quantile", p)], v);

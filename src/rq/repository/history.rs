@@ -29,7 +29,6 @@ local meta, workers, totals, marks = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local seq = tonumber(redis.call('HGET', meta, 'seq') or '0')
 if seq ~= doc.seq then return 0 end
 if doc.since then redis.call('HSETNX', meta, 'since', doc.since) end
-redis.call('HSET', meta, 'seq', seq + 1, 't', doc.now)
 local function put(key, field, o, s)
   local cur = redis.call('HGET', key, field) or ''
   local f, x = s[2], s[3]
@@ -58,6 +57,9 @@ for _, w in ipairs(doc.workers_del) do redis.call('HDEL', workers, w) end
 for _, i in ipairs(doc.incr) do redis.call('HINCRBY', i[1], i[2], i[3]) end
 for _, e in ipairs(doc.expire) do redis.call('EXPIRE', e[1], e[2]) end
 for _, m in ipairs(doc.marks) do redis.call('HSET', marks, m[1], m[2]) end
+for _, m in ipairs(doc.marks_del) do redis.call('HDEL', marks, m) end
+for _, f in ipairs(doc.totals_del) do redis.call('HDEL', totals, f) end
+redis.call('HSET', meta, 'seq', seq + 1, 't', doc.now)
 for _, k in ipairs(KEYS) do redis.call('EXPIRE', k, doc.keep) end
 return 1",
     )
@@ -97,6 +99,10 @@ pub struct RoundWrite {
     pub expire: Vec<(String, i64)>,
     /// Registry watermarks: registry key, mark.
     pub marks: Vec<(String, String)>,
+    /// Watermarks of registries whose queue is gone.
+    pub marks_del: Vec<String>,
+    /// Running totals of queues that are gone (`f:<q>`, `x:<q>`).
+    pub totals_del: Vec<String>,
     /// Seconds the bookkeeping keys live after this round.
     pub keep: i64,
 }
@@ -130,15 +136,27 @@ pub struct WorkerFacts {
     pub birth: Option<i64>,
 }
 
-/// The fields of a finished or failed job the statistics need.
+/// The fields of a finished or failed job the statistics need (`data` last: read only when
+/// short).
 pub const TIMING_FIELDS: [&str; 6] = [
     "enqueued_at",
     "started_at",
     "ended_at",
     "worker_name",
-    "data",
     "description",
+    "data",
 ];
+
+/// One registry to read new entries of (see [`Repository::registry_entries`]).
+#[derive(Debug, Clone)]
+pub struct RegistryRead {
+    /// The registry's key.
+    pub key: String,
+    /// The watermark's score and whether it is exclusive; `None`: the newest entries.
+    pub from: Option<(f64, bool)>,
+    /// Whether to read every entry at the watermark's score too.
+    pub tie: bool,
+}
 
 impl Repository {
     /// Reads the history's bookkeeping: meta, workers' counters, watermarks.
@@ -229,74 +247,120 @@ impl Repository {
             .collect())
     }
 
-    /// Reads registry entries by score, for each `(key, from, skip)`: with `Some(score)` the
-    /// entries from that score up (inclusive, oldest first), the first `skip` left out; with
-    /// `None` the newest ones. At most `limit` each; scores of `+inf` (kept forever) are left
-    /// out.
+    /// Reads new registry entries for each read: with a `from` of `(score, exclusive)`, the
+    /// entries above that score (from it when not exclusive), oldest first, at most `limit`,
+    /// and with `tie` also every entry at exactly that score (at most `tie_limit`); without a
+    /// `from`, the newest `limit`. Scores of `+inf` (kept forever) are left out. Gives (tie,
+    /// newer) per read; a command Redis refuses reads as nothing.
     ///
     /// # Errors
     /// When Redis does not answer.
     pub async fn registry_entries(
         &self,
-        reads: &[(String, Option<f64>, usize)],
+        reads: &[RegistryRead],
         limit: usize,
-    ) -> Result<Vec<Vec<(String, f64)>>, RepoError> {
+        tie_limit: usize,
+    ) -> Result<Vec<(Vec<(String, f64)>, Vec<(String, f64)>)>, RepoError> {
         let mut p = redis::pipe();
-        for (key, from, skip) in reads {
-            match from {
-                Some(s) => p
-                    .cmd("ZRANGEBYSCORE")
-                    .arg(key)
-                    .arg(*s)
-                    .arg("(+inf")
-                    .arg("WITHSCORES")
-                    .arg("LIMIT")
-                    .arg(*skip)
-                    .arg(limit),
-                None => p
-                    .cmd("ZREVRANGEBYSCORE")
-                    .arg(key)
-                    .arg("(+inf")
-                    .arg(0)
-                    .arg("WITHSCORES")
-                    .arg("LIMIT")
-                    .arg(0)
-                    .arg(limit),
-            };
+        p.ignore_errors();
+        for r in reads {
+            match r.from {
+                Some((s, exclusive)) => {
+                    p.cmd("ZRANGEBYSCORE")
+                        .arg(&r.key)
+                        .arg(s)
+                        .arg(s)
+                        .arg("WITHSCORES")
+                        .arg("LIMIT")
+                        .arg(0)
+                        .arg(if r.tie { tie_limit } else { 0 });
+                    let low = if exclusive || r.tie {
+                        format!("({s}")
+                    } else {
+                        s.to_string()
+                    };
+                    p.cmd("ZRANGEBYSCORE")
+                        .arg(&r.key)
+                        .arg(low)
+                        .arg("(+inf")
+                        .arg("WITHSCORES")
+                        .arg("LIMIT")
+                        .arg(0)
+                        .arg(limit);
+                }
+                None => {
+                    p.cmd("ECHO").arg("");
+                    p.cmd("ZREVRANGEBYSCORE")
+                        .arg(&r.key)
+                        .arg("(+inf")
+                        .arg(0)
+                        .arg("WITHSCORES")
+                        .arg("LIMIT")
+                        .arg(0)
+                        .arg(limit);
+                }
+            }
         }
-        Ok(self
-            .run(&p)
-            .await?
-            .into_iter()
-            .map(|v| {
-                members_with_scores(v)
-                    .into_iter()
-                    .filter_map(|(m, s)| Some((m, s?)))
-                    .collect()
-            })
-            .collect())
+        let entries = |v: Value| -> Vec<(String, f64)> {
+            members_with_scores(v)
+                .into_iter()
+                .filter_map(|(m, s)| Some((m, s?)))
+                .collect()
+        };
+        let mut it = self.run(&p).await?.into_iter();
+        let mut out = Vec::with_capacity(reads.len());
+        while let (Some(tie), Some(newer)) = (it.next(), it.next()) {
+            out.push((entries(tie), entries(newer)));
+        }
+        Ok(out)
     }
 
-    /// Reads [`TIMING_FIELDS`] of jobs; a job whose hash is gone reads as all `None`.
+    /// Reads of each job `enqueued_at`, `started_at`, `ended_at`, `worker_name`,
+    /// `description` and, when not longer than `max_data` bytes, `data`; a job whose hash is
+    /// gone reads as all `None`, and so does one whose fields Redis refuses.
     ///
     /// # Errors
     /// When Redis does not answer.
     pub async fn timing_fields(
         &self,
         ids: &[String],
+        max_data: usize,
     ) -> Result<Vec<Vec<Option<Vec<u8>>>>, RepoError> {
         let mut p = redis::pipe();
+        p.ignore_errors();
         for id in ids {
-            p.cmd("HMGET")
-                .arg(self.keys().job(id))
-                .arg(&TIMING_FIELDS[..]);
+            let key = self.keys().job(id);
+            p.cmd("HMGET").arg(&key).arg(&TIMING_FIELDS[..5]);
+            p.cmd("HSTRLEN").arg(&key).arg("data");
         }
-        Ok(self
-            .run(&p)
-            .await?
-            .into_iter()
-            .map(|v| items_of(v).into_iter().map(super::resp::bytes_of).collect())
-            .collect())
+        let mut rows = Vec::with_capacity(ids.len());
+        let mut wanted = Vec::new();
+        let mut it = self.run(&p).await?.into_iter();
+        while let (Some(fields), Some(len)) = (it.next(), it.next()) {
+            let mut row: Vec<Option<Vec<u8>>> = items_of(fields)
+                .into_iter()
+                .map(super::resp::bytes_of)
+                .collect();
+            row.resize(5, None);
+            let len = int_of(&len) as usize;
+            if len > 0 && len <= max_data {
+                wanted.push(rows.len());
+            }
+            rows.push(row);
+        }
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        for i in &wanted {
+            p.cmd("HGET").arg(self.keys().job(&ids[*i])).arg("data");
+        }
+        let data = self.run(&p).await?;
+        for row in rows.iter_mut() {
+            row.push(None);
+        }
+        for (i, v) in wanted.into_iter().zip(data) {
+            rows[i][5] = super::resp::bytes_of(v);
+        }
+        Ok(rows)
     }
 
     /// The function name in a job's `data` field (decoded inertly), if it has one.

@@ -66,7 +66,10 @@ impl RepoError {
     /// True when Redis refused a write: a read-only replica (`READONLY`) or a user without the
     /// permission (`NOPERM`). Other errors (a timeout, say) decide nothing about permissions.
     pub fn is_refused_write(&self) -> bool {
-        let t = self.to_string();
+        // The server's words only: the label (a URL) could hold any of them.
+        let RepoError::Redis(_, t) = self else {
+            return false;
+        };
         [
             "READONLY",
             "NOPERM",
