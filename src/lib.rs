@@ -29,7 +29,11 @@
 //!   (the only place that writes a URL), [`views::format`], [`views::layout`],
 //!   [`views::buttons`] (the button catalogue), [`views::charts`] and [`views::lists`] (filter,
 //!   sort and page of long lists). Templates in `templates/` mirror them.
-//! - [`render_cache`]: answers rendered once per shared snapshot, with a gzip copy.
+//! - [`i18n`]: the interface's languages: the message catalogues in `locales/` (English and
+//!   Simplified Chinese), the choice of each request's language (cookie, then
+//!   `Accept-Language`), and the lookups templates and views make.
+//! - [`render_cache`]: answers rendered once per shared snapshot and language, with a gzip
+//!   copy.
 //! - [`assets`]: the embedded static files and their content hash.
 //!
 //! RQ's data:
@@ -91,6 +95,7 @@ pub mod health;
 pub mod healthcheck;
 pub mod history;
 pub mod http;
+pub mod i18n;
 pub mod pickle;
 pub mod render_cache;
 pub mod routes;

@@ -18,6 +18,7 @@ pub mod groups;
 pub mod health;
 pub mod job;
 pub mod jobs;
+pub mod lang;
 pub mod metrics;
 pub mod overview;
 pub mod queues;
@@ -75,6 +76,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/all", read().to(overview::all_instances))
         .route("/static/{file}", read().to(assets::asset))
         .route("/favicon.ico", read().to(assets::favicon))
+        .route("/lang/{code}", read().to(lang::switch))
         .route("/{n}", read().to(overview::page))
         .route("/{n}/", read().to(overview::page))
         .route("/{n}/view", read().to(overview::page))

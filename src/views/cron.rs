@@ -2,6 +2,7 @@
 //! cron job with its schedule, next and latest run, its runs newest first, and what went wrong
 //! (missed or late runs, a stale scheduler, unreadable data).
 
+use crate::i18n;
 use askama::Template;
 use chrono::{DateTime, Utc};
 

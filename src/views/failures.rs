@@ -1,6 +1,7 @@
 //! Failures grouped by exception (`/<n>/view/failures/<queue>`): the newest failed jobs of a
 //! queue, grouped by exception type and normalised message, with group actions.
 
+use crate::i18n;
 use askama::Template;
 
 use super::buttons::{failure_group_actions, ActionButton};

@@ -1,6 +1,7 @@
 //! RQ's job groups (2.0+): the groups page (`/<n>/view/groups`, size and status roll-up, newest
 //! first) and a group's page (`/<n>/view/groups/<name>`, its jobs and the group actions).
 
+use crate::i18n;
 use askama::Template;
 use chrono::Utc;
 

@@ -1,5 +1,6 @@
 //! What is wrong now (`/<n>/view/health`), and the overview's problems panel.
 
+use crate::i18n;
 use askama::Template;
 use chrono::Utc;
 

@@ -1,6 +1,7 @@
 //! The job page (`/<n>/view/job/<id>`): the decoded call, times, fields, traceback, results,
 //! dependencies and dependents, raw hash fields, and the buttons the job's status allows.
 
+use crate::i18n;
 use askama::Template;
 use chrono::Utc;
 

@@ -2,6 +2,7 @@
 //! or registry with exact pagination, order and page-size choices, the registry tabs, and the
 //! list's buttons. Also the validation of a list's parameters, shared with the JSON API.
 
+use crate::i18n;
 use askama::Template;
 use chrono::{DateTime, Utc};
 

@@ -1,6 +1,7 @@
 //! The overview (`/`, `/<n>/view/queues`): counts of every queue and registry, totals, the workers
 //! summary, charts and Redis facts; and `/all`, every instance's queues on one page.
 
+use crate::i18n;
 use askama::Template;
 use chrono::{DateTime, Utc};
 

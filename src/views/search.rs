@@ -2,6 +2,7 @@
 //! shared, and the polled results (progress, the usual job-list columns, pages over the matches,
 //! and the buttons acting on every match once the search is complete).
 
+use crate::i18n;
 use askama::Template;
 use chrono::Utc;
 use std::sync::atomic::Ordering::Relaxed;

@@ -1,5 +1,6 @@
 //! A bulk task's progress page (`/<n>/tasks/<id>`) and its polled fragment.
 
+use crate::i18n;
 use askama::Template;
 use chrono::Utc;
 

@@ -1,6 +1,7 @@
 //! The workers page (`/<n>/view/workers`): every worker with its state, queues, current job,
 //! heartbeat, counters and buttons.
 
+use crate::i18n;
 use askama::Template;
 use chrono::Utc;
 use std::collections::HashMap;
