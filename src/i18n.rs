@@ -321,6 +321,42 @@ pub fn h2(key: &str, a: &str, av: impl Display, b: &str, bv: impl Display) -> St
     fill(current().get(key), &[(a, &av), (b, &bv)], true)
 }
 
+/// The message `key` in the current language or English, `None` when no catalogue has it.
+pub fn try_t(key: &str) -> Option<&'static str> {
+    let all = catalogues();
+    let cur = current();
+    all[cur.0]
+        .messages
+        .get(key)
+        .or_else(|| all[0].messages.get(key))
+        .map(String::as_str)
+}
+
+/// A job status (`failed`, `started`…) for people: translated when the catalogue knows it
+/// (`status.<name>`), else as RQ wrote it. Attributes and JSON keep RQ's word.
+pub fn status(name: impl AsRef<str>) -> &'static str {
+    word("status", name.as_ref())
+}
+
+/// A registry name (`failed`, `scheduled`…) for people, like [`status`] (`registry.<name>`).
+pub fn registry(name: impl AsRef<str>) -> &'static str {
+    word("registry", name.as_ref())
+}
+
+/// The name of a job page field (`timeout (s)`, `created`…) for people, like [`status`]
+/// (`field.<name>`); `data-field` attributes keep the English name.
+pub fn field(name: impl AsRef<str>) -> &'static str {
+    word("field", name.as_ref())
+}
+
+fn word(kind: &str, name: &str) -> &'static str {
+    match try_t(&format!("{kind}.{name}")) {
+        Some(w) => w,
+        // An unknown status is kept as written; intern it like an unknown key.
+        None => current().get(name),
+    }
+}
+
 /// The current language's code, for `<html lang>`.
 pub fn code() -> &'static str {
     current().code()

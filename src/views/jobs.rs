@@ -264,11 +264,12 @@ impl JobsView {
         let u = |n: u64| urls.jobs(queue, p.registry, p.per_page, p.desc, n);
         let mut notice = page.problem.clone();
         if notice.is_none() && p.page > pages {
-            notice = Some(format!("Page {} is past the last page ({pages}).", p.page));
-        } else if notice.is_none() && !page.queue_registered && page.total == 0 {
-            notice = Some(format!(
-                "No queue named “{queue}” is registered in RQ's queue set."
+            notice = Some(i18n::tf(
+                "jobs.past_last_page",
+                &[("page", &p.page), ("pages", &pages)],
             ));
+        } else if notice.is_none() && !page.queue_registered && page.total == 0 {
+            notice = Some(i18n::tf("jobs.unregistered", &[("queue", &queue)]));
         }
         JobsView {
             queue: queue.to_string(),
@@ -298,15 +299,15 @@ impl JobsView {
                     current: n == p.per_page,
                 })
                 .collect(),
-            order_links: [(false, "oldest first"), (true, "newest first")]
+            order_links: [(false, "jobs.oldest_first"), (true, "jobs.newest_first")]
                 .into_iter()
                 .map(|(d, label)| Link {
-                    label: label.to_string(),
+                    label: i18n::t(label).to_string(),
                     url: urls.jobs(queue, p.registry, p.per_page, d, 1),
                     current: d == p.desc,
                 })
                 .collect(),
-            score_label: p.registry.score_meaning(),
+            score_label: p.registry.score_meaning().map(|m| i18n::t(&format!("score.{m}"))),
             show_exc: matches!(p.registry, Registry::Failed),
             show_execution: p.registry == Registry::Started,
             fragment_url: urls.jobs_fragment(queue, p.registry, p.per_page, p.desc, p.page),
