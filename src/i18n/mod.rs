@@ -25,8 +25,8 @@ use std::sync::{Mutex, OnceLock};
 /// The languages: BCP 47 code and catalogue source. The first is English, the reference and the
 /// fallback.
 pub const REGISTRY: &[(&str, &str)] = &[
-    ("en", include_str!("../locales/en.toml")),
-    ("zh-CN", include_str!("../locales/zh-CN.toml")),
+    ("en", include_str!("../../locales/en.toml")),
+    ("zh-CN", include_str!("../../locales/zh-CN.toml")),
 ];
 
 /// The name of the cookie that holds a viewer's chosen language.
@@ -410,3 +410,6 @@ mod tests {
         assert_eq!(zh.get("no.such.key"), "no.such.key");
     }
 }
+
+#[cfg(test)]
+mod checks;
