@@ -349,7 +349,10 @@ pub fn field(name: impl AsRef<str>) -> &'static str {
     word("field", name.as_ref())
 }
 
-fn word(kind: &str, name: &str) -> &'static str {
+/// A word of a closed set RQ or the dashboard writes (`kind` is `status`, `registry`,
+/// `severity`…) for people: `<kind>.<name>` from the catalogue, else the word as written.
+pub fn word(kind: &str, name: impl AsRef<str>) -> &'static str {
+    let name = name.as_ref();
     match try_t(&format!("{kind}.{name}")) {
         Some(w) => w,
         // An unknown status is kept as written; intern it like an unknown key.
