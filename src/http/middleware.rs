@@ -53,10 +53,14 @@ pub async fn guard(
         .is_some_and(|v| v.starts_with("text/html"));
     if html {
         // Pages and fragments are in the viewer's language: a cache must key them by it.
-        h.append(
-            header::VARY,
-            HeaderValue::from_static("Accept-Language, Cookie"),
-        );
+        // One Vary header (some clients keep only one), extending what the answer said.
+        let vary = match h.get(header::VARY).and_then(|v| v.to_str().ok()) {
+            Some(v) if !v.is_empty() => format!("{v}, Accept-Language, Cookie"),
+            _ => "Accept-Language, Cookie".to_string(),
+        };
+        if let Ok(v) = HeaderValue::from_str(&vary) {
+            h.insert(header::VARY, v);
+        }
     }
     h.insert(
         header::CONTENT_SECURITY_POLICY,

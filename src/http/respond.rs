@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::error::AppError;
 use crate::http::viewer::{layout, Viewer};
+use crate::i18n;
 use crate::rq::RepoError;
 use crate::state::AppState;
 use crate::views::layout::{Banner, ErrorFragment, ErrorPage};
@@ -134,13 +135,14 @@ pub fn error(
     };
     match kind {
         Kind::Page => {
+            let heading = i18n::word("error_title", e.title());
             let redis_down = matches!(
                 e,
                 AppError::Redis(RepoError::Unavailable(..) | RepoError::Timeout(..))
             );
             let p = ErrorPage {
-                layout: layout(state, viewer, n, "error", e.title()),
-                heading: e.title().to_string(),
+                layout: layout(state, viewer, n, "error", heading),
+                heading: heading.to_string(),
                 message: e.to_string(),
                 code: status.as_u16(),
                 hints: if redis_down {
@@ -157,7 +159,7 @@ pub fn error(
         }
         Kind::Fragment => {
             let f = ErrorFragment {
-                heading: e.title().to_string(),
+                heading: i18n::word("error_title", e.title()).to_string(),
                 message: e.to_string(),
             };
             html_with(status, f.render().unwrap_or_else(|_| e.to_string()))

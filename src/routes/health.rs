@@ -6,6 +6,7 @@ use askama::Template;
 use chrono::Utc;
 use serde_json::json;
 
+use crate::i18n;
 use crate::error::AppError;
 use crate::health::{self, Problem};
 use crate::http::extract::Instance;
@@ -109,7 +110,7 @@ pub async fn page(inst: Instance) -> HttpResponse {
     let r = async {
         let problems = problems_of(&inst.state, inst.n).await?;
         Ok(HealthPage {
-            layout: inst.layout("health", "Health"),
+            layout: inst.layout("health", i18n::t("nav.health")),
             v: ProblemsView::new(&problems, &inst.urls, None, inst.poll_ms()),
         }
         .render()?)

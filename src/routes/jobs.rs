@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::i18n;
 use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
@@ -88,7 +89,10 @@ pub async fn page(inst: Instance, path: web::Path<ListPath>) -> HttpResponse {
             })
             .collect();
         Ok(JobsPage {
-            layout: inst.layout("queues", format!("{queue} · {}", p.registry)),
+            layout: inst.layout(
+                "queues",
+                format!("{queue} · {}", i18n::registry(p.registry.as_str())),
+            ),
             charts: super::overview::history_charts(&inst, Some(&queue)),
             tabs,
             scheduler: counts.scheduler.as_ref().map(|s| s.describe()),

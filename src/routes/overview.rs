@@ -4,6 +4,7 @@
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
+use crate::i18n;
 use crate::error::AppError;
 use crate::http::extract::Instance;
 use crate::http::respond::Kind;
@@ -46,7 +47,7 @@ pub async fn page(inst: Instance, q: web::Query<ListQuery>) -> HttpResponse {
     let variant = inst.req.query_string().to_string();
     inst.cached(Kind::Page, "overview_page", variant, HTML, |snap| {
         Ok(OverviewPage {
-            layout: inst.layout("queues", "Queues"),
+            layout: inst.layout("queues", i18n::t("nav.queues")),
             ov: view(&inst, snap, &q)?,
         }
         .render()?)
@@ -90,7 +91,7 @@ pub async fn all_instances(inst: Instance) -> HttpResponse {
         });
     }
     let r = AllPage {
-        layout: inst.layout("all", "All instances"),
+        layout: inst.layout("all", i18n::t("nav.all")),
         blocks,
     }
     .render()

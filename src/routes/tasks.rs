@@ -8,6 +8,7 @@ use serde::Deserialize;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use crate::i18n;
 use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
@@ -106,7 +107,7 @@ pub async fn page(inst: Instance, path: web::Path<TaskPath>) -> HttpResponse {
     let r = async {
         let (_, record) = find(&inst, &path.id).await?;
         Ok(TaskPage {
-            layout: inst.layout("queues", "Task"),
+            layout: inst.layout("queues", i18n::t("title.task")),
             v: view(&inst, &record),
         }
         .render()?)

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::i18n;
 use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
@@ -37,7 +38,7 @@ pub async fn page(inst: Instance, q: web::Query<ListQuery>) -> HttpResponse {
     let variant = inst.req.query_string().to_string();
     inst.cached(Kind::Page, "workers_page", variant, HTML, |snap| {
         Ok(WorkersPage {
-            layout: inst.layout("workers", "Workers"),
+            layout: inst.layout("workers", i18n::t("nav.workers")),
             v: view(&inst, snap, &q)?,
         }
         .render()?)
