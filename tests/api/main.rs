@@ -39,6 +39,7 @@ mod harness;
 mod health;
 mod hostile;
 mod http_layer;
+mod i18n;
 mod job_detail;
 mod jobs;
 mod lists;
