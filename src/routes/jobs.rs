@@ -83,7 +83,7 @@ pub async fn page(inst: Instance, path: web::Path<ListPath>) -> HttpResponse {
             .into_iter()
             .filter(|r| *r != Registry::Ready || counts.ready > 0 || p.registry == Registry::Ready)
             .map(|r| Link {
-                label: format!("{r} ({})", counts.count(r)),
+                label: format!("{} ({})", i18n::registry(r.as_str()), counts.count(r)),
                 url: inst.urls.jobs(&queue, r, p.per_page, p.desc, 1),
                 current: r == p.registry,
             })

@@ -56,10 +56,13 @@ pub fn charts(points: &[Point]) -> Vec<Chart> {
             .first()
             .and_then(|p| chrono::DateTime::from_timestamp(p.minute * 60, 0))
             .unwrap_or_else(chrono::Utc::now);
-        format!("collecting since {} UTC", since.format("%H:%M"))
+        crate::i18n::tf(
+            "charts.collecting",
+            &[("time", &since.format("%H:%M").to_string())],
+        )
     });
     let chart = |title: &str, latest: String, css: &'static str, points: String| Chart {
-        title: title.into(),
+        title: crate::i18n::t(title).into(),
         latest,
         css,
         points,
@@ -67,25 +70,25 @@ pub fn charts(points: &[Point]) -> Vec<Chart> {
     };
     vec![
         chart(
-            "finished / min",
+            "charts.finished_per_min",
             last.finished.to_string(),
             "finished",
             series(&|p| f64::from(p.finished)),
         ),
         chart(
-            "failed / min",
+            "charts.failed_per_min",
             last.failed.to_string(),
             "failed",
             series(&|p| f64::from(p.failed)),
         ),
         chart(
-            "queued",
+            "charts.queued",
             last.queued.to_string(),
             "queued",
             series(&|p| f64::from(p.queued)),
         ),
         chart(
-            "oldest queued",
+            "charts.oldest_queued",
             human_secs(i64::from(last.latency)),
             "latency",
             series(&|p| f64::from(p.latency)),
