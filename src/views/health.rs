@@ -56,11 +56,14 @@ impl ProblemsView {
                 .map(|p| {
                     let mut links = Vec::new();
                     if let Some(q) = &p.queue {
-                        links.push((format!("queue {q}"), urls.jobs_default(q, Registry::Queued)));
+                        links.push((
+                            i18n::tf("health.link_queue", &[("queue", q)]),
+                            urls.jobs_default(q, Registry::Queued),
+                        ));
                     }
                     if let Some(w) = &p.worker {
                         links.push((
-                            format!("worker {w}"),
+                            i18n::tf("health.link_worker", &[("worker", w)]),
                             super::urls::with_query(
                                 &urls.workers(),
                                 &format!("q={}", super::urls::seg(w)),
@@ -68,7 +71,7 @@ impl ProblemsView {
                         ));
                     }
                     if let Some(j) = &p.job {
-                        links.push((format!("job {j}"), urls.job(j)));
+                        links.push((i18n::tf("health.link_job", &[("id", j)]), urls.job(j)));
                     }
                     ProblemRow {
                         rule: p.rule,
