@@ -123,7 +123,7 @@ fn every_key_the_code_and_templates_use_is_in_english() {
 /// Words that are names, not language: allowed in templates as they are.
 const ALLOWED: &[&str] = &["RQ", "Redis", "rqdash", "JSON", "CSV"];
 
-/// Attributes whose values people read.
+/// Attributes whose values people read (and `data-msg-*`, the words `static/app.js` shows).
 const HUMAN_ATTRS: &[&str] = &["title", "placeholder", "aria-label", "alt", "hx-confirm"];
 
 /// Removes askama's tags (`{{ }}`, `{% %}`, `{# #}`), each replaced by a space.
@@ -198,7 +198,7 @@ fn english_in_template(src: &str) -> Vec<String> {
         let end = tag_end(after);
         let tag = &after[..end];
         for (name, value) in attributes(tag) {
-            if HUMAN_ATTRS.contains(&name.as_str()) {
+            if HUMAN_ATTRS.contains(&name.as_str()) || name.starts_with("data-msg-") {
                 if let Some(w) = english_words(&value).first() {
                     found.push(format!("{name}=“{value}”: {w}"));
                 }
@@ -273,6 +273,7 @@ fn the_template_check_catches_planted_english() {
         r#"<a title='Redis instance'>x</a>"#,
         r#"<span aria-label="Main">{{ x }}</span>"#,
         r#"<form hx-confirm="Stop it?"></form>"#,
+        r#"<body data-msg-offline="Server gone">"#,
         "<td>{% if x %}none{% endif %}</td>",
     ] {
         assert!(!english_in_template(bad).is_empty(), "not caught: {bad}");

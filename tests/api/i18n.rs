@@ -213,6 +213,13 @@ fn chinese_pages_render_in_chromium() {
     wait_for(Duration::from_secs(10), "the page in Chinese", || {
         (browser.eval("return document.documentElement.lang;") == "zh-CN").then_some(())
     });
+    // The words app.js writes come in the page's language too.
+    let paused = browser.eval(
+        "document.dispatchEvent(new KeyboardEvent('keydown', {key: 'r'})); \
+         return document.getElementById('paused').textContent;",
+    );
+    assert_eq!(paused, "（刷新已暂停：按 r 恢复）");
+    browser.eval("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'r'})); return null;");
     for (name, path) in PAGES {
         browser.goto(&format!("{}{path}", app.address));
         assert_eq!(
