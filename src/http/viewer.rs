@@ -1,8 +1,8 @@
 //! Who is looking, as far as links and buttons care, and the layout of the pages they see.
 
 use crate::http::context;
-use crate::state::AppState;
 use crate::i18n::{self, Lang};
+use crate::state::AppState;
 use crate::views::layout::{InstanceLink, Layout, Link, Perms};
 use crate::views::urls::Urls;
 

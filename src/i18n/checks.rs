@@ -67,7 +67,10 @@ fn the_catalogue_check_catches_a_missing_key_and_a_lost_placeholder() {
     let zh = "[a]\nx = \"任务\"\n";
     let p = catalogue_problems(en, "zz", zh);
     assert!(p.iter().any(|p| p.contains("missing key a.y")), "{p:?}");
-    assert!(p.iter().any(|p| p.contains("lacks the placeholder {n}")), "{p:?}");
+    assert!(
+        p.iter().any(|p| p.contains("lacks the placeholder {n}")),
+        "{p:?}"
+    );
 }
 
 /// The keys of `i18n::t("…")`-style calls in a source text.
@@ -110,7 +113,10 @@ fn every_key_the_code_and_templates_use_is_in_english() {
         }
     }
     assert!(seen > 100, "only {seen} lookups found: is the scan broken?");
-    assert!(missing.is_empty(), "keys missing from en.toml: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "keys missing from en.toml: {missing:#?}"
+    );
     // Keys built at run time.
     for r in crate::rq::model::Registry::ALL {
         assert!(en.contains_key(&format!("registry.{r}")), "registry.{r}");
@@ -238,7 +244,9 @@ fn attributes(tag: &str) -> Vec<(String, String)> {
             rest = after;
             continue;
         };
-        let Some(close) = after[1..].find(q) else { break };
+        let Some(close) = after[1..].find(q) else {
+            break;
+        };
         out.push((name, after[1..1 + close].to_string()));
         rest = &after[1 + close + 1..];
     }
@@ -266,7 +274,11 @@ fn no_template_holds_english_outside_the_catalogue() {
 #[test]
 fn the_template_check_catches_planted_english() {
     let ok = r#"<p class="muted" id="x" data-x="Hello">{{ i18n::t("a.b") }} {{ n }} · RQ <kbd>?</kbd>{% if x %}{% endif %}</p><input type="hidden" name="queue" value="failed"><a href="{{ u }}" title="{{ i18n::t("c") }}">#{{ n }}</a>"#;
-    assert!(english_in_template(ok).is_empty(), "{:?}", english_in_template(ok));
+    assert!(
+        english_in_template(ok).is_empty(),
+        "{:?}",
+        english_in_template(ok)
+    );
     for bad in [
         "<p>{{ n }} jobs</p>",
         r#"<input placeholder="Filter queues">"#,

@@ -385,7 +385,15 @@ mod tests {
         ] {
             assert_eq!(from_accept_language(h), zh, "{h}");
         }
-        for h in ["en", "en-US,en;q=0.9", "fr", "*", "", "zh;q=0, en", "de, zh;q=0.1, en;q=0.2"] {
+        for h in [
+            "en",
+            "en-US,en;q=0.9",
+            "fr",
+            "*",
+            "",
+            "zh;q=0, en",
+            "de, zh;q=0.1, en;q=0.2",
+        ] {
             assert_eq!(from_accept_language(h), Lang::EN, "{h}");
         }
     }
@@ -403,7 +411,10 @@ mod tests {
     fn placeholders_are_filled_and_escaped_in_markup() {
         let n = 3;
         assert_eq!(fill("{n} jobs", &[("n", &n)], false), "3 jobs");
-        assert_eq!(fill("a {x} b {y}", &[("x", &"<i>")], true), "a &lt;i&gt; b {y}");
+        assert_eq!(
+            fill("a {x} b {y}", &[("x", &"<i>")], true),
+            "a &lt;i&gt; b {y}"
+        );
         assert_eq!(placeholders("{a} of {b}"), vec!["a", "b"]);
     }
 

@@ -5,8 +5,8 @@ use askama::Template;
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use crate::i18n;
 use crate::http::extract::Instance;
+use crate::i18n;
 use crate::rq::repository::cron::CronOverview;
 use crate::views::cron::{CronFragment, CronPage, CronView};
 use crate::views::format::isoformat;

@@ -6,10 +6,10 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::i18n;
 use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
+use crate::i18n;
 use crate::rq::actions::{JobAction, Outcome};
 use crate::rq::repository::groups::GroupSummary;
 use crate::tasks::JOB_CHUNK;

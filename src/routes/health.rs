@@ -6,10 +6,10 @@ use askama::Template;
 use chrono::Utc;
 use serde_json::json;
 
-use crate::i18n;
 use crate::error::AppError;
 use crate::health::{self, Problem};
 use crate::http::extract::Instance;
+use crate::i18n;
 use crate::rq::RepoError;
 use crate::state::AppState;
 use crate::views::health::{HealthPage, ProblemsFragment, ProblemsView};

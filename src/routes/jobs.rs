@@ -6,10 +6,10 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::i18n;
 use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
+use crate::i18n;
 use crate::rq::actions::{JobAction, Outcome};
 use crate::rq::model::Registry;
 use crate::tasks::JOB_CHUNK;

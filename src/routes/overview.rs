@@ -4,10 +4,10 @@
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use crate::i18n;
 use crate::error::AppError;
 use crate::http::extract::Instance;
 use crate::http::respond::Kind;
+use crate::i18n;
 use crate::rq::Snapshot;
 use crate::views::charts::{charts, Chart};
 use crate::views::lists::{ListQuery, Listing};

@@ -6,9 +6,9 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::i18n;
 use crate::error::AppError;
 use crate::http::extract::Instance;
+use crate::i18n;
 use crate::views::rate_limits::{rate_limit_row, RateLimitPage, RateLimitsPage};
 
 /// Waiting jobs listed on a key's page.
@@ -50,7 +50,10 @@ pub async fn show(inst: Instance, path: web::Path<KeyPath>) -> HttpResponse {
             .ok_or_else(|| AppError::NotFound(format!("no rate limit with key “{key}”")))?;
         let (total, jobs) = inst.repo.rate_limit_waiting(key, 0, WAITING_SHOWN).await?;
         Ok(RateLimitPage::new(
-            inst.layout("rate-limits", i18n::tf("title.rate_limit", &[("key", &key)])),
+            inst.layout(
+                "rate-limits",
+                i18n::tf("title.rate_limit", &[("key", &key)]),
+            ),
             &state,
             total,
             &jobs,

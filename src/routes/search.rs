@@ -9,10 +9,10 @@ use serde_json::json;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-use crate::i18n;
 use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
+use crate::i18n;
 use crate::rq::actions::JobAction;
 use crate::rq::search::{SearchForm, SearchQuery};
 use crate::search::Search;

@@ -8,10 +8,10 @@ use serde::Deserialize;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::i18n;
 use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
+use crate::i18n;
 use crate::tasks::{self, BulkOp, Task, TaskRecord};
 use crate::views::format::thousands;
 use crate::views::tasks::{TaskFragment, TaskPage, TaskView};

@@ -5,11 +5,11 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::i18n;
 use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::http::respond::Kind;
+use crate::i18n;
 use crate::rq::actions::WorkerCommand;
 use crate::rq::Snapshot;
 use crate::views::lists::{ListQuery, Listing};

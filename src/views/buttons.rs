@@ -5,9 +5,9 @@
 use super::format::{plural, thousands};
 use super::layout::Perms;
 use super::urls::Urls;
+use crate::i18n::{self, t, tf};
 use crate::rq::actions::JobAction;
 use crate::rq::model::Registry;
-use crate::i18n::{self, t, tf};
 use crate::rq::search::SearchQuery;
 
 /// A button that POSTs an action after a confirmation saying exactly what will happen.
@@ -54,7 +54,10 @@ fn every(n: u64, kind: &str) -> String {
     if n == 1 {
         tf("buttons.every_one", &[("kind", &kind)])
     } else {
-        tf("buttons.every_many", &[("n", &thousands(n)), ("kind", &kind)])
+        tf(
+            "buttons.every_many",
+            &[("n", &thousands(n)), ("kind", &kind)],
+        )
     }
 }
 
@@ -99,12 +102,14 @@ pub fn overview_actions(
             t("buttons.resume_confirm"),
         ));
     } else if workers > 0 {
-        actions.push(ActionButton::new(
+        actions.push(
+            ActionButton::new(
                 t("buttons.suspend"),
                 urls.act(&["suspend"]),
                 t("buttons.suspend_confirm"),
             )
-            .danger());
+            .danger(),
+        );
     }
     actions
 }
@@ -131,7 +136,10 @@ pub fn job_actions(
                 a.push(ActionButton::new(
                     t("buttons.requeue"),
                     url.clone(),
-                    tf("buttons.requeue_confirm", &[("id", &id), ("queue", &origin)]),
+                    tf(
+                        "buttons.requeue_confirm",
+                        &[("id", &id), ("queue", &origin)],
+                    ),
                 ));
                 a.push(
                     ActionButton::new(
@@ -148,7 +156,10 @@ pub fn job_actions(
             JobAction::EnqueueNow => a.push(ActionButton::new(
                 t("buttons.enqueue_now"),
                 url,
-                tf("buttons.enqueue_now_confirm", &[("id", &id), ("queue", &origin)]),
+                tf(
+                    "buttons.enqueue_now_confirm",
+                    &[("id", &id), ("queue", &origin)],
+                ),
             )),
             JobAction::Cancel => a.push(ActionButton::new(
                 t("buttons.cancel"),

@@ -85,7 +85,12 @@ pub fn score_cell(score: Option<f64>, now: DateTime<Utc>) -> Option<ScoreCell> {
     let s = score?;
     if s.is_infinite() {
         return Some(ScoreCell::Text(
-            if s > 0.0 { i18n::t("time.never") } else { "-inf" }.into(),
+            if s > 0.0 {
+                i18n::t("time.never")
+            } else {
+                "-inf"
+            }
+            .into(),
         ));
     }
     if s < 0.0 {

@@ -177,10 +177,9 @@ impl JobDetailPage {
         push("retry intervals", &j.retry_intervals);
         push("number of retries", &j.number_of_retries);
         let when = |t| {
-            time_cell(t, now)
-                .map_or_else(String::new, |c| {
-                    i18n::tf("job.next_run", &[("rel", &c.rel), ("exact", &c.exact)])
-                })
+            time_cell(t, now).map_or_else(String::new, |c| {
+                i18n::tf("job.next_run", &[("rel", &c.rel), ("exact", &c.exact)])
+            })
         };
         if let Some((attempt, left)) = j.attempt() {
             let scheduled = j.status.as_ref().map(|s| s.as_str()) == Some("scheduled");
@@ -191,10 +190,7 @@ impl JobDetailPage {
                 (Some(k), None) => i18n::tf("job.attempt", &[("k", &k)]),
                 (None, Some(l)) if scheduled => i18n::tf(
                     "job.retrying",
-                    &[(
-                        "n",
-                        &plural(l.max(0) as u64, "more retry", "more retries"),
-                    )],
+                    &[("n", &plural(l.max(0) as u64, "more retry", "more retries"))],
                 ),
                 (None, Some(l)) => i18n::tf(
                     "job.up_to",

@@ -307,7 +307,10 @@ impl JobsView {
                     current: d == p.desc,
                 })
                 .collect(),
-            score_label: p.registry.score_meaning().map(|m| i18n::t(&format!("score.{m}"))),
+            score_label: p
+                .registry
+                .score_meaning()
+                .map(|m| i18n::t(&format!("score.{m}"))),
             show_exc: matches!(p.registry, Registry::Failed),
             show_execution: p.registry == Registry::Started,
             fragment_url: urls.jobs_fragment(queue, p.registry, p.per_page, p.desc, p.page),

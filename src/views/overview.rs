@@ -211,11 +211,7 @@ impl OverviewView {
                 "num",
             )
         }));
-        headers.push((
-            "oldest".into(),
-            i18n::t("overview_all.oldest").into(),
-            "",
-        ));
+        headers.push(("oldest".into(), i18n::t("overview_all.oldest").into(), ""));
         let header_refs: Vec<(&str, &str, &'static str)> = headers
             .iter()
             .map(|(k, l, c)| (k.as_str(), l.as_str(), *c))
@@ -247,7 +243,10 @@ impl OverviewView {
                     &[
                         ("from", &thousands(first + 1)),
                         ("to", &thousands((first + listing.per_page).min(total))),
-                        ("matching", &plural(total, "matching queue", "matching queues")),
+                        (
+                            "matching",
+                            &plural(total, "matching queue", "matching queues"),
+                        ),
                         ("all", &thousands(o.queues.len() as u64)),
                     ],
                 )

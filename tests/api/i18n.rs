@@ -29,7 +29,10 @@ fn has_cjk(s: &str) -> bool {
 
 /// The page without the language switcher, whose entries are each in their own language.
 fn without_switcher(body: &str) -> String {
-    match (body.find("<nav class=\"languages\""), body.find("</footer>")) {
+    match (
+        body.find("<nav class=\"languages\""),
+        body.find("</footer>"),
+    ) {
         (Some(a), Some(b)) if a < b => format!("{}{}", &body[..a], &body[b..]),
         _ => body.to_string(),
     }
@@ -50,7 +53,10 @@ fn assert_chinese(what: &str, r: &Response, words: &[&str]) {
     assert_eq!(r.status, 200, "{what}: {}", r.text());
     let body = r.text();
     if body.contains("<html") {
-        assert!(body.contains("<html lang=\"zh-CN\">"), "{what}: <html lang>");
+        assert!(
+            body.contains("<html lang=\"zh-CN\">"),
+            "{what}: <html lang>"
+        );
     }
     for w in words {
         assert!(body.contains(w), "{what}: “{w}” missing");
@@ -108,11 +114,23 @@ pub fn check(version: &'static str) {
         "/0/fragments/jobs/default/failed/8/asc/1",
     ] {
         for _ in 0..2 {
-            let zh = get(app, path, &[("Accept-Language", ZH), ("HX-Request", "true")]);
+            let zh = get(
+                app,
+                path,
+                &[("Accept-Language", ZH), ("HX-Request", "true")],
+            );
             assert_chinese(path, &zh, &["失败"]);
-            let en = get(app, path, &[("Accept-Language", EN), ("HX-Request", "true")]);
+            let en = get(
+                app,
+                path,
+                &[("Accept-Language", EN), ("HX-Request", "true")],
+            );
             assert_english(path, &en);
-            let cookie = get(app, path, &[("Cookie", "lang=zh-CN"), ("HX-Request", "true")]);
+            let cookie = get(
+                app,
+                path,
+                &[("Cookie", "lang=zh-CN"), ("HX-Request", "true")],
+            );
             assert_chinese(path, &cookie, &["失败"]);
         }
     }
@@ -123,7 +141,11 @@ pub fn check(version: &'static str) {
         "/0/data/jobs/default/failed/8/asc/1.json",
         "/0/data/job/job-failed-1.json",
     ] {
-        let zh = get(app, path, &[("Accept-Language", ZH), ("Cookie", "lang=zh-CN")]);
+        let zh = get(
+            app,
+            path,
+            &[("Accept-Language", ZH), ("Cookie", "lang=zh-CN")],
+        );
         let en = get(app, path, &[("Accept-Language", EN)]);
         assert_eq!(zh.status, 200, "{path}: {}", zh.text());
         assert!(!has_cjk(&zh.text()), "{path}: Chinese in JSON");
@@ -134,16 +156,17 @@ pub fn check(version: &'static str) {
     }
 }
 
-per_rq_version!(
-    pages_and_fragments_follow_the_language,
-    crate::i18n::check
-);
+per_rq_version!(pages_and_fragments_follow_the_language, crate::i18n::check);
 
 #[test]
 fn the_switcher_sets_the_cookie_and_goes_back_to_same_site_paths_only() {
     let env = Seeded::new("2.12.0");
     let app = &env.app;
-    let r = get(app, "/lang/zh-CN?next=%2F0%2Fview%2Fjob%2Fjob-failed-1", &[]);
+    let r = get(
+        app,
+        "/lang/zh-CN?next=%2F0%2Fview%2Fjob%2Fjob-failed-1",
+        &[],
+    );
     assert_eq!(r.status, 303, "{}", r.text());
     assert_eq!(r.header("location"), Some("/0/view/job/job-failed-1"));
     let cookie = r.header("set-cookie").unwrap_or_default().to_string();
@@ -168,7 +191,10 @@ fn the_switcher_sets_the_cookie_and_goes_back_to_same_site_paths_only() {
             "next={bad} must not be followed"
         );
     }
-    assert_eq!(get(app, "/lang/en", &[]).header("location"), Some("/0/view/queues"));
+    assert_eq!(
+        get(app, "/lang/en", &[]).header("location"),
+        Some("/0/view/queues")
+    );
     assert_eq!(get(app, "/lang/xx-klingon?next=%2F", &[]).status, 404);
 
     // The footer links to both languages, each coming back to the page it is on.
@@ -189,7 +215,10 @@ fn the_switcher_keeps_to_the_url_prefix() {
     let r = get(&app, "/rq/lang/zh-CN?next=%2Frq%2F0%2Fview%2Fworkers", &[]);
     assert_eq!(r.status, 303, "{}", r.text());
     assert_eq!(r.header("location"), Some("/rq/0/view/workers"));
-    assert!(r.header("set-cookie").unwrap_or_default().contains("Path=/rq;"));
+    assert!(r
+        .header("set-cookie")
+        .unwrap_or_default()
+        .contains("Path=/rq;"));
     // A path outside the prefix is another site's business.
     let r = get(&app, "/rq/lang/zh-CN?next=%2Fother%2Fpage", &[]);
     assert_eq!(r.header("location"), Some("/rq/0/view/queues"));
