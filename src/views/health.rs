@@ -76,7 +76,7 @@ impl ProblemsView {
                     ProblemRow {
                         rule: p.rule,
                         severity: p.severity.as_str(),
-                        message: p.message.clone(),
+                        message: p.shown(),
                         links,
                         since: time_cell(p.since, now),
                     }

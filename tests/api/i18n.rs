@@ -135,6 +135,15 @@ pub fn check(version: &'static str) {
         }
     }
 
+    // Health problems: English in JSON and for English viewers, Chinese for Chinese ones.
+    let zh = get(app, "/0/fragments/problems", &[("Accept-Language", ZH)]);
+    assert_chinese("problems panel", &zh, &["没有在线的工作进程监听该队列"]);
+    let en = get(app, "/0/fragments/problems", &[("Accept-Language", EN)]);
+    assert_english("problems panel", &en);
+    assert!(en.text().contains("no live worker listens to it"));
+    let json = get(app, "/0/data/health.json", &[("Cookie", "lang=zh-CN")]);
+    assert!(json.text().contains("no live worker listens to it") && !has_cjk(&json.text()));
+
     // JSON never changes with the viewer's language.
     for path in [
         "/0/data/queues.json",
