@@ -64,7 +64,8 @@
 //! # How a request flows
 //!
 //! A page, say `GET /0/view/jobs/default/failed/8/asc/1`: [`http::middleware`] authenticates
-//! ([`http::auth`]) and sets the request's context ([`http::context`]); the route table in
+//! ([`http::auth`]), sets the request's context ([`http::context`]) and its language
+//! ([`i18n::negotiate`]: the `lang` cookie, then `Accept-Language`); the route table in
 //! [`routes`] sends it to [`routes::jobs::page`], whose [`http::extract::Instance`] resolves
 //! instance 0, its repository and the viewer ([`http::viewer`]). The handler validates the path
 //! ([`views::jobs::ListParams`]), reads one page through [`rq::repository::reads`] (two pipelined

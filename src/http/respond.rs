@@ -105,12 +105,9 @@ pub fn banner(status: StatusCode, message: String) -> HttpResponse {
 fn redis_hints(state: &AppState) -> Vec<String> {
     let urls: Vec<&str> = state.instances.iter().map(|r| r.label()).collect();
     vec![
-        format!(
-            "Check that Redis runs and that this dashboard points at it: it reads {}. Give another with --redis-url (or RQ_DASHBOARD_REDIS_URL), the URL your RQ workers use.",
-            urls.join(", ")
-        ),
-        "On this machine, a Redis starts with “redis-server” (Debian/Ubuntu: “apt-get install redis-server”), or in Docker with “docker run -p 6379:6379 redis”.".into(),
-        "No RQ deployment to try it on? “scripts/demo.sh” in rqdash's source starts a private Redis with real RQ workers and live jobs, and this dashboard on it.".into(),
+        i18n::tf("error.hint_check", &[("urls", &urls.join(", "))]),
+        i18n::t("error.hint_start").into(),
+        i18n::t("error.hint_demo").into(),
     ]
 }
 
@@ -141,7 +138,7 @@ pub fn error(
                 AppError::Redis(RepoError::Unavailable(..) | RepoError::Timeout(..))
             );
             let p = ErrorPage {
-                layout: layout(state, viewer, n, "error", heading),
+                layout: layout(state, viewer, n, "error", heading.as_ref()),
                 heading: heading.to_string(),
                 message: e.to_string(),
                 code: status.as_u16(),

@@ -17,6 +17,7 @@
 //! Adding a language: write `locales/<code>.toml` with every key of `en.toml`, and add one line
 //! to [`REGISTRY`].
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt::{Display, Write as _};
 use std::future::Future;
@@ -126,27 +127,32 @@ impl Lang {
         if let Some(m) = all[0].messages.get(key) {
             return m;
         }
-        // Unknown keys are a bug a test catches; show the key rather than nothing (interned, so
-        // each distinct key is kept once).
+        // Unknown keys are a bug a test catches; show the key rather than nothing.
         tracing::warn!(key, "message key missing from every catalogue");
-        static UNKNOWN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-        let mut set = match UNKNOWN.get_or_init(Default::default).lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        match set.get(key) {
-            Some(k) => k,
-            None => {
-                let k: &'static str = Box::leak(key.to_string().into_boxed_str());
-                set.insert(k);
-                k
-            }
-        }
+        intern(key)
     }
 
     /// The message `key` with its `{name}` placeholders replaced by `args`.
     pub fn fmt(self, key: &str, args: &[(&str, &dyn Display)]) -> String {
         fill(self.get(key), args, false)
+    }
+}
+
+/// `s` as a `&'static str`, each distinct value kept once (unknown keys: a bug, and a finite
+/// set, since keys are written in the code).
+fn intern(s: &str) -> &'static str {
+    static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut set = match SEEN.get_or_init(Default::default).lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    };
+    match set.get(s) {
+        Some(k) => k,
+        None => {
+            let k: &'static str = Box::leak(s.to_string().into_boxed_str());
+            set.insert(k);
+            k
+        }
     }
 }
 
@@ -334,29 +340,30 @@ pub fn try_t(key: &str) -> Option<&'static str> {
 
 /// A job status (`failed`, `started`…) for people: translated when the catalogue knows it
 /// (`status.<name>`), else as RQ wrote it. Attributes and JSON keep RQ's word.
-pub fn status(name: impl AsRef<str>) -> &'static str {
+pub fn status(name: impl AsRef<str>) -> Cow<'static, str> {
     word("status", name.as_ref())
 }
 
 /// A registry name (`failed`, `scheduled`…) for people, like [`status`] (`registry.<name>`).
-pub fn registry(name: impl AsRef<str>) -> &'static str {
+pub fn registry(name: impl AsRef<str>) -> Cow<'static, str> {
     word("registry", name.as_ref())
 }
 
 /// The name of a job page field (`timeout (s)`, `created`…) for people, like [`status`]
 /// (`field.<name>`); `data-field` attributes keep the English name.
-pub fn field(name: impl AsRef<str>) -> &'static str {
+pub fn field(name: impl AsRef<str>) -> Cow<'static, str> {
     word("field", name.as_ref())
 }
 
 /// A word of a closed set RQ or the dashboard writes (`kind` is `status`, `registry`,
 /// `severity`…) for people: `<kind>.<name>` from the catalogue, else the word as written.
-pub fn word(kind: &str, name: impl AsRef<str>) -> &'static str {
+pub fn word(kind: &str, name: impl AsRef<str>) -> Cow<'static, str> {
     let name = name.as_ref();
     match try_t(&format!("{kind}.{name}")) {
-        Some(w) => w,
-        // An unknown status is kept as written; intern it like an unknown key.
-        None => current().get(name),
+        Some(w) => Cow::Borrowed(w),
+        // A word the catalogue does not know (a status a newer RQ adds, or anything a hostile
+        // writer put in Redis) is kept as written, and not kept after.
+        None => Cow::Owned(name.to_string()),
     }
 }
 

@@ -156,7 +156,11 @@ impl WorkersView {
             headers: sort_links(
                 listing,
                 &list_url,
-                &SORT_COLUMNS.map(|(k, label, css)| (k, i18n::word("column", label), css)),
+                &SORT_COLUMNS
+                    .map(|(k, label, css)| (k, i18n::word("column", label), css))
+                    .iter()
+                    .map(|(k, label, css)| (*k, label.as_ref(), *css))
+                    .collect::<Vec<_>>(),
             ),
             pager: if pages > 1 {
                 super::jobs::page_window(shown_page, pages, 10)
