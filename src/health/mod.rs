@@ -81,16 +81,20 @@ pub enum Arg {
     Plain(String),
     /// A duration in seconds, shown in the viewer's language.
     Secs(i64),
+    /// A word of a closed set ([`crate::i18n::word`]: a worker state, a status…).
+    Word(&'static str, String),
 }
 
-fn text(key: &'static str, args: &[(&'static str, Arg)]) -> Option<Text> {
+/// The translatable form of a message: catalogue key `key` with `args`.
+pub fn text(key: &'static str, args: &[(&'static str, Arg)]) -> Option<Text> {
     Some(Text {
         key,
         args: args.to_vec(),
     })
 }
 
-fn plain(v: impl ToString) -> Arg {
+/// A value shown as it is.
+pub fn plain(v: impl ToString) -> Arg {
     Arg::Plain(v.to_string())
 }
 
@@ -109,9 +113,16 @@ impl Problem {
         }
     }
 
-    /// Sets the message's translatable form.
-    fn with_text(mut self, t: Option<Text>) -> Problem {
+    /// Sets the message's translatable form (whose English must be the message, word for
+    /// word: checked in debug builds).
+    pub fn with_text(mut self, t: Option<Text>) -> Problem {
         self.text = t;
+        debug_assert_eq!(
+            crate::i18n::sync_scope(crate::i18n::Lang::EN, || self.shown()),
+            self.message,
+            "en.toml differs from the message of {}",
+            self.rule
+        );
         self
     }
 
@@ -127,6 +138,7 @@ impl Problem {
                 let v = match v {
                     Arg::Plain(s) => s.clone(),
                     Arg::Secs(n) => crate::views::format::human_secs(*n),
+                    Arg::Word(kind, w) => crate::i18n::word(kind, w).into_owned(),
                 };
                 (*k, v)
             })

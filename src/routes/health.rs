@@ -83,15 +83,19 @@ fn add_failure_rules(
     found: &mut Vec<Problem>,
     now: chrono::DateTime<Utc>,
 ) {
-    let th = &state.settings.thresholds;
-    found.extend(crate::failure_watch::rate_problems(
-        &state.history[n],
-        th,
-        now,
-    ));
-    found.extend(state.bursts.problems(n, th));
-    found.extend(state.stalls.problems(n));
-    health::finish(found, th, now);
+    // Messages are English whoever asks (JSON, webhooks); pages translate them
+    // (`Problem::shown`).
+    i18n::sync_scope(i18n::Lang::EN, || {
+        let th = &state.settings.thresholds;
+        found.extend(crate::failure_watch::rate_problems(
+            &state.history[n],
+            th,
+            now,
+        ));
+        found.extend(state.bursts.problems(n, th));
+        found.extend(state.stalls.problems(n));
+        health::finish(found, th, now);
+    });
 }
 
 /// `GET /{n}/data/health.json`: `problems[]` with `rule, severity, message, queue, worker, job,
