@@ -101,7 +101,7 @@ pub async fn page(inst: Instance, path: web::Path<ListPath>) -> HttpResponse {
             } else {
                 0
             },
-            maintenance: health.problems(),
+            maintenance: crate::views::jobs::maintenance_lines(&health),
             v: view,
         }
         .render()?)

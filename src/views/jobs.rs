@@ -12,7 +12,7 @@ use super::format::{score_cell, time_cell, ScoreCell, TimeCell};
 use super::layout::{Layout, Link, Perms};
 use super::urls::Urls;
 use crate::error::AppError;
-use crate::rq::model::{JobStatus, JobSummary, Registry};
+use crate::rq::model::{JobStatus, JobSummary, QueueHealth, Registry};
 use crate::rq::{JobPage, PageRequest};
 
 /// The largest page size accepted.
@@ -352,6 +352,34 @@ pub struct JobsFragment {
     pub v: JobsView,
 }
 
+/// What RQ's maintenance has not cleaned up in a queue, in sentences of the current language
+/// (the English is [`QueueHealth::problems`]'s, word for word).
+pub fn maintenance_lines(h: &QueueHealth) -> Vec<String> {
+    let mut out = Vec::new();
+    if h.intermediate_stuck > 0 {
+        let key = if h.intermediate_stuck == 1 {
+            "maintenance.intermediate_one"
+        } else {
+            "maintenance.intermediate_other"
+        };
+        out.push(i18n::tf(key, &[("n", &h.intermediate_stuck)]));
+    }
+    for (r, n) in &h.expired {
+        if *n == 0 {
+            continue;
+        }
+        out.push(if *r == Registry::Started {
+            i18n::tf("maintenance.abandoned", &[("n", n)])
+        } else {
+            i18n::tf(
+                "maintenance.expired",
+                &[("n", n), ("registry", &i18n::registry(r.as_str()))],
+            )
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +407,29 @@ mod tests {
         ] {
             let e = ListParams::parse(bad.0, bad.1, bad.2, bad.3).unwrap_err();
             assert_eq!(e.status().as_u16(), 400, "{bad:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod maintenance_tests {
+    use super::*;
+
+    #[test]
+    fn maintenance_lines_are_the_models_sentences_in_english_and_translated_in_chinese() {
+        for stuck in [0, 1, 3] {
+            let h = QueueHealth {
+                intermediate: 5,
+                intermediate_stuck: stuck,
+                expired: vec![(Registry::Failed, 2), (Registry::Started, 1)],
+            };
+            assert_eq!(maintenance_lines(&h), h.problems());
+            let zh = i18n::Lang::from_code("zh-CN").unwrap();
+            let lines = i18n::sync_scope(zh, || maintenance_lines(&h));
+            assert!(
+                lines.iter().any(|l| l.contains("2 个失败条目")),
+                "{lines:?}"
+            );
         }
     }
 }
