@@ -476,7 +476,7 @@ pub fn search_actions(
         return out;
     }
     let form = query.to_form();
-    let what = query.describe();
+    let what = super::search::describe(query);
     let n = thousands(total);
     let jobs = if total == 1 {
         t("buttons.job_one")
