@@ -95,7 +95,10 @@ pub async fn page(inst: Instance, path: web::Path<ListPath>) -> HttpResponse {
             ),
             charts: super::overview::history_charts(&inst, Some(&queue)),
             tabs,
-            scheduler: counts.scheduler.as_ref().map(|s| s.describe()),
+            scheduler: counts
+                .scheduler
+                .as_ref()
+                .map(crate::views::format::scheduler_holder),
             stranded: if counts.scheduler.is_none() {
                 counts.overdue_scheduled
             } else {

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::i18n;
+use crate::rq::model::SchedulerLock;
 
 /// Formats a count with the language's thousands separator ("12,345").
 pub fn thousands(n: u64) -> String {
@@ -36,6 +37,21 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
     match i18n::try_t(&key) {
         Some(text) => text.replace("{n}", &count),
         None => format!("{count} {}", if n == 1 { one } else { many }),
+    }
+}
+
+/// Who holds a queue's scheduler lock, in the current language: "name on host (pid 42)", as much
+/// as is known (the English is [`SchedulerLock::describe`]'s).
+pub fn scheduler_holder(l: &SchedulerLock) -> String {
+    let name = &l.holder;
+    match (&l.hostname, l.pid) {
+        (Some(h), Some(p)) => i18n::tf(
+            "scheduler.host_pid",
+            &[("name", name), ("host", h), ("pid", &p)],
+        ),
+        (Some(h), None) => i18n::tf("scheduler.host", &[("name", name), ("host", h)]),
+        (None, Some(p)) => i18n::tf("scheduler.pid", &[("name", name), ("pid", &p)]),
+        (None, None) => name.clone(),
     }
 }
 
@@ -140,6 +156,33 @@ mod tests {
         assert_eq!(t.rel, "5 min ago");
         let t = time_cell(Some(now + chrono::Duration::seconds(7200)), now).unwrap();
         assert_eq!(t.rel, "in 2 h");
+    }
+
+    #[test]
+    fn a_scheduler_holder_reads_as_the_model_says_in_english() {
+        let l = SchedulerLock {
+            holder: "s1".into(),
+            hostname: Some("h".into()),
+            pid: Some(42),
+        };
+        assert_eq!(scheduler_holder(&l), l.describe());
+        for (host, pid) in [
+            (None, Some(7)),
+            (Some("h2".to_string()), None),
+            (None, None),
+        ] {
+            let m = SchedulerLock {
+                holder: "s2".into(),
+                hostname: host,
+                pid,
+            };
+            assert_eq!(scheduler_holder(&m), m.describe());
+        }
+        let zh = i18n::Lang::from_code("zh-CN").unwrap();
+        assert_eq!(
+            i18n::sync_scope(zh, || scheduler_holder(&l)),
+            "s1（主机 h，PID 42）"
+        );
     }
 
     #[test]

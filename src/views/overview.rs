@@ -70,7 +70,7 @@ fn queue_row(
             })
             .collect(),
         oldest: time_cell(q.oldest_enqueued_at, now),
-        scheduler: q.scheduler.as_ref().map(|s| s.describe()),
+        scheduler: q.scheduler.as_ref().map(super::format::scheduler_holder),
         stranded: if q.scheduler.is_none() {
             q.overdue_scheduled
         } else {
