@@ -13,6 +13,7 @@ RUN mkdir src && echo 'fn main() {}' > src/main.rs && echo '' > src/lib.rs \
 COPY src ./src
 COPY templates ./templates
 COPY static ./static
+COPY locales ./locales
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked
 
 FROM debian:bookworm-slim

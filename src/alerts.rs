@@ -354,6 +354,7 @@ mod tests {
             job: None,
             since: Some(Utc::now()),
             subject: None,
+            text: None,
         };
         let n = Notice::started(&p, 0, "http://h/0/view/health".into());
         assert_eq!(n.status, "started");

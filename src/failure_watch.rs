@@ -70,7 +70,16 @@ pub fn rate_problems(history: &History, th: &Thresholds, now: DateTime<Utc>) -> 
                     "“{q}” failed {recent} jobs in the last {RATE_WINDOW_MINUTES} minutes; over the hour before it failed about {usual:.1} per {RATE_WINDOW_MINUTES} minutes"
                 ),
                 &q,
-            ),
+            )
+            .with_text(crate::health::text(
+                "problem.failure_rate",
+                &[
+                    ("queue", crate::health::plain(&q)),
+                    ("recent", crate::health::plain(recent)),
+                    ("minutes", crate::health::plain(RATE_WINDOW_MINUTES)),
+                    ("usual", crate::health::plain(format!("{usual:.1}"))),
+                ],
+            )),
         );
     }
     out
@@ -267,7 +276,16 @@ impl Bursts {
                         first.format("%H:%M:%S UTC")
                     ),
                     q,
-                );
+                )
+                .with_text(crate::health::text(
+                    "problem.failure_burst",
+                    &[
+                        ("queue", crate::health::plain(q)),
+                        ("n", crate::health::plain(count)),
+                        ("line", crate::health::plain(line)),
+                        ("since", crate::health::plain(first.format("%H:%M:%S UTC"))),
+                    ],
+                ));
                 p.job = Some(job.clone());
                 out.push(p);
             }

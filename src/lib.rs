@@ -30,7 +30,11 @@
 //!   (the only place that writes a URL), [`views::format`], [`views::layout`],
 //!   [`views::buttons`] (the button catalogue), [`views::charts`] and [`views::lists`] (filter,
 //!   sort and page of long lists). Templates in `templates/` mirror them.
-//! - [`render_cache`]: answers rendered once per shared snapshot, with a gzip copy.
+//! - [`i18n`]: the interface's languages: the message catalogues in `locales/` (English and
+//!   Simplified Chinese), the choice of each request's language (cookie, then
+//!   `Accept-Language`), and the lookups templates and views make.
+//! - [`render_cache`]: answers rendered once per shared snapshot and language, with a gzip
+//!   copy.
 //! - [`assets`]: the embedded static files and their content hash.
 //!
 //! RQ's data:
@@ -63,7 +67,8 @@
 //! # How a request flows
 //!
 //! A page, say `GET /0/view/jobs/default/failed/8/asc/1`: [`http::middleware`] authenticates
-//! ([`http::auth`]) and sets the request's context ([`http::context`]); the route table in
+//! ([`http::auth`]), sets the request's context ([`http::context`]) and its language
+//! ([`i18n::negotiate`]: the `lang` cookie, then `Accept-Language`); the route table in
 //! [`routes`] sends it to [`routes::jobs::page`], whose [`http::extract::Instance`] resolves
 //! instance 0, its repository and the viewer ([`http::viewer`]). The handler validates the path
 //! ([`views::jobs::ListParams`]), reads one page through [`rq::repository::reads`] (two pipelined
@@ -94,6 +99,7 @@ pub mod health;
 pub mod healthcheck;
 pub mod history;
 pub mod http;
+pub mod i18n;
 pub mod pickle;
 pub mod render_cache;
 pub mod routes;

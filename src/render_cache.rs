@@ -14,6 +14,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::rq::Snapshot;
 use crate::views::layout::Perms;
 
@@ -31,8 +32,8 @@ pub struct Rendered {
 
 type Entry = (Arc<Snapshot>, Arc<Rendered>);
 /// Instance, view, its variant (e.g. a list's filter and page), the viewer's link prefix and
-/// permissions (links and buttons differ by them).
-pub type Key = (usize, &'static str, String, String, Perms);
+/// permissions (links and buttons differ by them), and the language it is written in.
+pub type Key = (usize, &'static str, String, String, Perms, Lang);
 
 /// The most renderings kept; past that the oldest snapshot's are dropped first (all at once:
 /// they would be re-rendered on the next snapshot anyway).

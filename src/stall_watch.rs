@@ -89,7 +89,19 @@ impl StallWatch {
                             if o.suspended { "; workers are suspended: `rq resume` starts them again" } else { "" }
                         ),
                         &w.name,
-                    ));
+                    ).with_text(crate::health::text(
+                        if o.suspended {
+                            "problem.not_taking_jobs_suspended"
+                        } else {
+                            "problem.not_taking_jobs"
+                        },
+                        &[
+                            ("worker", crate::health::plain(&w.name)),
+                            ("state", crate::health::Arg::Word("wstate", w.state.clone())),
+                            ("for", crate::health::Arg::Secs(stalled_for)),
+                            ("n", crate::health::plain(waiting)),
+                        ],
+                    )));
                 }
             }
             st.workers.retain(|k, _| seen.contains(k));
@@ -150,7 +162,13 @@ impl StallWatch {
                         which.join(", ")
                     ),
                     q,
-                ));
+                ).with_text(crate::health::text(
+                    "problem.maintenance_behind",
+                    &[
+                        ("queue", crate::health::plain(q)),
+                        ("which", crate::health::plain(which.join(", "))),
+                    ],
+                )));
             }
             if h.intermediate_stuck > 0 {
                 out.push(Problem::for_queue(
@@ -165,7 +183,17 @@ impl StallWatch {
                         if h.intermediate_stuck == 1 { "it" } else { "them" },
                     ),
                     q,
-                ));
+                ).with_text(crate::health::text(
+                    if h.intermediate_stuck == 1 {
+                        "problem.intermediate_one"
+                    } else {
+                        "problem.intermediate_other"
+                    },
+                    &[
+                        ("queue", crate::health::plain(q)),
+                        ("n", crate::health::plain(h.intermediate_stuck)),
+                    ],
+                )));
             }
         }
         out

@@ -2,6 +2,12 @@
 (function () {
   "use strict";
   var alerts = function () { return document.getElementById("alerts"); };
+  // Words shown from here come from the page's language: the layout puts them on <body> as
+  // data-msg-* attributes (from the message catalogue); English is the fallback.
+  function msg(name, fallback) {
+    var v = document.body && document.body.getAttribute("data-msg-" + name);
+    return v || fallback;
+  }
 
   function showAlert(text) {
     var box = alerts();
@@ -27,7 +33,9 @@
     var p = document.getElementById("paused");
     if (p) {
       p.hidden = !(refreshPaused || document.hidden);
-      p.textContent = refreshPaused ? "(refresh paused: press r to resume)" : "(paused while hidden)";
+      p.textContent = refreshPaused
+        ? msg("refresh-paused", "(refresh paused: press r to resume)")
+        : msg("paused-hidden", "(paused while hidden)");
     }
   }
   document.addEventListener("keydown", function (e) {
@@ -88,16 +96,16 @@
   // A failed refresh keeps the last good data on screen and says why above it.
   document.addEventListener("htmx:responseError", function (evt) {
     var xhr = evt.detail.xhr;
-    var text = "Refresh failed (" + xhr.status + ")";
+    var text = msg("refresh-failed", "Refresh failed ({status})").replace("{status}", String(xhr.status));
     try {
       var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
       var msg = doc.body && doc.body.textContent.trim();
       if (msg) text = msg;
     } catch (e) { /* keep the generic text */ }
-    showAlert(text + " — showing the last data read.");
+    showAlert(text + msg("last-data", " — showing the last data read."));
   });
   document.addEventListener("htmx:sendError", function () {
-    showAlert("The dashboard server is not answering — showing the last data read.");
+    showAlert(msg("not-answering", "The dashboard server is not answering") + msg("last-data", " — showing the last data read."));
   });
   document.addEventListener("htmx:afterSwap", clearAlert);
 

@@ -59,6 +59,43 @@ pub struct Problem {
     /// rate limit), for its key; not shown.
     #[serde(skip)]
     pub subject: Option<String>,
+    /// The message as a catalogue key and its values, to show it in the viewer's language
+    /// ([`Problem::shown`]); `message` stays English for JSON, logs and webhooks.
+    #[serde(skip)]
+    pub text: Option<Text>,
+}
+
+/// A problem's message for people: a catalogue key (`problem.…`) and its values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Text {
+    /// The catalogue key.
+    pub key: &'static str,
+    /// The values of its placeholders.
+    pub args: Vec<(&'static str, Arg)>,
+}
+
+/// A value in a problem's message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    /// Shown as it is (names, counts).
+    Plain(String),
+    /// A duration in seconds, shown in the viewer's language.
+    Secs(i64),
+    /// A word of a closed set ([`crate::i18n::word`]: a worker state, a status…).
+    Word(&'static str, String),
+}
+
+/// The translatable form of a message: catalogue key `key` with `args`.
+pub fn text(key: &'static str, args: &[(&'static str, Arg)]) -> Option<Text> {
+    Some(Text {
+        key,
+        args: args.to_vec(),
+    })
+}
+
+/// A value shown as it is.
+pub fn plain(v: impl ToString) -> Arg {
+    Arg::Plain(v.to_string())
 }
 
 impl Problem {
@@ -72,7 +109,45 @@ impl Problem {
             job: None,
             since: None,
             subject: None,
+            text: None,
         }
+    }
+
+    /// Sets the message's translatable form (whose English must be the message, word for
+    /// word: checked in debug builds).
+    pub fn with_text(mut self, t: Option<Text>) -> Problem {
+        self.text = t;
+        debug_assert_eq!(
+            crate::i18n::sync_scope(crate::i18n::Lang::EN, || self.shown()),
+            self.message,
+            "en.toml differs from the message of {}",
+            self.rule
+        );
+        self
+    }
+
+    /// The message in the current language (the English `message` when it has no catalogue form).
+    pub fn shown(&self) -> String {
+        let Some(t) = &self.text else {
+            return self.message.clone();
+        };
+        let values: Vec<(&str, String)> = t
+            .args
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Arg::Plain(s) => s.clone(),
+                    Arg::Secs(n) => crate::views::format::human_secs(*n),
+                    Arg::Word(kind, w) => crate::i18n::word(kind, w).into_owned(),
+                };
+                (*k, v)
+            })
+            .collect();
+        let refs: Vec<(&str, &dyn std::fmt::Display)> = values
+            .iter()
+            .map(|(k, v)| (*k, v as &dyn std::fmt::Display))
+            .collect();
+        crate::i18n::tf(t.key, &refs)
     }
 
     fn subject(mut self, s: &str) -> Problem {
@@ -154,6 +229,25 @@ pub fn evaluate(
     th: &Thresholds,
     now: DateTime<Utc>,
 ) -> Vec<Problem> {
+    // Messages are English whoever asks (JSON, webhooks and logs read them); pages show
+    // `Problem::shown`.
+    crate::i18n::sync_scope(crate::i18n::Lang::EN, || {
+        let found = evaluate_en(snap, cron, rate_limits, th, now);
+        // The catalogue's English is the message itself, word for word.
+        for p in &found {
+            debug_assert_eq!(p.shown(), p.message, "en.toml differs for {}", p.rule);
+        }
+        found
+    })
+}
+
+fn evaluate_en(
+    snap: &Snapshot,
+    cron: Option<&CronOverview>,
+    rate_limits: &[RateLimitState],
+    th: &Thresholds,
+    now: DateTime<Utc>,
+) -> Vec<Problem> {
     let o = &snap.overview;
     let mut out = Vec::new();
     let live: Vec<_> = o.workers.iter().filter(|w| !w.is_stale(now)).collect();
@@ -169,6 +263,14 @@ pub fn evaluate(
                         q.name
                     ),
                 )
+                .with_text(text(
+                    if q.queued == 1 {
+                        "problem.no_worker_one"
+                    } else {
+                        "problem.no_worker_other"
+                    },
+                    &[("n", plain(q.queued)), ("queue", plain(&q.name))],
+                ))
                 .queue(&q.name),
             );
         }
@@ -184,6 +286,14 @@ pub fn evaluate(
                         if q.overdue_scheduled == 1 { "is" } else { "are" }
                     ),
                 )
+                .with_text(text(
+                    if q.overdue_scheduled == 1 {
+                        "problem.no_scheduler_one"
+                    } else {
+                        "problem.no_scheduler_other"
+                    },
+                    &[("n", plain(q.overdue_scheduled)), ("queue", plain(&q.name))],
+                ))
                 .queue(&q.name),
             );
         }
@@ -206,6 +316,14 @@ pub fn evaluate(
                             crate::views::format::human_secs(limit)
                         ),
                     )
+                    .with_text(text(
+                        "problem.oldest_queued",
+                        &[
+                            ("queue", plain(&q.name)),
+                            ("age", Arg::Secs(age)),
+                            ("limit", Arg::Secs(limit)),
+                        ],
+                    ))
                     .queue(&q.name),
                 );
             }
@@ -225,6 +343,14 @@ pub fn evaluate(
                         if q.abandoned == 1 { "its" } else { "their" },
                     ),
                 )
+                .with_text(text(
+                    if q.abandoned == 1 {
+                        "problem.abandoned_one"
+                    } else {
+                        "problem.abandoned_other"
+                    },
+                    &[("n", plain(q.abandoned)), ("queue", plain(&q.name))],
+                ))
                 .queue(&q.name),
             );
         }
@@ -232,30 +358,42 @@ pub fn evaluate(
     for w in &o.workers {
         if w.is_stale(now) {
             // No `job`: once the worker's key expires it is the same problem without one.
-            out.push(Problem::for_worker(
-                "worker_heartbeat_stopped",
-                Severity::Warning,
-                format!(
-                    "worker {} has not sent a heartbeat within RQ's worker TTL: its process is probably gone{}",
-                    w.name,
-                    w.current_job
-                        .as_deref()
-                        .map(|j| format!(" (it was running job {j})"))
-                        .unwrap_or_default()
-                ),
-                &w.name,
-            ));
+            out.push(
+                Problem::for_worker(
+                    "worker_heartbeat_stopped",
+                    Severity::Warning,
+                    format!(
+                        "worker {} has not sent a heartbeat within RQ's worker TTL: its process is probably gone{}",
+                        w.name,
+                        w.current_job
+                            .as_deref()
+                            .map(|j| format!(" (it was running job {j})"))
+                            .unwrap_or_default()
+                    ),
+                    &w.name,
+                )
+                .with_text(match w.current_job.as_deref() {
+                    Some(j) => text(
+                        "problem.worker_stale_job",
+                        &[("worker", plain(&w.name)), ("job", plain(j))],
+                    ),
+                    None => text("problem.worker_stale", &[("worker", plain(&w.name))]),
+                }),
+            );
         }
     }
     for name in &o.dead_workers {
-        out.push(Problem::for_worker(
-            "worker_heartbeat_stopped",
-            Severity::Warning,
-            format!(
-                "worker {name} stopped without signing off: its heartbeat stopped and its key expired, but RQ still lists it (its maintenance removes it); a job it ran shows as abandoned once its deadline passes"
-            ),
-            name,
-        ));
+        out.push(
+            Problem::for_worker(
+                "worker_heartbeat_stopped",
+                Severity::Warning,
+                format!(
+                    "worker {name} stopped without signing off: its heartbeat stopped and its key expired, but RQ still lists it (its maintenance removes it); a job it ran shows as abandoned once its deadline passes"
+                ),
+                name,
+            )
+            .with_text(text("problem.worker_dead", &[("worker", plain(name))])),
+        );
     }
     let r = &o.redis;
     if !r.maxmemory_policy.is_empty() && r.maxmemory_policy != "noeviction" {
@@ -266,37 +404,70 @@ pub fn evaluate(
                 "Redis's maxmemory-policy is {}: under memory pressure Redis deletes keys, and RQ loses jobs; RQ needs noeviction",
                 r.maxmemory_policy
             ),
-        ));
+        )
+        .with_text(text(
+            "problem.eviction_policy",
+            &[("policy", plain(&r.maxmemory_policy))],
+        )));
     }
     if r.maxmemory > 0 && r.used_memory as f64 > r.maxmemory as f64 * th.memory_ratio {
-        out.push(Problem::new(
-            "redis_memory_near_max",
-            Severity::Warning,
-            format!(
-                "Redis uses {} of its maxmemory {} ({:.0}%)",
-                r.memory,
-                r.max_memory,
-                r.used_memory as f64 * 100.0 / r.maxmemory as f64
-            ),
-        ));
+        out.push(
+            Problem::new(
+                "redis_memory_near_max",
+                Severity::Warning,
+                format!(
+                    "Redis uses {} of its maxmemory {} ({:.0}%)",
+                    r.memory,
+                    r.max_memory,
+                    r.used_memory as f64 * 100.0 / r.maxmemory as f64
+                ),
+            )
+            .with_text(text(
+                "problem.memory_near_max",
+                &[
+                    ("used", plain(&r.memory)),
+                    ("max", plain(&r.max_memory)),
+                    (
+                        "pct",
+                        plain(format!(
+                            "{:.0}",
+                            r.used_memory as f64 * 100.0 / r.maxmemory as f64
+                        )),
+                    ),
+                ],
+            )),
+        );
     }
     if r.evicted_keys > 0 {
-        out.push(Problem::new(
-            "redis_evicting",
-            Severity::Critical,
-            format!("Redis has evicted {} keys since it started", r.evicted_keys),
-        ));
+        out.push(
+            Problem::new(
+                "redis_evicting",
+                Severity::Critical,
+                format!("Redis has evicted {} keys since it started", r.evicted_keys),
+            )
+            .with_text(text("problem.evicting", &[("n", plain(r.evicted_keys))])),
+        );
     }
     if r.loading || r.role == "slave" {
-        out.push(Problem::new(
-            "redis_not_ready",
-            Severity::Critical,
-            if r.loading {
-                "Redis is still loading its data set".into()
-            } else {
-                "this Redis is a replica: RQ's workers should use the master".into()
-            },
-        ));
+        out.push(
+            Problem::new(
+                "redis_not_ready",
+                Severity::Critical,
+                if r.loading {
+                    "Redis is still loading its data set".into()
+                } else {
+                    "this Redis is a replica: RQ's workers should use the master".into()
+                },
+            )
+            .with_text(text(
+                if r.loading {
+                    "problem.loading"
+                } else {
+                    "problem.replica"
+                },
+                &[],
+            )),
+        );
     }
     if let Some(c) = cron {
         for s in &c.schedulers {
@@ -311,6 +482,13 @@ pub fn evaluate(
                             crate::rq::model::cron::STALE_AFTER_SECS
                         ),
                     )
+                    .with_text(text(
+                        "problem.cron_scheduler_stale",
+                        &[
+                            ("scheduler", plain(&s.name)),
+                            ("secs", plain(crate::rq::model::cron::STALE_AFTER_SECS)),
+                        ],
+                    ))
                     .subject(&s.name),
                 );
             }
@@ -337,6 +515,14 @@ pub fn evaluate(
                         }
                     ),
                 )
+                .with_text(text(
+                    if l.leaked.len() == 1 {
+                        "problem.leaked_one"
+                    } else {
+                        "problem.leaked_other"
+                    },
+                    &[("key", plain(&l.key)), ("n", plain(l.leaked.len()))],
+                ))
                 .subject(&l.key),
             );
         }
@@ -410,7 +596,7 @@ fn badges<'a>(problems: impl Iterator<Item = (&'a str, &'a Problem)>) -> HashMap
         if !b.messages.is_empty() {
             b.messages.push('\n');
         }
-        b.messages.push_str(&p.message);
+        b.messages.push_str(&p.shown());
     }
     out
 }

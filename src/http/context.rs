@@ -16,6 +16,9 @@ pub struct RequestCtx {
     pub user: Option<String>,
     /// The user holds the read-only credential: pages, no actions.
     pub read_only: bool,
+    /// The path and query the browser asked for, with the proxy's prefix: where the language
+    /// switcher sends the viewer back to.
+    pub here: String,
 }
 
 tokio::task_local! {

@@ -132,6 +132,7 @@ impl Instance {
                 variant,
                 self.viewer.base.clone(),
                 self.viewer.perms,
+                crate::i18n::current(),
             );
             self.state
                 .renders

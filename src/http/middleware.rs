@@ -9,6 +9,7 @@ use actix_web::web;
 use std::time::Instant;
 
 use crate::http::{auth, context};
+use crate::i18n;
 use crate::state::AppState;
 
 /// The Content-Security-Policy of every answer: no inline scripts, no framing.
@@ -32,13 +33,35 @@ pub async fn guard(
         Some(Ok(ctx)) => ctx,
         None => context::RequestCtx::default(),
     };
+    let mut ctx = ctx;
+    ctx.here = format!(
+        "{}{}",
+        ctx.forwarded_prefix,
+        req.uri().path_and_query().map_or("/", |p| p.as_str())
+    );
+    let lang = language(&req);
     let verbose = state.as_ref().is_some_and(|s| s.settings.verbose);
     let method = req.method().clone();
     let path = req.path().to_string();
-    let mut res = context::scope(ctx, next.call(req))
+    let mut res = i18n::scope(lang, context::scope(ctx, next.call(req)))
         .await?
         .map_into_boxed_body();
     let h = res.headers_mut();
+    let html = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if html {
+        // Pages and fragments are in the viewer's language: a cache must key them by it.
+        // One Vary header (some clients keep only one), extending what the answer said.
+        let vary = match h.get(header::VARY).and_then(|v| v.to_str().ok()) {
+            Some(v) if !v.is_empty() => format!("{v}, Accept-Language, Cookie"),
+            _ => "Accept-Language, Cookie".to_string(),
+        };
+        if let Ok(v) = HeaderValue::from_str(&vary) {
+            h.insert(header::VARY, v);
+        }
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),
@@ -62,4 +85,31 @@ pub async fn guard(
         );
     }
     Ok(res)
+}
+
+/// The language of a request ([`i18n::negotiate`]); English for machine answers (JSON, metrics,
+/// the health probe), whatever the browser prefers, so they never change with the viewer.
+fn language(req: &ServiceRequest) -> i18n::Lang {
+    let path = req.path();
+    if path.contains("/data/")
+        || path.ends_with(".json")
+        || path.ends_with("/metrics")
+        || path.ends_with("/healthz")
+    {
+        return i18n::Lang::EN;
+    }
+    let cookie = req
+        .headers()
+        .get_all(header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (name, value) = c.split_once('=')?;
+            (name.trim() == i18n::COOKIE).then(|| value.trim().trim_matches('"'))
+        });
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    i18n::negotiate(cookie, accept)
 }

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::error::AppError;
 use crate::http::viewer::{layout, Viewer};
+use crate::i18n;
 use crate::rq::RepoError;
 use crate::state::AppState;
 use crate::views::layout::{Banner, ErrorFragment, ErrorPage};
@@ -104,12 +105,9 @@ pub fn banner(status: StatusCode, message: String) -> HttpResponse {
 fn redis_hints(state: &AppState) -> Vec<String> {
     let urls: Vec<&str> = state.instances.iter().map(|r| r.label()).collect();
     vec![
-        format!(
-            "Check that Redis runs and that this dashboard points at it: it reads {}. Give another with --redis-url (or RQ_DASHBOARD_REDIS_URL), the URL your RQ workers use.",
-            urls.join(", ")
-        ),
-        "On this machine, a Redis starts with “redis-server” (Debian/Ubuntu: “apt-get install redis-server”), or in Docker with “docker run -p 6379:6379 redis”.".into(),
-        "No RQ deployment to try it on? “scripts/demo.sh” in rqdash's source starts a private Redis with real RQ workers and live jobs, and this dashboard on it.".into(),
+        i18n::tf("error.hint_check", &[("urls", &urls.join(", "))]),
+        i18n::t("error.hint_start").into(),
+        i18n::t("error.hint_demo").into(),
     ]
 }
 
@@ -134,13 +132,14 @@ pub fn error(
     };
     match kind {
         Kind::Page => {
+            let heading = i18n::word("error_title", e.title());
             let redis_down = matches!(
                 e,
                 AppError::Redis(RepoError::Unavailable(..) | RepoError::Timeout(..))
             );
             let p = ErrorPage {
-                layout: layout(state, viewer, n, "error", e.title()),
-                heading: e.title().to_string(),
+                layout: layout(state, viewer, n, "error", heading.as_ref()),
+                heading: heading.to_string(),
                 message: e.to_string(),
                 code: status.as_u16(),
                 hints: if redis_down {
@@ -157,7 +156,7 @@ pub fn error(
         }
         Kind::Fragment => {
             let f = ErrorFragment {
-                heading: e.title().to_string(),
+                heading: i18n::word("error_title", e.title()).to_string(),
                 message: e.to_string(),
             };
             html_with(status, f.render().unwrap_or_else(|_| e.to_string()))

@@ -1,8 +1,9 @@
 //! Who is looking, as far as links and buttons care, and the layout of the pages they see.
 
 use crate::http::context;
+use crate::i18n::{self, Lang};
 use crate::state::AppState;
-use crate::views::layout::{InstanceLink, Layout, Perms};
+use crate::views::layout::{InstanceLink, Layout, Link, Perms};
 use crate::views::urls::Urls;
 
 /// Who is looking, as far as links and buttons care.
@@ -52,6 +53,7 @@ pub fn layout(
     title: impl Into<String>,
 ) -> Layout {
     let shown = if n < state.instances.len() { n } else { 0 };
+    let here = context::current().here;
     let (redis_version, rq_versions) = state.instances[shown].versions();
     Layout {
         urls: viewer.urls(shown),
@@ -76,5 +78,16 @@ pub fn layout(
         title: title.into(),
         csrf_token: state.csrf_token.clone(),
         perms: viewer.perms,
+        lang: i18n::code(),
+        languages: Lang::all()
+            .map(|l| {
+                let link = Link {
+                    label: l.get("lang.name").to_string(),
+                    url: viewer.urls(shown).language(l.code(), &here),
+                    current: l == i18n::current(),
+                };
+                (l.code(), link)
+            })
+            .collect(),
     }
 }

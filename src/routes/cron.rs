@@ -6,6 +6,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use crate::http::extract::Instance;
+use crate::i18n;
 use crate::rq::repository::cron::CronOverview;
 use crate::views::cron::{CronFragment, CronPage, CronView};
 use crate::views::format::isoformat;
@@ -15,7 +16,7 @@ pub async fn page(inst: Instance) -> HttpResponse {
     let r = async {
         let c = inst.repo.cron_shared().await?;
         Ok(CronPage {
-            layout: inst.layout("cron", "Cron"),
+            layout: inst.layout("cron", i18n::t("nav.cron")),
             v: CronView::new(&c, &inst.urls, inst.poll_ms()),
         }
         .render()?)

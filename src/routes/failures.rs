@@ -8,6 +8,7 @@ use serde::Deserialize;
 use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
+use crate::i18n;
 use crate::rq::actions::{JobAction, Outcome};
 use crate::rq::failure_groups;
 use crate::tasks::JOB_CHUNK;
@@ -34,7 +35,7 @@ pub async fn page(inst: Instance, path: web::Path<FailuresPath>) -> HttpResponse
         let (total, failures) = inst.repo.failures(queue, GROUP_LIMIT).await?;
         let groups = failure_groups::group(failures);
         Ok(FailuresPage::new(
-            inst.layout("queues", format!("Failures of {queue}")),
+            inst.layout("queues", i18n::tf("title.failures", &[("queue", &queue)])),
             queue,
             total,
             &groups,

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
+use crate::i18n;
 use crate::rq::actions::{JobAction, Outcome};
 use crate::rq::repository::groups::GroupSummary;
 use crate::tasks::JOB_CHUNK;
@@ -20,7 +21,7 @@ pub async fn page(inst: Instance) -> HttpResponse {
     let r = async {
         let groups = inst.repo.groups().await?;
         Ok(GroupsPage {
-            layout: inst.layout("groups", "Groups"),
+            layout: inst.layout("groups", i18n::t("nav.groups")),
             groups: groups.iter().map(|g| group_row(g, &inst.urls)).collect(),
         }
         .render()?)
@@ -99,7 +100,7 @@ pub async fn show(
             .collect();
         let jobs = inst.repo.job_summaries(&slice).await?;
         Ok(GroupPage::new(
-            inst.layout("groups", format!("Group {}", path.name)),
+            inst.layout("groups", i18n::tf("title.group", &[("name", &path.name)])),
             &g,
             &jobs,
             ids.len(),

@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::error::AppError;
 use crate::health::{self, Problem};
 use crate::http::extract::Instance;
+use crate::i18n;
 use crate::rq::RepoError;
 use crate::state::AppState;
 use crate::views::health::{HealthPage, ProblemsFragment, ProblemsView};
@@ -82,15 +83,19 @@ fn add_failure_rules(
     found: &mut Vec<Problem>,
     now: chrono::DateTime<Utc>,
 ) {
-    let th = &state.settings.thresholds;
-    found.extend(crate::failure_watch::rate_problems(
-        &state.history[n],
-        th,
-        now,
-    ));
-    found.extend(state.bursts.problems(n, th));
-    found.extend(state.stalls.problems(n));
-    health::finish(found, th, now);
+    // Messages are English whoever asks (JSON, webhooks); pages translate them
+    // (`Problem::shown`).
+    i18n::sync_scope(i18n::Lang::EN, || {
+        let th = &state.settings.thresholds;
+        found.extend(crate::failure_watch::rate_problems(
+            &state.history[n],
+            th,
+            now,
+        ));
+        found.extend(state.bursts.problems(n, th));
+        found.extend(state.stalls.problems(n));
+        health::finish(found, th, now);
+    });
 }
 
 /// `GET /{n}/data/health.json`: `problems[]` with `rule, severity, message, queue, worker, job,
@@ -109,7 +114,7 @@ pub async fn page(inst: Instance) -> HttpResponse {
     let r = async {
         let problems = problems_of(&inst.state, inst.n).await?;
         Ok(HealthPage {
-            layout: inst.layout("health", "Health"),
+            layout: inst.layout("health", i18n::t("nav.health")),
             v: ProblemsView::new(&problems, &inst.urls, None, inst.poll_ms()),
         }
         .render()?)

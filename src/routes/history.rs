@@ -58,31 +58,23 @@ fn queue_of(q: &Option<String>) -> Option<&str> {
     q.as_deref().filter(|q| !q.is_empty())
 }
 
-/// What the history note says about where the numbers come from.
+/// What the history note says about where the numbers come from, and the warning when the
+/// history fell back to memory.
 fn note(mode: &Mode, range: Range) -> (String, Option<String>) {
-    let per = range.resolution().as_str();
-    let exact = "Finished and failed are counted from the workers' own counters, so they stay \
-                 exact whatever RQ cleans up.";
-    match mode {
-        Mode::Redis => (
-            format!("Per {per}, kept in Redis and shared by every replica. {exact}"),
-            None,
-        ),
-        Mode::Memory => (
-            format!(
-                "Per {per}, kept in this process's memory since it started (--history memory). \
-                 {exact}"
-            ),
-            None,
-        ),
-        Mode::Fallback(why) => (
-            format!("Per {per}, kept in this process's memory since it started. {exact}"),
-            Some(format!(
-                "History is kept in this dashboard's memory only: Redis refused its write \
-                 ({why}). Other replicas draw their own charts and a restart starts them afresh."
-            )),
-        ),
-    }
+    let per = crate::i18n::t(match range.resolution() {
+        crate::history::Resolution::Minute => "charts.minute",
+        crate::history::Resolution::Hour => "charts.hour",
+    });
+    let key = match mode {
+        Mode::Redis => "charts.note_redis",
+        Mode::Memory => "charts.note_memory",
+        Mode::Fallback(_) => "charts.note_fallback",
+    };
+    let warning = match mode {
+        Mode::Fallback(why) => Some(crate::i18n::tf("charts.fallback", &[("why", why)])),
+        _ => None,
+    };
+    (crate::i18n::tf(key, &[("per", &per)]), warning)
 }
 
 /// The charts of a queue (`None`: all) over `range`.

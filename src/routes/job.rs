@@ -10,6 +10,7 @@ use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::http::respond::Kind;
+use crate::i18n;
 use crate::rq::actions::{JobAction, Outcome, WorkerCommand};
 use crate::rq::model::Registry;
 use crate::views::job::JobDetailPage;
@@ -31,7 +32,11 @@ pub async fn page(inst: Instance, path: web::Path<JobPath>) -> HttpResponse {
             .job(id)
             .await?
             .ok_or_else(|| AppError::job_not_found(id))?;
-        Ok(JobDetailPage::new(inst.layout("job", format!("Job {id}")), &job).render()?)
+        Ok(JobDetailPage::new(
+            inst.layout("job", i18n::tf("title.job", &[("id", &id)])),
+            &job,
+        )
+        .render()?)
     }
     .await;
     inst.page(r)

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
+use crate::i18n;
 use crate::rq::actions::{JobAction, Outcome};
 use crate::rq::model::Registry;
 use crate::tasks::JOB_CHUNK;
@@ -82,23 +83,29 @@ pub async fn page(inst: Instance, path: web::Path<ListPath>) -> HttpResponse {
             .into_iter()
             .filter(|r| *r != Registry::Ready || counts.ready > 0 || p.registry == Registry::Ready)
             .map(|r| Link {
-                label: format!("{r} ({})", counts.count(r)),
+                label: format!("{} ({})", i18n::registry(r.as_str()), counts.count(r)),
                 url: inst.urls.jobs(&queue, r, p.per_page, p.desc, 1),
                 current: r == p.registry,
             })
             .collect();
         Ok(JobsPage {
-            layout: inst.layout("queues", format!("{queue} · {}", p.registry)),
+            layout: inst.layout(
+                "queues",
+                format!("{queue} · {}", i18n::registry(p.registry.as_str())),
+            ),
             charts: super::history::chart_set(&inst, Some(&queue), crate::history::Range::Day),
             functions: super::history::functions_html(&inst, Some(&queue))?,
             tabs,
-            scheduler: counts.scheduler.as_ref().map(|s| s.describe()),
+            scheduler: counts
+                .scheduler
+                .as_ref()
+                .map(crate::views::format::scheduler_holder),
             stranded: if counts.scheduler.is_none() {
                 counts.overdue_scheduled
             } else {
                 0
             },
-            maintenance: health.problems(),
+            maintenance: crate::views::jobs::maintenance_lines(&health),
             v: view,
         }
         .render()?)

@@ -19,6 +19,7 @@ pub mod health;
 pub mod history;
 pub mod job;
 pub mod jobs;
+pub mod lang;
 pub mod metrics;
 pub mod overview;
 pub mod queues;
@@ -76,6 +77,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/all", read().to(overview::all_instances))
         .route("/static/{file}", read().to(assets::asset))
         .route("/favicon.ico", read().to(assets::favicon))
+        .route("/lang/{code}", read().to(lang::switch))
         .route("/{n}", read().to(overview::page))
         .route("/{n}/", read().to(overview::page))
         .route("/{n}/view", read().to(overview::page))

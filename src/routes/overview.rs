@@ -7,6 +7,7 @@ use askama::Template;
 use crate::error::AppError;
 use crate::http::extract::Instance;
 use crate::http::respond::Kind;
+use crate::i18n;
 use crate::rq::Snapshot;
 use crate::views::lists::{ListQuery, Listing};
 use crate::views::overview::{
@@ -35,7 +36,7 @@ pub async fn page(inst: Instance, q: web::Query<ListQuery>) -> HttpResponse {
     let variant = inst.req.query_string().to_string();
     inst.cached(Kind::Page, "overview_page", variant, HTML, |snap| {
         Ok(OverviewPage {
-            layout: inst.layout("queues", "Queues"),
+            layout: inst.layout("queues", i18n::t("nav.queues")),
             ov: view(&inst, snap, &q)?,
             charts: super::history::chart_set(&inst, None, crate::history::Range::Day),
             functions: super::history::functions_html(&inst, None)?,
@@ -81,7 +82,7 @@ pub async fn all_instances(inst: Instance) -> HttpResponse {
         });
     }
     let r = AllPage {
-        layout: inst.layout("all", "All instances"),
+        layout: inst.layout("all", i18n::t("nav.all")),
         blocks,
     }
     .render()

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::error::AppError;
 use crate::http::extract::Instance;
+use crate::i18n;
 use crate::views::rate_limits::{rate_limit_row, RateLimitPage, RateLimitsPage};
 
 /// Waiting jobs listed on a key's page.
@@ -18,7 +19,7 @@ pub async fn page(inst: Instance) -> HttpResponse {
     let r = async {
         let limits = inst.repo.rate_limits().await?;
         Ok(RateLimitsPage {
-            layout: inst.layout("rate-limits", "Rate limits"),
+            layout: inst.layout("rate-limits", i18n::t("nav.rate_limits")),
             limits: limits
                 .iter()
                 .map(|l| rate_limit_row(l, &inst.urls))
@@ -49,7 +50,10 @@ pub async fn show(inst: Instance, path: web::Path<KeyPath>) -> HttpResponse {
             .ok_or_else(|| AppError::NotFound(format!("no rate limit with key “{key}”")))?;
         let (total, jobs) = inst.repo.rate_limit_waiting(key, 0, WAITING_SHOWN).await?;
         Ok(RateLimitPage::new(
-            inst.layout("rate-limits", format!("Rate limit {key}")),
+            inst.layout(
+                "rate-limits",
+                i18n::tf("title.rate_limit", &[("key", &key)]),
+            ),
             &state,
             total,
             &jobs,

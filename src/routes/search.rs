@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
+use crate::i18n;
 use crate::rq::actions::JobAction;
 use crate::rq::search::{SearchForm, SearchQuery};
 use crate::search::Search;
@@ -160,7 +161,7 @@ pub async fn page(inst: Instance) -> HttpResponse {
         let queues = inst.repo.queue_names().await?;
         let raw: SearchForm = serde_urlencoded::from_str(qs).unwrap_or_default();
         let mut p = SearchPage {
-            layout: inst.layout("search", "Search"),
+            layout: inst.layout("search", i18n::t("nav.search")),
             form: SearchForm {
                 queue: if raw.queue.is_empty() {
                     "*".into()

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
+use crate::i18n;
 use crate::tasks::{self, BulkOp, Task, TaskRecord};
 use crate::views::format::thousands;
 use crate::views::tasks::{TaskFragment, TaskPage, TaskView};
@@ -106,7 +107,7 @@ pub async fn page(inst: Instance, path: web::Path<TaskPath>) -> HttpResponse {
     let r = async {
         let (_, record) = find(&inst, &path.id).await?;
         Ok(TaskPage {
-            layout: inst.layout("queues", "Task"),
+            layout: inst.layout("queues", i18n::t("title.task")),
             v: view(&inst, &record),
         }
         .render()?)

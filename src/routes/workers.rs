@@ -9,6 +9,7 @@ use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::http::respond::Kind;
+use crate::i18n;
 use crate::rq::actions::WorkerCommand;
 use crate::rq::Snapshot;
 use crate::views::lists::{ListQuery, Listing};
@@ -37,7 +38,7 @@ pub async fn page(inst: Instance, q: web::Query<ListQuery>) -> HttpResponse {
     let variant = inst.req.query_string().to_string();
     inst.cached(Kind::Page, "workers_page", variant, HTML, |snap| {
         Ok(WorkersPage {
-            layout: inst.layout("workers", "Workers"),
+            layout: inst.layout("workers", i18n::t("nav.workers")),
             v: view(&inst, snap, &q)?,
         }
         .render()?)

@@ -5,6 +5,7 @@
 use super::format::{plural, thousands};
 use super::layout::Perms;
 use super::urls::Urls;
+use crate::i18n::{self, t, tf};
 use crate::rq::actions::JobAction;
 use crate::rq::model::Registry;
 use crate::rq::search::SearchQuery;
@@ -49,18 +50,25 @@ impl ActionButton {
 
 /// "all 3 failed jobs", "the 1 failed job".
 fn every(n: u64, kind: &str) -> String {
+    let kind = i18n::registry(kind);
     if n == 1 {
-        format!("the 1 {kind} job")
+        tf("buttons.every_one", &[("kind", &kind)])
     } else {
-        format!("all {} {kind} jobs", thousands(n))
+        tf(
+            "buttons.every_many",
+            &[("n", &thousands(n)), ("kind", &kind)],
+        )
     }
 }
 
 /// "the 3 failed jobs", "the 1 failed job".
 fn the(n: u64, kind: &str) -> String {
-    format!(
-        "the {}",
-        plural(n, &format!("{kind} job"), &format!("{kind} jobs"))
+    tf(
+        "buttons.the",
+        &[(
+            "jobs",
+            &plural(n, &format!("{kind} job"), &format!("{kind} jobs")),
+        )],
     )
 }
 
@@ -79,22 +87,29 @@ pub fn overview_actions(
     if failed > 0 {
         let n = thousands(failed);
         actions.push(ActionButton::new(
-            format!("Requeue all {n} failed"),
+            tf("buttons.requeue_all_failed", &[("n", &n)]),
             urls.act(&["requeue-all"]),
-            format!(
-                "Requeue {} of every queue?",
-                plural(failed, "failed job", "failed jobs")
+            tf(
+                "buttons.requeue_all_failed_confirm",
+                &[("jobs", &plural(failed, "failed job", "failed jobs"))],
             ),
         ));
     }
     if suspended {
         actions.push(ActionButton::new(
-            "Resume workers",
+            t("buttons.resume"),
             urls.act(&["resume"]),
-            "Resume all workers: they start taking jobs again?",
+            t("buttons.resume_confirm"),
         ));
     } else if workers > 0 {
-        actions.push(ActionButton::new("Suspend workers", urls.act(&["suspend"]), "Suspend all workers? They finish their current job and take no new one until resumed.").danger());
+        actions.push(
+            ActionButton::new(
+                t("buttons.suspend"),
+                urls.act(&["suspend"]),
+                t("buttons.suspend_confirm"),
+            )
+            .danger(),
+        );
     }
     actions
 }
@@ -119,42 +134,58 @@ pub fn job_actions(
         match action {
             JobAction::Requeue => {
                 a.push(ActionButton::new(
-                    "Requeue",
+                    t("buttons.requeue"),
                     url.clone(),
-                    format!("Requeue job {id} at the end of queue “{origin}”?"),
+                    tf(
+                        "buttons.requeue_confirm",
+                        &[("id", &id), ("queue", &origin)],
+                    ),
                 ));
                 a.push(
                     ActionButton::new(
-                        "Requeue at front",
+                        t("buttons.requeue_front"),
                         url,
-                        format!("Requeue job {id} at the front of queue “{origin}”, to run next?"),
+                        tf(
+                            "buttons.requeue_front_confirm",
+                            &[("id", &id), ("queue", &origin)],
+                        ),
                     )
                     .field("at_front", "1"),
                 );
             }
             JobAction::EnqueueNow => a.push(ActionButton::new(
-                "Enqueue now",
+                t("buttons.enqueue_now"),
                 url,
-                format!("Enqueue scheduled job {id} on “{origin}” now instead of at its time?"),
+                tf(
+                    "buttons.enqueue_now_confirm",
+                    &[("id", &id), ("queue", &origin)],
+                ),
             )),
             JobAction::Cancel => a.push(ActionButton::new(
-                "Cancel",
+                t("buttons.cancel"),
                 url,
-                format!("Cancel {status} job {id}? It moves to the canceled registry of “{origin}” and will not run."),
+                tf(
+                    "buttons.cancel_confirm",
+                    &[
+                        ("status", &i18n::status(status)),
+                        ("id", &id),
+                        ("queue", &origin),
+                    ],
+                ),
             )),
             JobAction::Stop => a.push(
                 ActionButton::new(
-                    "Stop",
+                    t("buttons.stop"),
                     url,
-                    format!("Stop running job {id}? Its worker kills the job; it ends as stopped, in the failed registry."),
+                    tf("buttons.stop_confirm", &[("id", &id)]),
                 )
                 .danger(),
             ),
             JobAction::Delete => a.push(
                 ActionButton::new(
-                    "Delete",
+                    t("buttons.delete"),
                     url,
-                    format!("Delete job {id} and its data from “{origin}”? This cannot be undone."),
+                    tf("buttons.delete_confirm", &[("id", &id), ("queue", &origin)]),
                 )
                 .danger(),
             ),
@@ -172,10 +203,11 @@ pub fn execution_stop(
 ) -> Option<ActionButton> {
     perms.act.then(|| {
         ActionButton::new(
-            "Stop",
+            t("buttons.stop"),
             urls.act(&["job", id, "executions", execution, "stop"]),
-            format!(
-                "Stop execution {execution} of job {id}? Its worker kills it; the job ends as stopped."
+            tf(
+                "buttons.stop_execution_confirm",
+                &[("execution", &execution), ("id", &id)],
             ),
         )
         .danger()
@@ -209,35 +241,41 @@ pub fn list_actions(
         let url = urls.act(&["jobs", action.verb()]);
         sel.push(match action {
             JobAction::Requeue => ActionButton::new(
-                "Requeue selected",
+                t("buttons.requeue_selected"),
                 url,
-                format!("Requeue the selected failed jobs of “{queue}”?"),
+                tf("buttons.requeue_selected_confirm", &[("queue", &queue)]),
             ),
             JobAction::Cancel => ActionButton::new(
-                "Cancel selected",
+                t("buttons.cancel_selected"),
                 url,
-                format!("Cancel the selected {reg} jobs of “{queue}”?"),
+                tf(
+                    "buttons.cancel_selected_confirm",
+                    &[("registry", &i18n::registry(reg)), ("queue", &queue)],
+                ),
             ),
             JobAction::EnqueueNow => ActionButton::new(
-                "Enqueue selected now",
+                t("buttons.enqueue_selected"),
                 url,
-                format!("Enqueue the selected scheduled jobs of “{queue}” now?"),
+                tf("buttons.enqueue_selected_confirm", &[("queue", &queue)]),
             ),
             _ => ActionButton::new(
-                "Delete selected",
+                t("buttons.delete_selected"),
                 url,
-                format!("Delete the selected jobs of “{queue}”? This cannot be undone."),
+                tf("buttons.delete_selected_confirm", &[("queue", &queue)]),
             )
             .danger(),
         });
     }
     if registry == Registry::Failed && total > 0 {
         whole.push(ActionButton::new(
-            format!("Requeue all {n}"),
+            tf("buttons.requeue_all", &[("n", &n)]),
             urls.act(&["requeue", queue]),
-            format!(
-                "Requeue {} of “{queue}”?",
-                plural(total, "failed job", "failed jobs")
+            tf(
+                "buttons.requeue_all_confirm",
+                &[
+                    ("jobs", &plural(total, "failed job", "failed jobs")),
+                    ("queue", &queue),
+                ],
             ),
         ));
     }
@@ -248,23 +286,27 @@ pub fn list_actions(
         if total > 0 {
             whole.push(
                 ActionButton::new(
-                    format!("Empty queue ({n})"),
+                    tf("buttons.empty_queue", &[("n", &n)]),
                     urls.act(&["queue", queue, "queued", "empty"]),
-                    format!(
-                        "Delete {} of “{queue}”? This cannot be undone.",
-                        every(total, "queued")
+                    tf(
+                        "buttons.delete_all_confirm",
+                        &[("jobs", &every(total, "queued")), ("queue", &queue)],
                     ),
                 )
                 .danger(),
             );
         }
-        whole.push(ActionButton::new("Compact", urls.act(&["queue", queue, "compact"]), format!("Remove the ids of jobs that no longer exist from queue “{queue}”? Existing jobs keep their place.")));
+        whole.push(ActionButton::new(
+            t("buttons.compact"),
+            urls.act(&["queue", queue, "compact"]),
+            tf("buttons.compact_confirm", &[("queue", &queue)]),
+        ));
         if total == 0 {
             whole.push(
                 ActionButton::new(
-                    "Remove queue",
+                    t("buttons.remove_queue"),
                     urls.act(&["queue", queue, "remove"]),
-                    format!("Remove the empty queue “{queue}” from RQ's list of queues?"),
+                    tf("buttons.remove_queue_confirm", &[("queue", &queue)]),
                 )
                 .danger(),
             );
@@ -274,20 +316,20 @@ pub fn list_actions(
         if total > 0 {
             whole.push(
                 ActionButton::new(
-                    format!("Delete all {n}"),
+                    tf("buttons.delete_all", &[("n", &n)]),
                     urls.act(&["queue", queue, reg, "empty"]),
-                    format!(
-                        "Delete {} of “{queue}”? This cannot be undone.",
-                        every(total, reg)
+                    tf(
+                        "buttons.delete_all_confirm",
+                        &[("jobs", &every(total, reg)), ("queue", &queue)],
                     ),
                 )
                 .danger(),
             );
         }
         whole.push(ActionButton::new(
-            "Clean ghost ids",
+            t("buttons.clean"),
             urls.act(&["queue", queue, "clean"]),
-            format!("Remove ids whose job no longer exists from the registries of “{queue}”?"),
+            tf("buttons.clean_confirm", &[("queue", &queue)]),
         ));
     }
     (whole, sel)
@@ -314,31 +356,37 @@ pub fn group_actions(
     let failed = count(&["failed", "stopped"]);
     if failed > 0 {
         a.push(ActionButton::new(
-            "Requeue failed",
+            t("buttons.requeue_failed"),
             urls.act(&["groups", name, "requeue"]),
-            format!(
-                "Requeue {} of group “{name}”?",
-                plural(failed, "failed job", "failed jobs")
+            tf(
+                "buttons.requeue_group_confirm",
+                &[
+                    ("jobs", &plural(failed, "failed job", "failed jobs")),
+                    ("group", &name),
+                ],
             ),
         ));
     }
     let pending = count(&["queued", "scheduled", "deferred"]);
     if pending > 0 {
         a.push(ActionButton::new(
-            "Cancel pending",
+            t("buttons.cancel_pending"),
             urls.act(&["groups", name, "cancel"]),
-            format!(
-                "Cancel {} of group “{name}”? They move to their queue's canceled registry.",
-                plural(pending, "pending job", "pending jobs")
+            tf(
+                "buttons.cancel_group_confirm",
+                &[
+                    ("jobs", &plural(pending, "pending job", "pending jobs")),
+                    ("group", &name),
+                ],
             ),
         ));
     }
     if perms.delete {
         a.push(
             ActionButton::new(
-                "Delete group",
+                t("buttons.delete_group"),
                 urls.act(&["groups", name, "delete"]),
-                format!("Delete every job of group “{name}” and the group? This cannot be undone."),
+                tf("buttons.delete_group_confirm", &[("group", &name)]),
             )
             .danger(),
         );
@@ -352,16 +400,16 @@ pub fn worker_actions(urls: &Urls, perms: Perms, name: &str, state: &str) -> Vec
         return Vec::new();
     }
     let mut a = vec![ActionButton::new(
-        "Shut down",
+        t("buttons.shutdown"),
         urls.act(&["worker", name, "shutdown"]),
-        format!("Shut down worker {name} after its current job (warm shutdown)?"),
+        tf("buttons.shutdown_confirm", &[("worker", &name)]),
     )];
     if state == "busy" {
         a.push(
             ActionButton::new(
-                "Kill horse",
+                t("buttons.kill_horse"),
                 urls.act(&["worker", name, "kill-horse"]),
-                format!("Kill the work horse of {name}? Its running job fails at once."),
+                tf("buttons.kill_horse_confirm", &[("worker", &name)]),
             )
             .danger(),
         );
@@ -382,22 +430,30 @@ pub fn failure_group_actions(
     let mut actions = Vec::new();
     if perms.act {
         actions.push(ActionButton::new(
-            format!("Requeue {n}"),
+            tf("buttons.requeue_n", &[("n", &n)]),
             urls.act(&["failures", queue, key, "requeue"]),
-            format!(
-                "Requeue {} of “{queue}” that failed with “{fingerprint}”?",
-                the(count as u64, "failed")
+            tf(
+                "buttons.requeue_failure_group_confirm",
+                &[
+                    ("jobs", &the(count as u64, "failed")),
+                    ("queue", &queue),
+                    ("fingerprint", &fingerprint),
+                ],
             ),
         ));
     }
     if perms.delete {
         actions.push(
             ActionButton::new(
-                format!("Delete {n}"),
+                tf("buttons.delete_n", &[("n", &n)]),
                 urls.act(&["failures", queue, key, "delete"]),
-                format!(
-                    "Delete {} of “{queue}” that failed with “{fingerprint}”? This cannot be undone.",
-                    the(count as u64, "failed")
+                tf(
+                    "buttons.delete_failure_group_confirm",
+                    &[
+                        ("jobs", &the(count as u64, "failed")),
+                        ("queue", &queue),
+                        ("fingerprint", &fingerprint),
+                    ],
                 ),
             )
             .danger(),
@@ -420,9 +476,13 @@ pub fn search_actions(
         return out;
     }
     let form = query.to_form();
-    let what = query.describe();
+    let what = super::search::describe(query);
     let n = thousands(total);
-    let jobs = if total == 1 { "job" } else { "jobs" };
+    let jobs = if total == 1 {
+        t("buttons.job_one")
+    } else {
+        t("buttons.job_other")
+    };
     for action in [JobAction::Requeue, JobAction::Cancel, JobAction::Delete] {
         if !action.offered_in(query.registry) || (action.destructive() && !perms.delete) {
             continue;
@@ -430,19 +490,28 @@ pub fn search_actions(
         let url = urls.search_act(action.verb(), &form);
         let b = match action {
             JobAction::Requeue => ActionButton::new(
-                format!("Requeue {n} {jobs}"),
+                tf("buttons.requeue_matches", &[("n", &n), ("jobs", &jobs)]),
                 url,
-                format!("Requeue the {n} matching {jobs} ({what})? Jobs that changed meanwhile are left alone."),
+                tf(
+                    "buttons.requeue_matches_confirm",
+                    &[("n", &n), ("jobs", &jobs), ("what", &what)],
+                ),
             ),
             JobAction::Cancel => ActionButton::new(
-                format!("Cancel {n} {jobs}"),
+                tf("buttons.cancel_matches", &[("n", &n), ("jobs", &jobs)]),
                 url,
-                format!("Cancel the {n} matching {jobs} ({what})? Jobs that changed meanwhile are left alone."),
+                tf(
+                    "buttons.cancel_matches_confirm",
+                    &[("n", &n), ("jobs", &jobs), ("what", &what)],
+                ),
             ),
             _ => ActionButton::new(
-                format!("Delete {n} {jobs}"),
+                tf("buttons.delete_matches", &[("n", &n), ("jobs", &jobs)]),
                 url,
-                format!("Delete the {n} matching {jobs} ({what})? This cannot be undone."),
+                tf(
+                    "buttons.delete_matches_confirm",
+                    &[("n", &n), ("jobs", &jobs), ("what", &what)],
+                ),
             )
             .danger(),
         };

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::format::human_secs;
 use crate::history::{Point, Resolution};
+use crate::i18n;
 
 /// Width of a chart, in SVG units.
 pub const WIDTH: u32 = 240;
@@ -91,13 +92,17 @@ pub fn charts(points: &[Point], r: Resolution, range: &str) -> Vec<Chart> {
             .first()
             .and_then(|p| chrono::DateTime::from_timestamp(p.t, 0))
             .unwrap_or_else(chrono::Utc::now);
-        format!("collecting since {} UTC", since.format("%H:%M"))
+        crate::i18n::tf(
+            "charts.collecting",
+            &[("time", &since.format("%H:%M").to_string())],
+        )
     });
     let per = match r {
-        Resolution::Minute => "min",
-        Resolution::Hour => "h",
+        Resolution::Minute => crate::i18n::t("charts.per_min"),
+        Resolution::Hour => crate::i18n::t("charts.per_hour"),
     };
     let sum = |f: &dyn Fn(&Point) -> u64| points.iter().map(f).sum::<u64>();
+    let in_range = |n: u64| crate::i18n::tf("charts.in_range", &[("n", &n), ("range", &range)]);
     let chart = |title: String, latest: String, css: &'static str, points: String| Chart {
         title,
         latest,
@@ -107,25 +112,25 @@ pub fn charts(points: &[Point], r: Resolution, range: &str) -> Vec<Chart> {
     };
     vec![
         chart(
-            format!("finished / {per}"),
-            format!("{} in {range}", sum(&|p| p.finished)),
+            crate::i18n::tf("charts.finished_per", &[("per", &per)]),
+            in_range(sum(&|p| p.finished)),
             "finished",
             series(&|p| p.finished as f64),
         ),
         chart(
-            format!("failed / {per}"),
-            format!("{} in {range}", sum(&|p| p.failed)),
+            crate::i18n::tf("charts.failed_per", &[("per", &per)]),
+            in_range(sum(&|p| p.failed)),
             "failed",
             series(&|p| p.failed as f64),
         ),
         chart(
-            "queued".into(),
+            crate::i18n::t("charts.queued").into(),
             last.queued.to_string(),
             "queued",
             series(&|p| p.queued as f64),
         ),
         chart(
-            "oldest queued".into(),
+            crate::i18n::t("charts.oldest_queued").into(),
             human_secs(last.latency as i64),
             "latency",
             series(&|p| p.latency as f64),

@@ -2,6 +2,7 @@
 //! cron job with its schedule, next and latest run, its runs newest first, and what went wrong
 //! (missed or late runs, a stale scheduler, unreadable data).
 
+use crate::i18n;
 use askama::Template;
 use chrono::{DateTime, Utc};
 
@@ -110,21 +111,23 @@ pub fn scheduler_row(s: &CronScheduler, now: DateTime<Utc>) -> SchedulerRow {
 pub fn job_row(j: &CronJobState, urls: &Urls, now: DateTime<Utc>) -> CronJobRow {
     let mut problems = Vec::new();
     if j.job.scheduler.is_empty() {
-        problems
-            .push("no scheduler describes it any more (its last scheduler's data expired)".into());
+        problems.push(i18n::t("cron.no_scheduler_describes").into());
     } else if !j.scheduler_alive {
-        problems.push(format!("its scheduler {} is stale", j.job.scheduler));
+        problems.push(i18n::tf(
+            "cron.scheduler_stale",
+            &[("scheduler", &j.job.scheduler)],
+        ));
     }
     if j.missed > 0 {
-        problems.push(format!(
-            "{} between the recorded ones",
-            plural(j.missed, "missed run", "missed runs")
+        problems.push(i18n::tf(
+            "cron.missed",
+            &[("runs", &plural(j.missed, "missed run", "missed runs"))],
         ));
     }
     if let Some(late) = j.late_secs {
-        problems.push(format!(
-            "next run is {} late",
-            super::format::human_secs(late)
+        problems.push(i18n::tf(
+            "cron.late",
+            &[("d", &super::format::human_secs(late))],
         ));
     }
     CronJobRow {
@@ -137,7 +140,13 @@ pub fn job_row(j: &CronJobState, urls: &Urls, now: DateTime<Utc>) -> CronJobRow 
             )
         }),
         schedule: match j.utc_offset_secs {
-            Some(secs) => format!("{} (its runs fit {})", j.job.schedule(), utc_offset(secs)),
+            Some(secs) => i18n::tf(
+                "cron.runs_fit",
+                &[
+                    ("schedule", &j.job.schedule()),
+                    ("offset", &utc_offset(secs)),
+                ],
+            ),
             None => j.job.schedule(),
         },
         next: time_cell(j.job.next_enqueue_time, now),

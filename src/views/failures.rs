@@ -1,6 +1,7 @@
 //! Failures grouped by exception (`/<n>/view/failures/<queue>`): the newest failed jobs of a
 //! queue, grouped by exception type and normalised message, with group actions.
 
+use crate::i18n;
 use askama::Template;
 
 use super::buttons::{failure_group_actions, ActionButton};
@@ -60,14 +61,13 @@ impl FailuresPage {
             queue: queue.to_string(),
             list_url: urls.jobs_default(queue, Registry::Failed),
             summary: match (sampled as u64, total) {
-                (_, 0) => "No failed jobs.".to_string(),
-                (s, t) if s < t => format!(
-                    "These are the newest {} of {} failed jobs.",
-                    thousands(s),
-                    thousands(t)
+                (_, 0) => i18n::t("failures.none").to_string(),
+                (s, t) if s < t => i18n::tf(
+                    "failures.newest_of",
+                    &[("n", &thousands(s)), ("total", &thousands(t))],
                 ),
-                (_, 1) => "The one failed job.".to_string(),
-                (_, t) => format!("All {} failed jobs.", thousands(t)),
+                (_, 1) => i18n::t("failures.the_one").to_string(),
+                (_, t) => i18n::tf("failures.all", &[("n", &thousands(t))]),
             },
             groups: groups
                 .iter()

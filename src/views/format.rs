@@ -1,25 +1,58 @@
 //! Numbers and times for people: thousands separators, plurals, relative times with the exact
 //! time on hover, registry scores, and the date formats rq-dashboard's JSON uses.
+//!
+//! Everything for people goes through the current language's catalogue ([`crate::i18n`]); the
+//! JSON formats ([`isoformat`], [`http_date`]) never do.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-/// Formats a count with thousands separators ("12,345").
+use crate::i18n;
+use crate::rq::model::SchedulerLock;
+
+/// Formats a count with the language's thousands separator ("12,345").
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();
+    let sep = i18n::t("num.thousands_sep");
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
         if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
+            out.push_str(sep);
         }
         out.push(c);
     }
     out
 }
 
-/// A count and its noun, singular or plural ("1 job", "2,000 jobs").
+/// A count and its noun, singular or plural ("1 job", "2,000 jobs"), in the current language:
+/// the catalogue's `plural.<many>_one` / `plural.<many>_other` (spaces as `_`) with `{n}`,
+/// else the English words given.
 pub fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+    let key = format!(
+        "plural.{}_{}",
+        many.replace(' ', "_"),
+        if n == 1 { "one" } else { "other" }
+    );
+    let count = thousands(n);
+    match i18n::try_t(&key) {
+        Some(text) => text.replace("{n}", &count),
+        None => format!("{count} {}", if n == 1 { one } else { many }),
+    }
+}
+
+/// Who holds a queue's scheduler lock, in the current language: "name on host (pid 42)", as much
+/// as is known (the English is [`SchedulerLock::describe`]'s).
+pub fn scheduler_holder(l: &SchedulerLock) -> String {
+    let name = &l.holder;
+    match (&l.hostname, l.pid) {
+        (Some(h), Some(p)) => i18n::tf(
+            "scheduler.host_pid",
+            &[("name", name), ("host", h), ("pid", &p)],
+        ),
+        (Some(h), None) => i18n::tf("scheduler.host", &[("name", name), ("host", h)]),
+        (None, Some(p)) => i18n::tf("scheduler.pid", &[("name", name), ("pid", &p)]),
+        (None, None) => name.clone(),
+    }
 }
 
 /// A time shown relative to now, with the exact UTC time on hover.
@@ -36,24 +69,26 @@ pub struct TimeCell {
 /// Formats a duration in seconds compactly ("42 s", "5 min", "3 h", "2 d").
 pub fn human_secs(secs: i64) -> String {
     let s = secs.unsigned_abs();
-    match s {
-        0..=59 => format!("{s} s"),
-        60..=3599 => format!("{} min", s / 60),
-        3600..=86_399 => format!("{} h", s / 3600),
-        _ => format!("{} d", s / 86_400),
-    }
+    let (key, n) = match s {
+        0..=59 => ("time.s", s),
+        60..=3599 => ("time.min", s / 60),
+        3600..=86_399 => ("time.h", s / 3600),
+        _ => ("time.d", s / 86_400),
+    };
+    i18n::tf(key, &[("n", &n)])
 }
 
-/// Formats a job duration in seconds with sub-second precision ("3 ms", "0.42 s", "12.5 s",
-/// "4.2 min", "1.5 h").
+/// Formats a job duration in seconds with sub-second precision, in the current language
+/// ("3 ms", "0.42 s", "12.5 s", "4.2 min", "1.5 h").
 pub fn human_duration(secs: f64) -> String {
-    match secs {
-        s if s < 0.1 => format!("{:.0} ms", s * 1000.0),
-        s if s < 10.0 => format!("{s:.2} s"),
-        s if s < 60.0 => format!("{s:.1} s"),
-        s if s < 3600.0 => format!("{:.1} min", s / 60.0),
-        s => format!("{:.1} h", s / 3600.0),
-    }
+    let (key, n) = match secs {
+        s if s < 0.1 => ("time.ms", format!("{:.0}", s * 1000.0)),
+        s if s < 10.0 => ("time.s", format!("{s:.2}")),
+        s if s < 60.0 => ("time.s", format!("{s:.1}")),
+        s if s < 3600.0 => ("time.min", format!("{:.1}", s / 60.0)),
+        s => ("time.h", format!("{:.1}", s / 3600.0)),
+    };
+    i18n::tf(key, &[("n", &n)])
 }
 
 /// Builds a [`TimeCell`] relative to `now`.
@@ -61,11 +96,11 @@ pub fn time_cell(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<TimeCel
     let t = t?;
     let d = (now - t).num_seconds();
     let rel = if d.abs() < 1 {
-        "just now".to_string()
+        i18n::t("time.just_now").to_string()
     } else if d > 0 {
-        format!("{} ago", human_secs(d))
+        i18n::tf("time.ago", &[("d", &human_secs(d))])
     } else {
-        format!("in {}", human_secs(d))
+        i18n::tf("time.in", &[("d", &human_secs(d))])
     };
     Some(TimeCell {
         iso: t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
@@ -79,11 +114,16 @@ pub fn score_cell(score: Option<f64>, now: DateTime<Utc>) -> Option<ScoreCell> {
     let s = score?;
     if s.is_infinite() {
         return Some(ScoreCell::Text(
-            if s > 0.0 { "never" } else { "-inf" }.into(),
+            if s > 0.0 {
+                i18n::t("time.never")
+            } else {
+                "-inf"
+            }
+            .into(),
         ));
     }
     if s < 0.0 {
-        return Some(ScoreCell::Text("never (kept)".into()));
+        return Some(ScoreCell::Text(i18n::t("time.never_kept").into()));
     }
     match crate::rq::model::from_epoch_secs(s).and_then(|t| time_cell(Some(t), now)) {
         Some(t) => Some(ScoreCell::Time(t)),
@@ -129,6 +169,47 @@ mod tests {
         assert_eq!(t.rel, "5 min ago");
         let t = time_cell(Some(now + chrono::Duration::seconds(7200)), now).unwrap();
         assert_eq!(t.rel, "in 2 h");
+    }
+
+    #[test]
+    fn a_scheduler_holder_reads_as_the_model_says_in_english() {
+        let l = SchedulerLock {
+            holder: "s1".into(),
+            hostname: Some("h".into()),
+            pid: Some(42),
+        };
+        assert_eq!(scheduler_holder(&l), l.describe());
+        for (host, pid) in [
+            (None, Some(7)),
+            (Some("h2".to_string()), None),
+            (None, None),
+        ] {
+            let m = SchedulerLock {
+                holder: "s2".into(),
+                hostname: host,
+                pid,
+            };
+            assert_eq!(scheduler_holder(&m), m.describe());
+        }
+        let zh = i18n::Lang::from_code("zh-CN").unwrap();
+        assert_eq!(
+            i18n::sync_scope(zh, || scheduler_holder(&l)),
+            "s1（主机 h，PID 42）"
+        );
+    }
+
+    #[test]
+    fn relative_times_and_counts_follow_the_language() {
+        let zh = i18n::Lang::from_code("zh-CN").unwrap();
+        i18n::sync_scope(zh, || {
+            let now = Utc::now();
+            let t = time_cell(Some(now - chrono::Duration::seconds(180)), now).unwrap();
+            assert_eq!(t.rel, "3 分钟前");
+            let t = time_cell(Some(now + chrono::Duration::seconds(7200)), now).unwrap();
+            assert_eq!(t.rel, "2 小时后");
+            assert_eq!(plural(3, "worker", "workers"), "3 个工作进程");
+            assert_eq!(thousands(1_234_567), "1,234,567");
+        });
     }
 
     #[test]

@@ -8,17 +8,18 @@ use askama::Template;
 use super::format::human_duration;
 use super::urls::Urls;
 use crate::history::timing::{Row, Window};
+use crate::i18n;
 
-/// The sortable columns: query value and header.
+/// The sortable columns: query value and header's catalogue key.
 pub const COLUMNS: [(&str, &str); 8] = [
-    ("func", "function"),
-    ("count", "jobs"),
-    ("failed", "failed"),
-    ("runtime_p50", "runtime p50"),
-    ("runtime_p95", "p95"),
-    ("runtime_p99", "p99"),
-    ("wait_p50", "wait p50"),
-    ("wait_p95", "wait p95"),
+    ("func", "functions.col_func"),
+    ("count", "functions.col_count"),
+    ("failed", "functions.col_failed"),
+    ("runtime_p50", "functions.col_runtime_p50"),
+    ("runtime_p95", "functions.col_runtime_p95"),
+    ("runtime_p99", "functions.col_runtime_p99"),
+    ("wait_p50", "functions.col_wait_p50"),
+    ("wait_p95", "functions.col_wait_p95"),
 ];
 
 /// A column header.
@@ -127,7 +128,12 @@ impl FunctionsView {
                     .unwrap_or(0.0)
                     .total_cmp(&b.runtime_p95_s.unwrap_or(0.0))
             })
-            .map(|r| format!("{} (p95 {})", r.func_name, secs(r.runtime_p95_s)));
+            .map(|r| {
+                i18n::tf(
+                    "functions.slowest_value",
+                    &[("func", &r.func_name), ("time", &secs(r.runtime_p95_s))],
+                )
+            });
         let most_failing = rows
             .iter()
             .filter(|r| r.failed > 0)
@@ -137,11 +143,13 @@ impl FunctionsView {
                     .then(a.failure_ratio().total_cmp(&b.failure_ratio()))
             })
             .map(|r| {
-                format!(
-                    "{} ({} failed, {:.0}%)",
-                    r.func_name,
-                    r.failed,
-                    r.failure_ratio() * 100.0
+                i18n::tf(
+                    "functions.failing_value",
+                    &[
+                        ("func", &r.func_name),
+                        ("n", &r.failed),
+                        ("pct", &format!("{:.0}", r.failure_ratio() * 100.0)),
+                    ],
                 )
             });
         let w = window.as_str();
@@ -152,7 +160,7 @@ impl FunctionsView {
                 // A first click sorts names up and numbers down.
                 let next_desc = if current { !desc } else { *k != "func" };
                 Header {
-                    label,
+                    label: i18n::t(label),
                     url: urls.functions_fragment(queue, w, k, next_desc),
                     current: current.then_some(if desc { "descending" } else { "ascending" }),
                 }

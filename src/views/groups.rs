@@ -1,6 +1,7 @@
 //! RQ's job groups (2.0+): the groups page (`/<n>/view/groups`, size and status roll-up, newest
 //! first) and a group's page (`/<n>/view/groups/<name>`, its jobs and the group actions).
 
+use crate::i18n;
 use askama::Template;
 use chrono::Utc;
 
@@ -105,13 +106,15 @@ impl GroupPage {
                 .map(|j| JobRow::new(j, "", &urls, now))
                 .collect(),
             range: if total == 0 {
-                "no jobs".into()
+                i18n::t("groups.no_jobs").into()
             } else {
-                format!(
-                    "{}–{} of {}",
-                    from + 1,
-                    from + jobs.len(),
-                    plural(total as u64, "job", "jobs")
+                i18n::tf(
+                    "lists.range_of",
+                    &[
+                        ("from", &(from + 1)),
+                        ("to", &(from + jobs.len())),
+                        ("all", &plural(total as u64, "job", "jobs")),
+                    ],
                 )
             },
             pages: (1..=pages)

@@ -1,5 +1,6 @@
 //! What is wrong now (`/<n>/view/health`), and the overview's problems panel.
 
+use crate::i18n;
 use askama::Template;
 use chrono::Utc;
 
@@ -55,11 +56,14 @@ impl ProblemsView {
                 .map(|p| {
                     let mut links = Vec::new();
                     if let Some(q) = &p.queue {
-                        links.push((format!("queue {q}"), urls.jobs_default(q, Registry::Queued)));
+                        links.push((
+                            i18n::tf("health.link_queue", &[("queue", q)]),
+                            urls.jobs_default(q, Registry::Queued),
+                        ));
                     }
                     if let Some(w) = &p.worker {
                         links.push((
-                            format!("worker {w}"),
+                            i18n::tf("health.link_worker", &[("worker", w)]),
                             super::urls::with_query(
                                 &urls.workers(),
                                 &format!("q={}", super::urls::seg(w)),
@@ -67,12 +71,12 @@ impl ProblemsView {
                         ));
                     }
                     if let Some(j) = &p.job {
-                        links.push((format!("job {j}"), urls.job(j)));
+                        links.push((i18n::tf("health.link_job", &[("id", j)]), urls.job(j)));
                     }
                     ProblemRow {
                         rule: p.rule,
                         severity: p.severity.as_str(),
-                        message: p.message.clone(),
+                        message: p.shown(),
                         links,
                         since: time_cell(p.since, now),
                     }

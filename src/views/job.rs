@@ -1,6 +1,7 @@
 //! The job page (`/<n>/view/job/<id>`): the decoded call, times, fields, traceback, results,
 //! dependencies and dependents, raw hash fields, and the buttons the job's status allows.
 
+use crate::i18n;
 use askama::Template;
 use chrono::Utc;
 
@@ -176,21 +177,24 @@ impl JobDetailPage {
         push("retry intervals", &j.retry_intervals);
         push("number of retries", &j.number_of_retries);
         let when = |t| {
-            time_cell(t, now)
-                .map_or_else(String::new, |c| format!(", next {} ({})", c.rel, c.exact))
+            time_cell(t, now).map_or_else(String::new, |c| {
+                i18n::tf("job.next_run", &[("rel", &c.rel), ("exact", &c.exact)])
+            })
         };
         if let Some((attempt, left)) = j.attempt() {
             let scheduled = j.status.as_ref().map(|s| s.as_str()) == Some("scheduled");
             let mut value = match (attempt, left) {
-                (Some(k), Some(l)) => format!("attempt {k} of {}", k + l.max(0)),
-                (Some(k), None) => format!("attempt {k}"),
-                (None, Some(l)) if scheduled => format!(
-                    "retrying: {} allowed after the next attempt",
-                    plural(l.max(0) as u64, "more retry", "more retries")
+                (Some(k), Some(l)) => {
+                    i18n::tf("job.attempt_of", &[("k", &k), ("of", &(k + l.max(0)))])
+                }
+                (Some(k), None) => i18n::tf("job.attempt", &[("k", &k)]),
+                (None, Some(l)) if scheduled => i18n::tf(
+                    "job.retrying",
+                    &[("n", &plural(l.max(0) as u64, "more retry", "more retries"))],
                 ),
-                (None, Some(l)) => format!(
-                    "up to {} on failure",
-                    plural(l.max(0) as u64, "retry", "retries")
+                (None, Some(l)) => i18n::tf(
+                    "job.up_to",
+                    &[("n", &plural(l.max(0) as u64, "retry", "retries"))],
                 ),
                 (None, None) => String::new(),
             };
@@ -206,11 +210,13 @@ impl JobDetailPage {
         if let Some(left) = j.repeats_left {
             fields.push(Field {
                 name: "repeats".into(),
-                value: format!(
-                    "run {}, {} left{}",
-                    j.results.len().max(1),
-                    plural(left.max(0) as u64, "repeat", "repeats"),
-                    when(j.scheduled_for)
+                value: i18n::tf(
+                    "job.repeats",
+                    &[
+                        ("run", &j.results.len().max(1)),
+                        ("left", &plural(left.max(0) as u64, "repeat", "repeats")),
+                        ("next", &when(j.scheduled_for)),
+                    ],
                 ),
                 url: None,
             });
@@ -219,7 +225,7 @@ impl JobDetailPage {
             fields.push(Field {
                 name: "rate limit".into(),
                 value: match j.rate_limit_concurrency {
-                    Some(c) => format!("{key} (at most {c} at a time)"),
+                    Some(c) => i18n::tf("job.rate_limit", &[("key", key), ("c", &c)]),
                     None => key.clone(),
                 },
                 url: Some(urls.rate_limit(key)),
@@ -242,9 +248,9 @@ impl JobDetailPage {
         fields.push(Field {
             name: "key expires".into(),
             value: match j.key_ttl {
-                -1 => "never".into(),
+                -1 => i18n::t("time.never").into(),
                 t if t < 0 => "—".into(),
-                t => format!("in {} ({t} s)", human_secs(t)),
+                t => i18n::tf("job.expires_in", &[("d", &human_secs(t)), ("t", &t)]),
             },
             url: None,
         });

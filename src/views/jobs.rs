@@ -2,6 +2,7 @@
 //! or registry with exact pagination, order and page-size choices, the registry tabs, and the
 //! list's buttons. Also the validation of a list's parameters, shared with the JSON API.
 
+use crate::i18n;
 use askama::Template;
 use chrono::{DateTime, Utc};
 
@@ -11,7 +12,7 @@ use super::format::{score_cell, time_cell, ScoreCell, TimeCell};
 use super::layout::{Layout, Link, Perms};
 use super::urls::Urls;
 use crate::error::AppError;
-use crate::rq::model::{JobStatus, JobSummary, Registry};
+use crate::rq::model::{JobStatus, JobSummary, QueueHealth, Registry};
 use crate::rq::{JobPage, PageRequest};
 
 /// The largest page size accepted.
@@ -263,11 +264,12 @@ impl JobsView {
         let u = |n: u64| urls.jobs(queue, p.registry, p.per_page, p.desc, n);
         let mut notice = page.problem.clone();
         if notice.is_none() && p.page > pages {
-            notice = Some(format!("Page {} is past the last page ({pages}).", p.page));
-        } else if notice.is_none() && !page.queue_registered && page.total == 0 {
-            notice = Some(format!(
-                "No queue named “{queue}” is registered in RQ's queue set."
+            notice = Some(i18n::tf(
+                "jobs.past_last_page",
+                &[("page", &p.page), ("pages", &pages)],
             ));
+        } else if notice.is_none() && !page.queue_registered && page.total == 0 {
+            notice = Some(i18n::tf("jobs.unregistered", &[("queue", &queue)]));
         }
         JobsView {
             queue: queue.to_string(),
@@ -297,15 +299,18 @@ impl JobsView {
                     current: n == p.per_page,
                 })
                 .collect(),
-            order_links: [(false, "oldest first"), (true, "newest first")]
+            order_links: [(false, "jobs.oldest_first"), (true, "jobs.newest_first")]
                 .into_iter()
                 .map(|(d, label)| Link {
-                    label: label.to_string(),
+                    label: i18n::t(label).to_string(),
                     url: urls.jobs(queue, p.registry, p.per_page, d, 1),
                     current: d == p.desc,
                 })
                 .collect(),
-            score_label: p.registry.score_meaning(),
+            score_label: p
+                .registry
+                .score_meaning()
+                .map(|m| i18n::t(&format!("score.{m}"))),
             show_exc: matches!(p.registry, Registry::Failed),
             show_execution: p.registry == Registry::Started,
             fragment_url: urls.jobs_fragment(queue, p.registry, p.per_page, p.desc, p.page),
@@ -349,6 +354,34 @@ pub struct JobsFragment {
     pub v: JobsView,
 }
 
+/// What RQ's maintenance has not cleaned up in a queue, in sentences of the current language
+/// (the English is [`QueueHealth::problems`]'s, word for word).
+pub fn maintenance_lines(h: &QueueHealth) -> Vec<String> {
+    let mut out = Vec::new();
+    if h.intermediate_stuck > 0 {
+        let key = if h.intermediate_stuck == 1 {
+            "maintenance.intermediate_one"
+        } else {
+            "maintenance.intermediate_other"
+        };
+        out.push(i18n::tf(key, &[("n", &h.intermediate_stuck)]));
+    }
+    for (r, n) in &h.expired {
+        if *n == 0 {
+            continue;
+        }
+        out.push(if *r == Registry::Started {
+            i18n::tf("maintenance.abandoned", &[("n", n)])
+        } else {
+            i18n::tf(
+                "maintenance.expired",
+                &[("n", n), ("registry", &i18n::registry(r.as_str()))],
+            )
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,6 +409,29 @@ mod tests {
         ] {
             let e = ListParams::parse(bad.0, bad.1, bad.2, bad.3).unwrap_err();
             assert_eq!(e.status().as_u16(), 400, "{bad:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod maintenance_tests {
+    use super::*;
+
+    #[test]
+    fn maintenance_lines_are_the_models_sentences_in_english_and_translated_in_chinese() {
+        for stuck in [0, 1, 3] {
+            let h = QueueHealth {
+                intermediate: 5,
+                intermediate_stuck: stuck,
+                expired: vec![(Registry::Failed, 2), (Registry::Started, 1)],
+            };
+            assert_eq!(maintenance_lines(&h), h.problems());
+            let zh = i18n::Lang::from_code("zh-CN").unwrap();
+            let lines = i18n::sync_scope(zh, || maintenance_lines(&h));
+            assert!(
+                lines.iter().any(|l| l.contains("2 个失败条目")),
+                "{lines:?}"
+            );
         }
     }
 }

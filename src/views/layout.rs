@@ -1,6 +1,7 @@
 //! What every page shares: the layout (navigation, instance switcher, footer, security token),
 //! the viewer's permissions, links, and the error and action-result templates.
 
+use crate::i18n;
 use askama::Template;
 
 use super::urls::Urls;
@@ -54,6 +55,11 @@ pub struct Layout {
     pub csrf_token: String,
     /// What the viewer may do.
     pub perms: Perms,
+    /// The page's language code, for `<html lang>`.
+    pub lang: &'static str,
+    /// The language switcher: each language by its own name, linking to the switch that comes
+    /// back to this page.
+    pub languages: Vec<(&'static str, Link)>,
 }
 
 /// A link in a pager or a tab strip.

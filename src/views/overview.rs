@@ -1,6 +1,7 @@
 //! The overview (`/`, `/<n>/view/queues`): counts of every queue and registry, totals, the workers
 //! summary, charts and Redis facts; and `/all`, every instance's queues on one page.
 
+use crate::i18n;
 use askama::Template;
 use chrono::{DateTime, Utc};
 
@@ -69,7 +70,7 @@ fn queue_row(
             })
             .collect(),
         oldest: time_cell(q.oldest_enqueued_at, now),
-        scheduler: q.scheduler.as_ref().map(|s| s.describe()),
+        scheduler: q.scheduler.as_ref().map(super::format::scheduler_holder),
         stranded: if q.scheduler.is_none() {
             q.overdue_scheduled
         } else {
@@ -191,12 +192,19 @@ impl OverviewView {
         let matching = kept.len();
         let (page, total, pages) = listing.window(kept);
         let list_url = urls.overview();
-        let mut headers = vec![(String::from("name"), String::from("Queue"), "")];
-        headers.extend(
-            cols.iter()
-                .map(|r| (r.as_str().to_string(), r.as_str().to_string(), "num")),
-        );
-        headers.push(("oldest".into(), "oldest queued".into(), ""));
+        let mut headers = vec![(
+            String::from("name"),
+            i18n::t("common.queue").to_string(),
+            "",
+        )];
+        headers.extend(cols.iter().map(|r| {
+            (
+                r.as_str().to_string(),
+                i18n::registry(r.as_str()).to_string(),
+                "num",
+            )
+        }));
+        headers.push(("oldest".into(), i18n::t("overview_all.oldest").into(), ""));
         let header_refs: Vec<(&str, &str, &'static str)> = headers
             .iter()
             .map(|(k, l, c)| (k.as_str(), l.as_str(), *c))
@@ -223,18 +231,25 @@ impl OverviewView {
             shown: if total == 0 && o.queues.is_empty() {
                 String::new()
             } else if pages > 1 {
-                format!(
-                    "{}–{} of {} (of {})",
-                    thousands(first + 1),
-                    thousands((first + listing.per_page).min(total)),
-                    plural(total, "matching queue", "matching queues"),
-                    thousands(o.queues.len() as u64)
+                i18n::tf(
+                    "lists.range_of_matching",
+                    &[
+                        ("from", &thousands(first + 1)),
+                        ("to", &thousands((first + listing.per_page).min(total))),
+                        (
+                            "matching",
+                            &plural(total, "matching queue", "matching queues"),
+                        ),
+                        ("all", &thousands(o.queues.len() as u64)),
+                    ],
                 )
             } else if matching < o.queues.len() {
-                format!(
-                    "{} of {}",
-                    thousands(matching as u64),
-                    plural(o.queues.len() as u64, "queue", "queues")
+                i18n::tf(
+                    "lists.some_of",
+                    &[
+                        ("shown", &thousands(matching as u64)),
+                        ("all", &plural(o.queues.len() as u64, "queue", "queues")),
+                    ],
                 )
             } else {
                 plural(o.queues.len() as u64, "queue", "queues")
@@ -245,9 +260,9 @@ impl OverviewView {
             suspended: o.suspended,
             workers: o.workers.len(),
             workers_noun: if o.workers.len() == 1 {
-                "worker"
+                i18n::t("overview.worker_noun_one")
             } else {
-                "workers"
+                i18n::t("overview.worker_noun_other")
             },
             redis_label: String::new(),
             busy: o.workers.iter().filter(|w| w.state == "busy").count(),

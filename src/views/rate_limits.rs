@@ -1,6 +1,7 @@
 //! RQ 3.0's rate limits (`/<n>/view/rate-limits`): per key the concurrency, slots in use, jobs
 //! waiting, the oldest waiter's age and leaked slots; and one key's waiting jobs.
 
+use crate::i18n;
 use askama::Template;
 use chrono::Utc;
 

@@ -1,5 +1,6 @@
 //! A bulk task's progress page (`/<n>/tasks/<id>`) and its polled fragment.
 
+use crate::i18n;
 use askama::Template;
 use chrono::Utc;
 
@@ -66,16 +67,22 @@ impl TaskView {
             percent: ((t.done + t.kept) * 100)
                 .checked_div(t.total)
                 .map_or(100, |p| p.min(100)),
-            elapsed: format!(
-                "{:.1} s",
-                (end - t.started_at).num_milliseconds() as f64 / 1000.0
+            elapsed: i18n::tf(
+                "tasks.elapsed",
+                &[(
+                    "s",
+                    &format!(
+                        "{:.1}",
+                        (end - t.started_at).num_milliseconds() as f64 / 1000.0
+                    ),
+                )],
             ),
             running: state == "running",
             resume: (state == "interrupted" && t.op.is_some() && perms.act).then(|| {
                 ActionButton::new(
-                    "Resume",
+                    i18n::t("tasks.resume"),
                     urls.task_resume(t.id),
-                    "Run the rest of this bulk action? What was already done is not done again.",
+                    i18n::t("tasks.resume_confirm"),
                 )
             }),
             state,

@@ -69,6 +69,17 @@ impl Urls {
         ))
     }
 
+    /// The language switcher's link: sets the `lang` cookie to `code`, then goes back to
+    /// `next` (a path on this site).
+    pub fn language(&self, code: &str, next: &str) -> String {
+        format!(
+            "{}/lang/{}?next={}",
+            self.base,
+            seg(code),
+            utf8_percent_encode(next, SEGMENT)
+        )
+    }
+
     /// The overview page.
     pub fn overview(&self) -> String {
         self.at("/view/queues")

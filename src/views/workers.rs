@@ -1,6 +1,7 @@
 //! The workers page (`/<n>/view/workers`): every worker with its state, queues, current job,
 //! heartbeat, counters and buttons.
 
+use crate::i18n;
 use askama::Template;
 use chrono::Utc;
 use std::collections::HashMap;
@@ -152,7 +153,15 @@ impl WorkersView {
         let shown_page = listing.page.min(pages);
         let first = (shown_page - 1) * listing.per_page;
         WorkersView {
-            headers: sort_links(listing, &list_url, &SORT_COLUMNS),
+            headers: sort_links(
+                listing,
+                &list_url,
+                &SORT_COLUMNS
+                    .map(|(k, label, css)| (k, i18n::word("column", label), css))
+                    .iter()
+                    .map(|(k, label, css)| (*k, label.as_ref(), *css))
+                    .collect::<Vec<_>>(),
+            ),
             pager: if pages > 1 {
                 super::jobs::page_window(shown_page, pages, 10)
                     .map(|n| Link {
@@ -166,18 +175,25 @@ impl WorkersView {
             },
             health_url: urls.health(),
             shown: if pages > 1 {
-                format!(
-                    "{}–{} of {} (of {})",
-                    thousands(first + 1),
-                    thousands((first + listing.per_page).min(total)),
-                    plural(total, "matching worker", "matching workers"),
-                    thousands(all.len() as u64)
+                i18n::tf(
+                    "lists.range_of_matching",
+                    &[
+                        ("from", &thousands(first + 1)),
+                        ("to", &thousands((first + listing.per_page).min(total))),
+                        (
+                            "matching",
+                            &plural(total, "matching worker", "matching workers"),
+                        ),
+                        ("all", &thousands(all.len() as u64)),
+                    ],
                 )
             } else if matching < all.len() as u64 {
-                format!(
-                    "{} of {}",
-                    thousands(matching),
-                    plural(all.len() as u64, "worker", "workers")
+                i18n::tf(
+                    "lists.some_of",
+                    &[
+                        ("shown", &thousands(matching)),
+                        ("all", &plural(all.len() as u64, "worker", "workers")),
+                    ],
                 )
             } else {
                 plural(all.len() as u64, "worker", "workers")

@@ -40,6 +40,7 @@ mod health;
 mod history;
 mod hostile;
 mod http_layer;
+mod i18n;
 mod job_detail;
 mod jobs;
 mod lists;
