@@ -46,7 +46,7 @@ per_rq_version!(
 );
 
 /// Commands the dashboard may send: reads only.
-const READ_COMMANDS: [&str; 27] = [
+const READ_COMMANDS: [&str; 29] = [
     "smembers",
     "sismember",
     "exists",
@@ -63,6 +63,8 @@ const READ_COMMANDS: [&str; 27] = [
     "zrevrange",
     "zrangebyscore",
     "zrevrangebyscore",
+    "hstrlen",
+    "echo",
     "hget",
     "hmget",
     "hgetall",

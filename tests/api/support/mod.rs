@@ -181,6 +181,18 @@ impl Seeded {
     }
 }
 
+/// True for the history's and statistics' own keys (the README's table): what the background
+/// rounds write under `rqdash:<prefix>:`, besides tasks and alerts.
+pub fn is_history_key(k: &str) -> bool {
+    [
+        "rqdash:rq:hist:",
+        "rqdash:rq:stats:",
+        "rqdash:rq:lease:history",
+    ]
+    .iter()
+    .any(|p| k.starts_with(p))
+}
+
 /// Polls `f` every 50 ms until it returns `Some`, or panics with `what` after `timeout`.
 pub fn wait_for<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + timeout;
