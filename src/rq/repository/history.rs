@@ -3,7 +3,7 @@
 //! the recorder reads of RQ (workers' counters, new registry entries, a few fields of the jobs
 //! in them) and the one script that writes a round.
 //!
-//! A round is written by [`APPLY`] in one step: the points, the running totals, the workers'
+//! A round is written by one Lua script (`APPLY`) in one step: the points, the running totals, the workers'
 //! counters as counted, the timing counts and the registries' watermarks, and only when the
 //! history's `seq` is still the one the round was computed from. Two replicas that both think
 //! they hold the lease therefore never count a job twice; the loser recomputes next round.
@@ -65,7 +65,7 @@ return 1",
     )
 });
 
-/// One round's write, as [`APPLY`] reads it.
+/// One round's write, as the script `APPLY` reads it.
 #[derive(Debug, Default, serde::Serialize)]
 pub struct RoundWrite {
     /// The `seq` the round was computed from.
