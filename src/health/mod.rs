@@ -7,8 +7,6 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 use crate::rq::model::cron::CronJobState;
 use crate::rq::repository::cron::CronOverview;
@@ -16,7 +14,9 @@ use crate::rq::repository::rate_limits::RateLimitState;
 use crate::rq::Snapshot;
 
 mod thresholds;
+mod tracker;
 pub use thresholds::{Silence, Thresholds};
+pub use tracker::{Badge, Tracker};
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -560,197 +560,5 @@ fn cron_job_problem(j: &CronJobState) -> Option<Problem> {
     })
 }
 
-/// Remembers since when each problem has been seen, per instance.
-///
-/// Only the full evaluation ([`Tracker::stamp`]) starts and ends problems; a partial one (from
-/// `/metrics`, which does not read the cron state) only looks ([`Tracker::look`]).
-#[derive(Debug, Default)]
-pub struct Tracker {
-    seen: Mutex<HashMap<(usize, String), DateTime<Utc>>>,
-    /// The problems of the last full evaluation, per instance (for the badges on lists).
-    latest: Mutex<HashMap<usize, Vec<Problem>>>,
-}
-
-/// The problems that concern one queue or worker, for a badge: how many, the worst severity, and
-/// their messages.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Badge {
-    /// How many.
-    pub count: usize,
-    /// The worst severity.
-    pub severity: Severity,
-    /// Their messages, one a line.
-    pub messages: String,
-}
-
-fn badges<'a>(problems: impl Iterator<Item = (&'a str, &'a Problem)>) -> HashMap<String, Badge> {
-    let mut out: HashMap<String, Badge> = HashMap::new();
-    for (name, p) in problems {
-        let b = out.entry(name.to_string()).or_insert(Badge {
-            count: 0,
-            severity: p.severity,
-            messages: String::new(),
-        });
-        b.count += 1;
-        b.severity = b.severity.max(p.severity);
-        if !b.messages.is_empty() {
-            b.messages.push('\n');
-        }
-        b.messages.push_str(&p.shown());
-    }
-    out
-}
-
-impl Tracker {
-    /// Stamps `problems` of instance `n` with when each was first seen, and forgets the ones
-    /// that went away.
-    pub fn stamp(&self, n: usize, problems: &mut [Problem], now: DateTime<Utc>) {
-        let Ok(mut seen) = self.seen.lock() else {
-            return;
-        };
-        let keys: Vec<String> = problems.iter().map(Problem::key).collect();
-        seen.retain(|(i, k), _| *i != n || keys.contains(k));
-        for (p, k) in problems.iter_mut().zip(keys) {
-            p.since = Some(*seen.entry((n, k)).or_insert(now));
-        }
-        drop(seen);
-        if let Ok(mut l) = self.latest.lock() {
-            l.insert(n, problems.to_vec());
-        }
-    }
-
-    /// Per queue of instance `n`, the badge of its problems as last evaluated.
-    pub fn queue_badges(&self, n: usize) -> HashMap<String, Badge> {
-        let Ok(l) = self.latest.lock() else {
-            return HashMap::new();
-        };
-        let ps = l.get(&n).map(Vec::as_slice).unwrap_or(&[]);
-        badges(ps.iter().filter_map(|p| p.queue.as_deref().map(|q| (q, p))))
-    }
-
-    /// Per worker of instance `n`, the badge of its problems as last evaluated.
-    pub fn worker_badges(&self, n: usize) -> HashMap<String, Badge> {
-        let Ok(l) = self.latest.lock() else {
-            return HashMap::new();
-        };
-        let ps = l.get(&n).map(Vec::as_slice).unwrap_or(&[]);
-        badges(
-            ps.iter()
-                .filter_map(|p| p.worker.as_deref().map(|w| (w, p))),
-        )
-    }
-
-    /// Stamps `problems` with when each was first seen, without starting or ending any.
-    pub fn look(&self, n: usize, problems: &mut [Problem], now: DateTime<Utc>) {
-        let Ok(seen) = self.seen.lock() else {
-            return;
-        };
-        for p in problems.iter_mut() {
-            p.since = Some(seen.get(&(n, p.key())).copied().unwrap_or(now));
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rq::model::{Overview, QueueCounts, RedisInfo, Worker};
-
-    fn snap(queues: Vec<QueueCounts>, workers: Vec<Worker>, redis: RedisInfo) -> Snapshot {
-        Snapshot {
-            overview: Overview {
-                queues,
-                workers,
-                dead_workers: vec![],
-                suspended: false,
-                has_ready: false,
-                fetched_at: Utc::now(),
-                redis,
-            },
-            current_jobs: Default::default(),
-        }
-    }
-
-    #[test]
-    fn each_rule_says_what_is_wrong_and_a_healthy_queue_says_nothing() {
-        let now = Utc::now();
-        let mut w = Worker::from_hash("w1", &Default::default(), &[]);
-        w.queues = vec!["served".into()];
-        w.last_heartbeat = Some(now);
-        let queues = vec![
-            QueueCounts {
-                name: "served".into(),
-                queued: 2,
-                oldest_enqueued_at: Some(now),
-                ..QueueCounts::default()
-            },
-            QueueCounts {
-                name: "orphan".into(),
-                queued: 1,
-                overdue_scheduled: 3,
-                oldest_enqueued_at: Some(now - chrono::Duration::seconds(3600)),
-                ..QueueCounts::default()
-            },
-        ];
-        let redis = RedisInfo {
-            maxmemory_policy: "allkeys-lru".into(),
-            ..RedisInfo::default()
-        };
-        let found = evaluate(
-            &snap(queues, vec![w], redis),
-            None,
-            &[],
-            &Thresholds::default(),
-            now,
-        );
-        let rules: Vec<(&str, Option<&str>)> =
-            found.iter().map(|p| (p.rule, p.queue.as_deref())).collect();
-        assert!(
-            rules.contains(&("queue_without_worker", Some("orphan"))),
-            "{rules:?}"
-        );
-        assert!(rules.contains(&("scheduled_without_scheduler", Some("orphan"))));
-        assert!(rules.contains(&("oldest_queued", Some("orphan"))));
-        assert!(rules.contains(&("redis_eviction_policy", None)));
-        assert!(
-            !rules.iter().any(|(_, q)| *q == Some("served")),
-            "{rules:?}"
-        );
-        // Silenced rules stay silent.
-        let th = Thresholds {
-            disabled: vec!["redis_eviction_policy".into()],
-            ..Thresholds::default()
-        };
-        let redis = RedisInfo {
-            maxmemory_policy: "allkeys-lru".into(),
-            ..RedisInfo::default()
-        };
-        assert!(evaluate(&snap(vec![], vec![], redis), None, &[], &th, now).is_empty());
-    }
-
-    #[test]
-    fn problems_of_one_rule_about_different_things_have_different_keys() {
-        let a = Problem::new("cron_scheduler_stale", Severity::Warning, "a".into()).subject("s1");
-        let b = Problem::new("cron_scheduler_stale", Severity::Warning, "b".into()).subject("s2");
-        assert_ne!(a.key(), b.key());
-        // The message (with its counts) is not part of the key.
-        let c = Problem::new("cron_scheduler_stale", Severity::Warning, "c".into()).subject("s1");
-        assert_eq!(a.key(), c.key());
-    }
-
-    #[test]
-    fn a_problem_keeps_the_time_it_was_first_seen() {
-        let t = Tracker::default();
-        let t0 = Utc::now();
-        let mut a = vec![Problem::new("r", Severity::Warning, "x".into())];
-        t.stamp(0, &mut a, t0);
-        let mut b = a.clone();
-        t.stamp(0, &mut b, t0 + chrono::Duration::seconds(60));
-        assert_eq!(b[0].since, Some(t0));
-        // Gone, then back: a new start.
-        t.stamp(0, &mut [], t0);
-        let t2 = t0 + chrono::Duration::seconds(120);
-        t.stamp(0, &mut b, t2);
-        assert_eq!(b[0].since, Some(t2));
-    }
-}
+mod tests;

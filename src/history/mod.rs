@@ -12,9 +12,12 @@
 //!   or for a worker of several queues to the queues its newly finished jobs came from.
 //! - [`timing`]: runtime and wait percentiles per queue and function, from the jobs entering
 //!   the finished and failed registries (a watermark per registry, bounded work per round).
+//! - [`entries`]: what entered the finished and failed registries since the last round (the
+//!   watermarks), for the statistics and the per-queue split.
 //! - [`codec`]: the packed text the points are stored as in Redis.
 
 pub mod codec;
+pub mod entries;
 pub mod recorder;
 pub mod timing;
 

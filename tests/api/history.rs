@@ -42,19 +42,6 @@ fn wait_totals(apps: &[&TestApp], queue: Option<&str>, want: (u64, u64), what: &
     }
 }
 
-/// Waits until the history has made its first round (its start is set).
-fn wait_started(redis: &TestRedis) {
-    let mut c = redis.conn();
-    wait_for(Duration::from_secs(30), "the history's first round", || {
-        let since: Option<i64> = redis::cmd("HGET")
-            .arg("rqdash:rq:hist:meta")
-            .arg("since")
-            .query(&mut c)
-            .unwrap();
-        since.map(|_| ())
-    });
-}
-
 fn exact_totals(version: &'static str) {
     let mut redis = TestRedis::start_with(&["--appendonly", "yes", "--appendfsync", "always"]);
     let url = redis.url();
@@ -64,7 +51,7 @@ fn exact_totals(version: &'static str) {
     rq.burst(&url, &["early"]);
     let a = TestApp::spawn(settings(&redis));
     let b = TestApp::spawn(settings(&redis));
-    wait_started(&redis);
+    redis.wait_history_started();
 
     // A burst worker, born and gone between two rounds: 12 finish and 4 fail on q1, and 5 on
     // q2 keep no finished entry at all (result_ttl=0), so registry growth would miss them.
@@ -130,7 +117,7 @@ fn runtime_and_wait_percentiles_are_within_tolerance_of_the_truth() {
     let url = redis.url();
     let rq = Rq::new("2.12.0");
     let app = TestApp::spawn(settings(&redis));
-    wait_started(&redis);
+    redis.wait_history_started();
     let short = rq.enqueue_call(&url, "timing", "sleep", &["0.3"], 6);
     let long = rq.enqueue_call(&url, "timing", "sleep", &["1.2"], 4);
     rq.enqueue_call(&url, "timing", "fail", &["x"], 2);
@@ -278,7 +265,7 @@ fn the_history_writes_only_its_own_keys_within_their_size_and_falls_back_when_re
         .expect("redis-cli (apt-get install redis-tools)");
     std::thread::sleep(Duration::from_millis(300));
     let app = TestApp::spawn(settings(&redis));
-    wait_started(&redis);
+    redis.wait_history_started();
     for p in [
         "/",
         "/0/view/jobs/a/queued/8/asc/1",
@@ -389,7 +376,7 @@ fn the_statistics_read_every_entry_once_when_many_share_one_second() {
     let redis = TestRedis::start();
     let url = redis.url();
     let app = TestApp::spawn(settings(&redis));
-    wait_started(&redis);
+    redis.wait_history_started();
     // 1,800 failures recorded through RQ's API in a few pipelines: most share their second
     // (and so their score), far more than one read takes.
     Rq::new("2.12.0").make_jobs(&url, "ties", 1800, "t-", true);
@@ -446,7 +433,7 @@ fn workers_reusing_one_name_within_a_round_are_all_counted() {
     // Long rounds: three burst workers of the same name come and go within one.
     s.history_interval = Duration::from_secs(20);
     let app = TestApp::spawn(s);
-    wait_started(&redis);
+    redis.wait_history_started();
     for _ in 0..3 {
         rq.enqueue(&url, "same", 3);
         rq.enqueue_call(&url, "same", "fail", &["x"], 1);

@@ -26,14 +26,7 @@ fn metrics_use_rq_exporter_names_and_cost_redis_nothing_extra() {
     let mut s = Settings::for_url(&redis.url());
     s.history_interval = Duration::from_secs(60);
     let app = TestApp::spawn(s);
-    crate::support::wait_for(Duration::from_secs(30), "the history's first round", || {
-        let since: Option<i64> = redis::cmd("HGET")
-            .arg("rqdash:rq:hist:meta")
-            .arg("since")
-            .query(&mut c)
-            .unwrap();
-        since.map(|_| ())
-    });
+    redis.wait_history_started();
     std::thread::sleep(Duration::from_millis(300));
     app.json("/0/data/queues.json");
     let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut c).unwrap();

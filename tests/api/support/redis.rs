@@ -153,6 +153,20 @@ impl TestRedis {
         }
     }
 
+    /// Waits (up to 30 s) until a dashboard's history has made its first round (its start is
+    /// set in `rqdash:rq:hist:meta`).
+    pub fn wait_history_started(&self) {
+        let mut c = self.conn();
+        super::wait_for(Duration::from_secs(30), "the history's first round", || {
+            let since: Option<i64> = redis::cmd("HGET")
+                .arg("rqdash:rq:hist:meta")
+                .arg("since")
+                .query(&mut c)
+                .unwrap();
+            since.map(|_| ())
+        });
+    }
+
     /// Waits (up to 30 s) until field `field` of hash `key` holds `want`.
     pub fn wait_field(&self, key: &str, field: &str, want: &str) {
         let mut c = self.conn();
