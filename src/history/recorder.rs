@@ -14,10 +14,10 @@
 //! 4. writes it all in one script that checks `seq` (see [`crate::rq::repository::history`]).
 //!
 //! What stays inexact (the README says so): a worker killed without a clean stop whose hash
-//! expired before a round read it loses the jobs it did since the previous round; workers that
-//! reuse one name (`rq worker --name`) and come and go within one round are counted from the
-//! registries, so their jobs without a finished entry (`result_ttl=0`) are lost; a worker of
-//! several queues whose jobs keep no finished entry has them counted on its first queue.
+//! expired before a round read it loses the jobs it did since the previous round; of workers
+//! that reuse one name (`rq worker --name`) and come and go within one round, each wiping its
+//! predecessor's hash, only the last is counted; a worker of several queues whose jobs keep no
+//! finished entry has them counted on its first queue.
 
 use std::collections::{HashMap, HashSet};
 
@@ -193,21 +193,16 @@ async fn count(
     let mut per_queue: HashMap<String, [u64; 2]> = HashMap::new();
     let mut total = [0u64; 2];
     for (name, s, x, birth, queues) in &counted {
-        let seen_total = by_worker.get(name).map_or([0, 0], |m| {
-            m.values().fold([0, 0], |a, c| [a[0] + c[0], a[1] + c[1]])
-        });
         let (ds, dx) = match state.workers.get(name) {
             // The same worker: its growth.
             // (Lower than counted: an older snapshot than the last round's; nothing new.)
             Some(&(bs, bx, bb)) if bb == *birth => (s.saturating_sub(bs), x.saturating_sub(bx)),
-            // A later worker of the same name (its counters began at zero). Several may have
-            // come and gone since the last round, each wiping its predecessor's hash: the jobs
-            // the registries got from that name since then are the better count when higher.
-            Some(_) => ((*s).max(seen_total[0]), (*x).max(seen_total[1])),
+            // A later worker of the same name: its counters began at zero. (Counters only: the
+            // registries may already hold jobs the snapshot's counters do not, and the next
+            // round counts those from the counters.)
+            Some(_) => (*s, *x),
             // A worker born after the history began, never counted: all it did.
-            None if !first && *birth >= since * 1_000_000 => {
-                ((*s).max(seen_total[0]), (*x).max(seen_total[1]))
-            }
+            None if !first && *birth >= since * 1_000_000 => (*s, *x),
             // Running since before the history began: from now on.
             None => (0, 0),
         };

@@ -423,21 +423,3 @@ fn the_statistics_read_every_entry_once_when_many_share_one_second() {
     // No worker ran them: the throughput counts none.
     assert_eq!(totals(&app, Some("ties")), (0, 0));
 }
-
-#[test]
-fn workers_reusing_one_name_within_a_round_are_all_counted() {
-    let redis = TestRedis::start();
-    let url = redis.url();
-    let rq = Rq::new("2.12.0");
-    let mut s = settings(&redis);
-    // Long rounds: three burst workers of the same name come and go within one.
-    s.history_interval = Duration::from_secs(20);
-    let app = TestApp::spawn(s);
-    redis.wait_history_started();
-    for _ in 0..3 {
-        rq.enqueue(&url, "same", 3);
-        rq.enqueue_call(&url, "same", "fail", &["x"], 1);
-        rq.burst(&url, &["same"]);
-    }
-    wait_totals(&[&app], None, (9, 3), "three lives of one name");
-}
