@@ -33,6 +33,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::AppError;
+use crate::rq::actions::Found;
 use crate::rq::model::Registry;
 use crate::rq::repository::search::{Chunk, ScanBounds, ScoreRange};
 use crate::rq::search::SearchQuery;
@@ -78,8 +79,9 @@ impl SearchState {
 
 #[derive(Debug, Default)]
 struct Matches {
-    /// (job time in epoch microseconds, id), newest first once complete.
-    list: Vec<(i64, String)>,
+    /// (job time in epoch microseconds, id, the queue it was found in), newest first once
+    /// complete.
+    list: Vec<(i64, String, Arc<str>)>,
     /// Hashes of the ids kept, to count an entry seen twice once.
     seen: HashSet<u64>,
 }
@@ -188,18 +190,27 @@ impl Search {
                     .iter()
                     .skip(offset)
                     .take(limit)
-                    .map(|(_, id)| id.clone())
+                    .map(|(_, id, _)| id.clone())
                     .collect()
             })
             .unwrap_or_default()
     }
 
-    /// Every kept match id, newest first.
-    pub fn all_ids(&self) -> Vec<String> {
-        self.ids(0, usize::MAX)
+    /// Every kept match, newest first, with where it was found (its queue, in the query's
+    /// registry).
+    pub fn all_found(&self) -> Vec<Found> {
+        self.matches
+            .lock()
+            .map(|m| {
+                m.list
+                    .iter()
+                    .map(|(_, id, q)| Found::in_place(id.clone(), &**q, self.query.registry))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
-    fn add(&self, time: i64, id: String) {
+    fn add(&self, time: i64, id: String, queue: &Arc<str>) {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         id.hash(&mut h);
         let hash = h.finish();
@@ -210,7 +221,7 @@ impl Search {
             self.total.fetch_add(1, Ordering::Relaxed);
             if m.list.len() < MAX_MATCHES {
                 m.seen.insert(hash);
-                m.list.push((time, id));
+                m.list.push((time, id, queue.clone()));
             }
         }
     }
@@ -351,6 +362,7 @@ async fn scan(repo: &Arc<Repository>, s: &Search, json_first: bool) -> Result<bo
     }
     let needs = q.needs();
     for (name, b) in queues.iter().zip(bounds) {
+        let queue: Arc<str> = Arc::from(name.as_str());
         let mut stripes = stripes(repo, name, q.registry, b).await?;
         let mut in_flight = InFlight(VecDeque::new());
         let mut turn = 0;
@@ -394,7 +406,7 @@ async fn scan(repo: &Arc<Repository>, s: &Search, json_first: bool) -> Result<bo
             for c in &chunk.candidates {
                 if q.matches(c, json_first) {
                     let t = c.time.map(|t| t.timestamp_micros()).unwrap_or(i64::MIN);
-                    s.add(t, c.id.clone());
+                    s.add(t, c.id.clone(), &queue);
                 }
             }
             s.scanned.fetch_add(chunk.in_range, Ordering::Relaxed);

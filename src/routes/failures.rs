@@ -9,9 +9,12 @@ use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::i18n;
-use crate::rq::actions::{JobAction, Outcome};
+use std::sync::Arc;
+
+use crate::rq::actions::{rq_now, Found, JobAction};
 use crate::rq::failure_groups;
-use crate::tasks::JOB_CHUNK;
+use crate::rq::model::Registry;
+use crate::tasks::BulkOp;
 use crate::views::failures::FailuresPage;
 use crate::views::format::plural;
 
@@ -65,8 +68,7 @@ async fn group_action(act: &Action, path: &FailuresPath) -> Result<Done, AppErro
     if action.destructive() {
         act.allow_delete()?;
     }
-    let repo = &act.inst.repo;
-    let (_, failures) = repo.failures(&path.queue, GROUP_LIMIT).await?;
+    let (_, failures) = act.inst.repo.failures(&path.queue, GROUP_LIMIT).await?;
     let g = failure_groups::group(failures)
         .into_iter()
         .find(|g| g.key == path.key)
@@ -75,25 +77,29 @@ async fn group_action(act: &Action, path: &FailuresPath) -> Result<Done, AppErro
                 "that failure group no longer exists: its jobs may have been requeued or deleted meanwhile".into(),
             )
         })?;
-    let hint = repo.job_brief(&g.ids[0]).await?;
-    let major = repo.rq_major(hint.as_ref()).await?;
-    let mut ok = 0u64;
-    for chunk in g.ids.chunks(JOB_CHUNK as usize) {
-        ok += repo
-            .job_action(action, chunk, major, false)
-            .await?
-            .into_iter()
-            .filter(|o| *o == Outcome::Ok)
-            .count() as u64;
+    // The group's jobs, each acted on only while still in this failed registry and not failed
+    // again since the click.
+    let since = rq_now().0;
+    let jobs: Vec<Found> = g
+        .ids
+        .iter()
+        .map(|id| Found::in_place(id.clone(), &path.queue, Registry::Failed))
+        .collect();
+    let what = format!(
+        "{} the {} that failed with “{}”",
+        action.verb(),
+        plural(jobs.len() as u64, "job", "jobs"),
+        g.fingerprint
+    );
+    let op = BulkOp::Jobs {
+        action,
+        jobs: Arc::new(jobs),
+        at_front: false,
+        since: Some(since),
+    };
+    let mut done = super::tasks::start(act, op, what).await?;
+    if done.redirect.is_none() {
+        done.redirect = Some(act.inst.urls.failures(&path.queue));
     }
-    Ok(Done::to(
-        format!(
-            "{} {} that failed with “{}”",
-            action.past(),
-            plural(ok, "job", "jobs"),
-            g.fingerprint
-        ),
-        Some(act.inst.urls.failures(&path.queue)),
-    )
-    .with("count", ok))
+    Ok(done)
 }

@@ -10,9 +10,8 @@ use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::i18n;
-use crate::rq::actions::{JobAction, Outcome};
+use crate::rq::actions::{Found, JobAction, Outcome};
 use crate::rq::repository::groups::GroupSummary;
-use crate::tasks::JOB_CHUNK;
 use crate::views::format::{plural, thousands};
 use crate::views::groups::{group_row, GroupPage, GroupsPage, PER_PAGE};
 
@@ -141,12 +140,11 @@ async fn group_action(act: &Action, name: &str, verb: &str) -> Result<Done, AppE
     let hint = repo.job_brief(&ids[0]).await?;
     let major = repo.rq_major(hint.as_ref()).await?;
     let (mut ok, mut other) = (0u64, 0u64);
-    for chunk in ids.chunks(JOB_CHUNK as usize) {
-        for o in repo.job_action(action, chunk, major, false).await? {
-            match o {
-                Outcome::Ok => ok += 1,
-                _ => other += 1,
-            }
+    let jobs: Vec<Found> = ids.iter().map(Found::anywhere).collect();
+    for o in repo.job_action(action, &jobs, major, false, None).await? {
+        match o {
+            Outcome::Ok => ok += 1,
+            _ => other += 1,
         }
     }
     let mut redirect = Some(act.inst.urls.group(name));

@@ -11,7 +11,7 @@ use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::http::respond::Kind;
 use crate::i18n;
-use crate::rq::actions::{JobAction, Outcome, WorkerCommand};
+use crate::rq::actions::{Found, JobAction, Outcome, WorkerCommand};
 use crate::rq::model::Registry;
 use crate::views::job::JobDetailPage;
 
@@ -88,10 +88,16 @@ async fn one_job(act: &Action, id: &str, action: JobAction) -> Result<Done, AppE
     let origin = brief.origin.clone().unwrap_or_default();
     let status = brief.status.clone().unwrap_or_else(|| "?".into());
     let out = repo
-        .job_action(action, &[id.to_string()], major, at_front)
+        .job_action(action, &[Found::anywhere(id)], major, at_front, None)
         .await?;
     match out.into_iter().next().unwrap_or(Outcome::Missing) {
         Outcome::Missing => Err(AppError::job_not_found(id)),
+        Outcome::Changed => Err(AppError::Conflict(format!(
+            "job {id} changed meanwhile: look at it again"
+        ))),
+        Outcome::WrongState(s) if s == "due" => Err(AppError::Conflict(format!(
+            "job {id} is due, and RQ's scheduler holds the lock of “{origin}”: it is enqueuing the job itself right now (acting too could enqueue it twice). Look again in a few seconds"
+        ))),
         Outcome::WrongState(s) => Err(AppError::Conflict(match action {
             JobAction::Requeue => format!(
                 "job {id} is {status} and not in the failed registry of “{origin}”: only failed jobs can be requeued"

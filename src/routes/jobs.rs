@@ -10,9 +10,8 @@ use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::i18n;
-use crate::rq::actions::{JobAction, Outcome};
+use crate::rq::actions::{Found, JobAction, Outcome};
 use crate::rq::model::Registry;
-use crate::tasks::JOB_CHUNK;
 use crate::views::format::{plural, thousands};
 use crate::views::jobs::{JobsFragment, JobsPage, JobsView, ListParams};
 use crate::views::layout::Link;
@@ -162,20 +161,45 @@ async fn selected(act: &Action, verb: &str) -> Result<Done, AppError> {
             ids.len()
         )));
     }
+    // Rows of a list (its form says which): each job is acted on only while still in that
+    // registry, and only with an action that list offers.
+    let place = match (act.values("queue").first(), act.values("registry").first()) {
+        (Some(q), Some(r)) if !r.is_empty() => {
+            let registry = Registry::parse(r).ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "unknown registry “{}”",
+                    crate::rq::decode::truncate(r, 40)
+                ))
+            })?;
+            if !action.offered_in(registry) {
+                return Err(AppError::BadRequest(format!(
+                    "{} is not offered for {registry} jobs",
+                    action.verb()
+                )));
+            }
+            Some((q.to_string(), registry))
+        }
+        _ => None,
+    };
+    let jobs: Vec<Found> = ids
+        .iter()
+        .map(|id| Found {
+            id: id.to_string(),
+            place: place.clone(),
+        })
+        .collect();
     let repo = &act.inst.repo;
     let hint = repo.job_brief(&ids[0]).await?;
     let major = repo.rq_major(hint.as_ref()).await?;
     let (mut ok, mut missing, mut wrong) = (0u64, 0u64, 0u64);
-    for chunk in ids.chunks(JOB_CHUNK as usize) {
-        for o in repo
-            .job_action(action, chunk, major, act.flag("at_front"))
-            .await?
-        {
-            match o {
-                Outcome::Ok => ok += 1,
-                Outcome::Missing => missing += 1,
-                Outcome::WrongState(_) => wrong += 1,
-            }
+    for o in repo
+        .job_action(action, &jobs, major, act.flag("at_front"), None)
+        .await?
+    {
+        match o {
+            Outcome::Ok => ok += 1,
+            Outcome::Missing => missing += 1,
+            Outcome::WrongState(_) | Outcome::Changed => wrong += 1,
         }
     }
     let mut message = format!("{} {}", action.past(), plural(ok, "job", "jobs"));

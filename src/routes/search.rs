@@ -266,6 +266,20 @@ async fn on_matches(act: &Action, verb: &str) -> Result<Done, AppError> {
     if action.destructive() {
         act.allow_delete()?;
     }
+    // What the registry's own list does not offer is refused here too (a running job is
+    // stopped, not deleted: its worker would write it back).
+    if !action.offered_in(query.registry) {
+        return Err(AppError::BadRequest(format!(
+            "{} is not offered for {} jobs{}",
+            action.verb(),
+            query.registry,
+            if query.registry == crate::rq::model::Registry::Started {
+                ": stop running jobs from their pages instead"
+            } else {
+                ""
+            }
+        )));
+    }
     let poll = inst.urls.search_json(&form, 1);
     let s = inst.state.searches.find(inst.n, &query).ok_or_else(|| {
         AppError::Conflict(format!(
@@ -286,8 +300,8 @@ async fn on_matches(act: &Action, verb: &str) -> Result<Done, AppError> {
             thousands(crate::search::MAX_MATCHES as u64)
         )));
     }
-    let ids = s.all_ids();
-    let n = ids.len() as u64;
+    let jobs = s.all_found();
+    let n = jobs.len() as u64;
     if let Some(expect) = act.values("expect").first() {
         if expect.trim() != n.to_string() {
             return Err(AppError::Conflict(format!(
@@ -307,10 +321,13 @@ async fn on_matches(act: &Action, verb: &str) -> Result<Done, AppError> {
         if n == 1 { "job" } else { "jobs" },
         query.describe()
     );
+    // Each match is acted on only while still in the registry it was found in, and unchanged
+    // since the search began.
     let op = BulkOp::Jobs {
         action,
-        ids: Arc::new(ids),
+        jobs: Arc::new(jobs),
         at_front: act.flag("at_front"),
+        since: Some(crate::rq::actions::rq_time(s.started_at)),
     };
     let mut done = super::tasks::start(act, op, what).await?;
     // The matches changed: the next search must read them again.

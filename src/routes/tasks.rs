@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::i18n;
-use crate::tasks::{self, BulkOp, Task, TaskRecord};
+use crate::tasks::{self, BulkOp, Plan, Task, TaskRecord, TaskState};
 use crate::views::format::thousands;
 use crate::views::tasks::{TaskFragment, TaskPage, TaskView};
 
@@ -22,14 +22,30 @@ use crate::views::tasks::{TaskFragment, TaskPage, TaskView};
 /// # Errors
 /// When Redis does not answer (the task's own failure included: 503/504 as the cause says).
 pub async fn start(act: &Action, op: BulkOp, what: String) -> Result<Done, AppError> {
-    let inst = &act.inst;
-    let repo = inst.repo.clone();
-    let plan = tasks::plan(&repo, &op).await?;
-    let task = inst
+    let plan = tasks::plan(&act.inst.repo, &op).await?;
+    let task = act
+        .inst
         .state
         .tasks
-        .create(inst.n, what.clone(), Some(op.clone()));
+        .create(act.inst.n, what.clone(), Some(op.clone()));
+    launch(act, op, plan, task, what).await
+}
+
+/// Runs `task` over `plan`: before answering when it is small, else in the background (202 and
+/// the task's progress page).
+async fn launch(
+    act: &Action,
+    op: BulkOp,
+    plan: Plan,
+    task: Arc<Task>,
+    what: String,
+) -> Result<Done, AppError> {
+    let inst = &act.inst;
+    let repo = inst.repo.clone();
     task.total.store(plan.total, Ordering::Relaxed);
+    if let Ok(mut p) = task.plan.lock() {
+        *p = Some(plan.clone());
+    }
     let task_url = inst.urls.task(task.id);
     let done = Done::to(String::new(), None)
         .with("task", task.id)
@@ -139,22 +155,56 @@ pub async fn json(inst: Instance, path: web::Path<TaskPath>) -> HttpResponse {
     inst.json(r)
 }
 
-/// `POST /{n}/tasks/{id}/resume`: runs the rest of an interrupted task (its work is never
-/// repeated: a requeue skips what is no longer failed, a purge what is gone).
+/// `POST /{n}/tasks/{id}/resume`: runs the rest of an interrupted task, as a new task that
+/// continues from the old one's cursor, over the plan read at the first click (nothing that
+/// arrived since is touched). The claim is atomic: of two clicks, on any replicas, one resumes
+/// and the other is refused; the old record then says `resumed` and links to the new one.
 pub async fn resume(act: Action, path: web::Path<TaskPath>) -> HttpResponse {
     let r = async {
-        let (live, record) = find(&act.inst, &path.id).await?;
-        if live.is_some() || record.state_at(Utc::now()) != "interrupted" {
+        let (_, mut record) = find(&act.inst, &path.id).await?;
+        let now = Utc::now();
+        if !matches!(record.state_at(now), "interrupted" | "failed") {
             return Err(AppError::Conflict(format!(
-                "task {} is {}: only an interrupted task can be resumed",
+                "task {} is {}: only an interrupted or failed task can be resumed",
                 record.id,
-                record.state_at(Utc::now())
+                record.state_at(now)
             )));
         }
-        let op = record.op.clone().ok_or_else(|| {
-            AppError::Conflict(format!("task {} does not say what it did", record.id))
-        })?;
-        start(&act, op, format!("{} (resumed)", record.description)).await
+        let (Some(op), Some(plan)) = (record.op.clone(), record.plan.clone()) else {
+            return Err(AppError::Conflict(format!(
+                "task {} does not say what it acted on (an older rqdash started it): run the action again",
+                record.id
+            )));
+        };
+        if op.destructive() {
+            act.allow_delete()?;
+        }
+        let what = format!("{} (resumed)", record.description);
+        let task = act.inst.state.tasks.create_resumed(
+            act.inst.n,
+            what.clone(),
+            Some(op.clone()),
+            Some(record.id),
+        );
+        if !act
+            .inst
+            .repo
+            .claim_task(record.id, &record.id.to_string(), task.id)
+            .await?
+        {
+            task.end_unstarted();
+            return Err(AppError::Conflict(format!(
+                "task {} was resumed already: follow the run that continues it",
+                record.id
+            )));
+        }
+        task.done.store(record.done, Ordering::Relaxed);
+        task.kept.store(record.kept, Ordering::Relaxed);
+        record.state = TaskState::Resumed.as_str().to_string();
+        record.resumed_by = Some(task.id);
+        record.heartbeat = now;
+        act.inst.repo.save_task(&record).await?;
+        launch(&act, op, plan, task, what).await
     }
     .await;
     act.reply("task-resume", r)

@@ -12,7 +12,7 @@
 //! results stream for every version, as RQ 3 does. RQ 1.x and 2.x leave it behind, and a failed
 //! job's stream never expires, so it would outlive the job forever.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::rq::model::Registry;
 
@@ -147,6 +147,34 @@ impl JobAction {
     }
 }
 
+/// A job a bulk action acts on, and where it was found (a search's registry, a failure group's
+/// failed registry, a list's rows): the action leaves it alone unless it is still there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The job id.
+    pub id: String,
+    /// The queue and registry it was found in; `None` for "wherever it is" (a job's own page).
+    pub place: Option<(String, Registry)>,
+}
+
+impl Found {
+    /// A job acted on wherever it is.
+    pub fn anywhere(id: impl Into<String>) -> Found {
+        Found {
+            id: id.into(),
+            place: None,
+        }
+    }
+
+    /// A job found in `registry` of `queue`.
+    pub fn in_place(id: impl Into<String>, queue: impl Into<String>, registry: Registry) -> Found {
+        Found {
+            id: id.into(),
+            place: Some((queue.into(), registry)),
+        }
+    }
+}
+
 /// What happened to one job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -154,20 +182,29 @@ pub enum Outcome {
     Ok,
     /// The job hash does not exist.
     Missing,
+    /// The job is no longer where it was found, or it changed after the click (it was enqueued,
+    /// started or ended since): left alone.
+    Changed,
     /// The job is not in the state the action needs (e.g. requeue of a job not in its failed
     /// registry); the text says which state it is in.
     WrongState(String),
 }
 
-/// Progress of one bulk chunk.
+/// Progress of a bulk task after one of its chunks, as its own record in Redis counts it (so the
+/// counts stay exact across retried chunks and resumed tasks).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Chunk {
-    /// Jobs acted on.
+    /// Jobs acted on so far by the whole task.
     pub done: u64,
-    /// Entries left in place (missing jobs RQ would not touch, jobs in another state).
+    /// Entries left in place so far (missing jobs RQ would not touch, jobs in another state or
+    /// changed after the click).
     pub kept: u64,
-    /// Nothing more to do.
+    /// Nothing more to do in this part.
     pub finished: bool,
+    /// Another runner took the task over (it was resumed elsewhere): this one must stop.
+    pub lost: bool,
+    /// For a task over a list of jobs: how many of the jobs sent this call were handled.
+    pub handled: u64,
 }
 
 /// A command for a worker's pub/sub channel (`rq/command.py`).
@@ -227,13 +264,15 @@ pub fn python_json_string(s: &str) -> String {
     out
 }
 
-/// Now as RQ writes timestamps (`utcformat`): `%Y-%m-%dT%H:%M:%S.%fZ`.
+/// Now as RQ writes timestamps (`utcformat`): `%Y-%m-%dT%H:%M:%S.%fZ`, and in epoch seconds.
 pub fn rq_now() -> (String, i64) {
     let now = Utc::now();
-    (
-        now.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-        now.timestamp(),
-    )
+    (rq_time(now), now.timestamp())
+}
+
+/// A time as RQ writes timestamps (`utcformat`): `%Y-%m-%dT%H:%M:%S.%fZ`.
+pub fn rq_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 #[cfg(test)]

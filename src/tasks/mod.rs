@@ -3,10 +3,20 @@
 //!
 //! A registry-wide task never holds its id list in memory: it walks the registry or queue in
 //! place, one chunk per Redis call. The one exception is [`BulkOp::Jobs`], which acts on the
-//! matches of a finished search: their ids, already held (and capped) by [`crate::search`], are
-//! shared with it, not copied. Its bounds (entries and highest score of each registry) are read once, in
-//! [`plan`], and both the count shown to the operator and the run use them. Work done is never
-//! repeated, so a task stopped by an outage can simply be run again to finish.
+//! matches of a finished search or a failure group: their ids, already held (and capped) by
+//! [`crate::search`], are shared with it, not copied, each with the registry it was found in.
+//!
+//! What a task acts on is fixed at the click, in its [`Plan`]: the click's time, each
+//! registry's last entry, a queue's last id. A job that arrived after the click (a new failure,
+//! a job that failed again after being requeued, a job enqueued during an Empty) is never
+//! touched, and a job no longer where it was found is left alone and counted as changed.
+//!
+//! The walk's cursor and counts live in the task's record in Redis and are moved by the same
+//! atomic script that does the work ([`crate::rq::repository::writes`]), so a chunk retried
+//! after a lost answer never acts twice, and a task resumed on another replica (after its own
+//! died) continues exactly where it stopped, with the plan it was started with. Resuming is
+//! claimed with a compare-and-set: two clicks start one run, and a runner that was taken over
+//! stops at its next chunk.
 //!
 //! Task ids never repeat, not even across restarts: a link to an old task's progress can never
 //! show a new one.
@@ -18,12 +28,12 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use crate::rq::actions::JobAction;
+use crate::rq::actions::{Found, JobAction};
 use crate::rq::model::Registry;
 
 mod run;
 
-pub use run::{checkpoint, plan, run, Plan};
+pub use run::{checkpoint, plan, run, Part, Plan};
 
 /// Jobs per chunk for per-job work (requeue, purge): one to three milliseconds of Redis time.
 pub const JOB_CHUNK: u64 = 100;
@@ -68,19 +78,35 @@ pub enum BulkOp {
         /// Queue.
         queue: String,
     },
-    /// Apply one job action to a fixed list of jobs (the matches of a search), through
-    /// [`crate::rq::Repository::job_action`]: a job that is no longer in a state for it, or is
-    /// gone, is left alone and counted in `kept`. Not kept in task records (the list can be
-    /// long), so such a task is not resumed by another replica.
+    /// Apply one job action to a fixed list of jobs (the matches of a search, a failure
+    /// group): a job that is no longer where it was found, changed after `since`, is in no
+    /// state for the action, or is gone, is left alone and counted in `kept`. Not kept in task
+    /// records (the list can be long), so such a task is not resumed by another replica.
     #[serde(skip)]
     Jobs {
         /// The action.
         action: JobAction,
-        /// The job ids.
-        ids: Arc<Vec<String>>,
+        /// The jobs, with where each was found.
+        jobs: Arc<Vec<Found>>,
         /// Requeue to the front of the queue.
         at_front: bool,
+        /// When they were found (RQ's timestamp format): a job changed since is left alone.
+        since: Option<String>,
     },
+}
+
+impl BulkOp {
+    /// Whether it destroys data (refused under `--disable-delete`, resumed or not).
+    pub fn destructive(&self) -> bool {
+        match self {
+            BulkOp::Purge { .. }
+            | BulkOp::Empty { .. }
+            | BulkOp::Compact { .. }
+            | BulkOp::Clean { .. } => true,
+            BulkOp::Jobs { action, .. } => action.destructive(),
+            BulkOp::Requeue { .. } => false,
+        }
+    }
 }
 
 /// Registries whose ghost ids `Clean` removes (the started registry holds executions, which
@@ -104,6 +130,8 @@ pub enum TaskState {
     Cancelled,
     /// Stopped by an error; running the action again continues where it stopped.
     Failed(String),
+    /// Taken over by a resumed run (on this replica or another), which goes on from here.
+    Resumed,
 }
 
 impl TaskState {
@@ -114,6 +142,7 @@ impl TaskState {
             TaskState::Finished => "finished",
             TaskState::Cancelled => "cancelled",
             TaskState::Failed(_) => "failed",
+            TaskState::Resumed => "resumed",
         }
     }
 }
@@ -140,6 +169,11 @@ pub struct Task {
     finished_at: Mutex<Option<DateTime<Utc>>>,
     /// What it does, so it can be resumed.
     pub op: Option<BulkOp>,
+    /// What it acts on, fixed at the click (kept in its record, so a resumed run acts on the
+    /// same).
+    pub plan: Mutex<Option<Plan>>,
+    /// The interrupted task this one continues.
+    pub resumed_from: Option<u64>,
     /// When its record was last saved in Redis.
     saved_at: Mutex<Option<std::time::Instant>>,
 }
@@ -173,6 +207,15 @@ pub struct TaskRecord {
     pub heartbeat: DateTime<Utc>,
     /// What it does, so any replica can resume it.
     pub op: Option<BulkOp>,
+    /// What it acts on, fixed at the click, so a resumed run acts on the same.
+    #[serde(default)]
+    pub plan: Option<Plan>,
+    /// The task that continues this one, once resumed.
+    #[serde(default)]
+    pub resumed_by: Option<u64>,
+    /// The interrupted task this one continues.
+    #[serde(default)]
+    pub resumed_from: Option<u64>,
 }
 
 /// A running task whose runner has not recorded progress for this long has lost its replica.
@@ -203,8 +246,19 @@ impl TaskRecord {
             "started_at": self.started_at.to_rfc3339(),
             "finished_at": self.finished_at.map(|t| t.to_rfc3339()),
             "heartbeat": self.heartbeat.to_rfc3339(),
-            "resumable": self.state_at(now) == "interrupted" && self.op.is_some(),
+            "resumable": self.resumable(now),
+            "resumed_by": self.resumed_by,
+            "resumed_from": self.resumed_from,
         })
+    }
+
+    /// Whether it can be resumed at `now`: interrupted (its replica went away) or failed (Redis
+    /// gave out), and its record says what it did and on what (records of older versions lack
+    /// the plan: run the action again instead).
+    pub fn resumable(&self, now: DateTime<Utc>) -> bool {
+        matches!(self.state_at(now), "interrupted" | "failed")
+            && self.op.is_some()
+            && self.plan.is_some()
     }
 }
 
@@ -238,6 +292,11 @@ impl Task {
         if let Ok(mut f) = self.finished_at.lock() {
             *f = Some(Utc::now());
         }
+    }
+
+    /// Ends a task that never ran (its resume lost the claim): it counts as cancelled.
+    pub fn end_unstarted(&self) {
+        self.end(TaskState::Cancelled);
     }
 
     /// Whether its record is due to be saved (every 250 ms at most while it runs).
@@ -274,6 +333,22 @@ impl Task {
                 .op
                 .clone()
                 .filter(|op| !matches!(op, BulkOp::Jobs { .. })),
+            plan: self
+                .plan
+                .lock()
+                .ok()
+                .and_then(|p| p.clone())
+                .filter(|_| !matches!(self.op, Some(BulkOp::Jobs { .. }))),
+            resumed_by: None,
+            resumed_from: self.resumed_from,
+        }
+    }
+
+    /// Its hold on its record in Redis, where its chunks keep their cursor.
+    pub fn task_ref(&self, repo: &crate::rq::Repository) -> crate::rq::repository::writes::TaskRef {
+        crate::rq::repository::writes::TaskRef {
+            key: repo.keys().dash_task(self.id),
+            token: self.id.to_string(),
         }
     }
 }
@@ -305,6 +380,17 @@ impl Tasks {
 
     /// Registers a new task doing `op`.
     pub fn create(&self, instance: usize, description: String, op: Option<BulkOp>) -> Arc<Task> {
+        self.create_resumed(instance, description, op, None)
+    }
+
+    /// Registers a new task doing `op`, continuing task `resumed_from` when given.
+    pub fn create_resumed(
+        &self,
+        instance: usize,
+        description: String,
+        op: Option<BulkOp>,
+        resumed_from: Option<u64>,
+    ) -> Arc<Task> {
         let task = Arc::new(Task {
             id: self.next_id(),
             instance,
@@ -317,6 +403,8 @@ impl Tasks {
             started_at: Utc::now(),
             finished_at: Mutex::new(None),
             op,
+            plan: Mutex::new(None),
+            resumed_from,
             saved_at: Mutex::new(None),
         });
         if let Ok(mut l) = self.list.lock() {

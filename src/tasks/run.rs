@@ -1,30 +1,44 @@
-//! Running a bulk task: its plan (bounds read once), the chunked walk of each registry or queue,
-//! and the checkpoints that record its progress in Redis for every replica and pick up a stop
-//! asked on any of them.
+//! Running a bulk task: its plan (bounds read once, at the click), the chunked walk of each
+//! registry or queue from the cursor kept in the task's record, and the checkpoints that record
+//! its progress in Redis for every replica and pick up a stop asked on any of them.
 
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::{BulkOp, Task, TaskState, CLEANABLE, ID_CHUNK, JOB_CHUNK};
-use crate::rq::actions::{JobAction, Outcome};
+use crate::rq::actions::{rq_now, Chunk, Found, JobAction};
 use crate::rq::model::Registry;
+use crate::rq::repository::writes::TaskRef;
 use crate::rq::{RepoError, Repository};
 
-/// One registry a bulk task walks, with its bounds read at the start: entries added later (jobs
-/// that fail again after a requeue) are left alone.
-#[derive(Debug, Clone, PartialEq)]
-struct Part {
-    queue: String,
-    registry: Registry,
-    max_score: f64,
+/// One registry a bulk task walks, with its last entry at the click: entries after it (jobs
+/// that fail again after a requeue, with a later expiry score) are never reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Part {
+    /// The queue.
+    pub queue: String,
+    /// The registry.
+    pub registry: Registry,
+    /// The last entry's score at the click, as Redis wrote it (`inf` for RQ's `+inf`).
+    pub max_score: String,
+    /// The last entry's member at the click.
+    pub max_member: String,
 }
 
-/// What a bulk task will go through, read once before it starts.
-#[derive(Debug, Clone, PartialEq)]
+/// What a bulk task will go through, read once at the click and kept in its record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// Entries to go through.
     pub total: u64,
-    parts: Vec<Part>,
+    /// The registries walked, in order.
+    pub parts: Vec<Part>,
+    /// The click, as RQ writes timestamps: a job created, enqueued, started or ended since
+    /// arrived after it and is left alone.
+    pub since: String,
+    /// Empty: the queue's last id at the click; the task stops once it is deleted.
+    #[serde(default)]
+    pub tail: Option<String>,
 }
 
 /// Reads the bounds of everything `op` will go through (one round trip per registry).
@@ -32,6 +46,7 @@ pub struct Plan {
 /// # Errors
 /// When Redis does not answer.
 pub async fn plan(repo: &Repository, op: &BulkOp) -> Result<Plan, RepoError> {
+    let since = rq_now().0;
     let registries: Vec<(String, Registry)> = match op {
         BulkOp::Requeue { queues, .. } => queues
             .iter()
@@ -39,37 +54,46 @@ pub async fn plan(repo: &Repository, op: &BulkOp) -> Result<Plan, RepoError> {
             .collect(),
         BulkOp::Purge { queue, registry } => vec![(queue.clone(), *registry)],
         BulkOp::Clean { queue } => CLEANABLE.iter().map(|r| (queue.clone(), *r)).collect(),
-        BulkOp::Jobs { ids, .. } => {
+        BulkOp::Jobs { jobs, .. } => {
             return Ok(Plan {
-                total: ids.len() as u64,
+                total: jobs.len() as u64,
                 parts: Vec::new(),
+                since,
+                tail: None,
             })
         }
         BulkOp::Empty { queue } | BulkOp::Compact { queue } => {
-            let total = repo.queue_counts(queue).await?.queued;
+            let (total, tail) = repo.queue_bounds(queue).await?;
             return Ok(Plan {
                 total,
                 parts: Vec::new(),
+                since,
+                tail: tail.filter(|_| matches!(op, BulkOp::Empty { .. })),
             });
         }
     };
     let mut plan = Plan {
         total: 0,
         parts: Vec::new(),
+        since,
+        tail: None,
     };
     for (queue, registry) in registries {
-        let (count, max_score) = repo.registry_bounds(&queue, registry).await?;
+        let (count, max_score, max_member) = repo.registry_bounds(&queue, registry).await?;
         plan.total += count;
         plan.parts.push(Part {
             queue,
             registry,
             max_score,
+            max_member,
         });
     }
     Ok(plan)
 }
 
-/// Retries a chunk through short Redis hiccups; gives up after about 5 s.
+/// Retries a chunk through short Redis hiccups; gives up after about 5 s. Safe for every chunk:
+/// each one's cursor moves in Redis with its work, so a chunk that ran but whose answer was
+/// lost is not done again.
 async fn retry<T, F, Fut>(mut f: F) -> Result<T, RepoError>
 where
     F: FnMut() -> Fut,
@@ -90,44 +114,97 @@ where
     Err(last.expect("at least one attempt"))
 }
 
+/// How a walk ended.
+enum Walk {
+    /// Done.
+    Finished,
+    /// Stopped by the operator.
+    Cancelled,
+    /// Taken over by a resumed run.
+    Lost,
+}
+
+/// Records a chunk's answer in the task's live counters: `None` to go on, else how it ended.
+fn note(task: &Task, c: &Chunk) -> Option<Walk> {
+    task.done.store(c.done, Ordering::Relaxed);
+    task.kept.store(c.kept, Ordering::Relaxed);
+    if c.lost {
+        Some(Walk::Lost)
+    } else if c.finished {
+        Some(Walk::Finished)
+    } else {
+        None
+    }
+}
+
+/// How long a ghost in a scheduled registry must stay one before a clean removes it: RQ adds a
+/// job to that registry a moment before it saves the job's hash.
+const GHOST_SECOND_LOOK: Duration = Duration::from_secs(2);
+
+#[allow(clippy::too_many_arguments)]
 async fn run_registry(
     repo: &Repository,
     task: &Task,
-    part: &Part,
+    tref: &TaskRef,
+    plan: &Plan,
+    idx: usize,
     sub: &str,
     major: u8,
     at_front: bool,
-) -> Result<bool, RepoError> {
+) -> Result<Walk, RepoError> {
+    let part = &plan.parts[idx];
     let chunk = if sub == "clean" { ID_CHUNK } else { JOB_CHUNK };
-    let mut offset = 0;
+    let ghosts = (sub == "clean" && part.registry == Registry::Scheduled)
+        .then(|| format!("{}:ghosts", tref.key));
     loop {
         if checkpoint(repo, task).await {
-            return Ok(false);
+            return Ok(Walk::Cancelled);
         }
         let c = retry(|| {
             repo.registry_chunk(
+                tref,
                 &part.queue,
                 part.registry,
                 sub,
-                offset,
+                idx,
+                (&part.max_score, &part.max_member),
                 chunk,
-                part.max_score,
                 major,
                 at_front,
+                &plan.since,
+                ghosts.as_deref(),
             )
         })
         .await?;
-        task.done.fetch_add(c.done, Ordering::Relaxed);
-        task.kept.fetch_add(c.kept, Ordering::Relaxed);
-        offset += c.kept;
-        if c.finished {
-            return Ok(true);
+        match note(task, &c) {
+            None => {}
+            Some(Walk::Finished) => break,
+            Some(other) => return Ok(other),
+        }
+    }
+    let Some(ghosts) = ghosts else {
+        return Ok(Walk::Finished);
+    };
+    // The second look at the scheduled registry's ghosts, seconds after the first.
+    if repo.set_len(&ghosts).await? > 0 {
+        tokio::time::sleep(GHOST_SECOND_LOOK).await;
+    }
+    loop {
+        if checkpoint(repo, task).await {
+            return Ok(Walk::Cancelled);
+        }
+        let c = retry(|| {
+            repo.confirm_ghosts_chunk(tref, &part.queue, part.registry, &ghosts, ID_CHUNK)
+        })
+        .await?;
+        if let Some(end) = note(task, &c) {
+            return Ok(end);
         }
     }
 }
 
-/// Runs `op` over `plan` to the end (or until cancelled or Redis fails for good), updating
-/// `task`, and records how it ended.
+/// Runs `op` over `plan` to the end (or until cancelled, taken over, or Redis fails for good),
+/// updating `task`, and records how it ended.
 ///
 /// # Errors
 /// The Redis failure that stopped it (the task says so too, with what was done).
@@ -138,13 +215,17 @@ pub async fn run(
     task: &Task,
 ) -> Result<(), RepoError> {
     task.total.store(plan.total, Ordering::Relaxed);
+    if let Ok(mut p) = task.plan.lock() {
+        *p = Some(plan.clone());
+    }
     checkpoint(repo, task).await;
     let result = run_inner(repo, op, plan, task).await;
     let state = match &result {
-        Ok(true) => TaskState::Finished,
-        Ok(false) => TaskState::Cancelled,
+        Ok(Walk::Finished) => TaskState::Finished,
+        Ok(Walk::Cancelled) => TaskState::Cancelled,
+        Ok(Walk::Lost) => TaskState::Resumed,
         Err(e) => TaskState::Failed(format!(
-            "stopped after {} of {}: {e}. Run the action again to finish: work already done is not repeated",
+            "stopped after {} of {}: {e}. Resume it, or run the action again, to finish: work already done is not repeated",
             task.done.load(Ordering::Relaxed),
             task.total.load(Ordering::Relaxed)
         )),
@@ -173,14 +254,25 @@ async fn run_inner(
     op: &BulkOp,
     plan: &Plan,
     task: &Task,
-) -> Result<bool, RepoError> {
+) -> Result<Walk, RepoError> {
+    let tref = task.task_ref(repo);
     if let BulkOp::Jobs {
         action,
-        ids,
+        jobs,
         at_front,
+        since,
     } = op
     {
-        return run_jobs(repo, task, *action, ids, *at_front).await;
+        return run_jobs(
+            repo,
+            task,
+            &tref,
+            *action,
+            jobs,
+            *at_front,
+            since.as_deref(),
+        )
+        .await;
     }
     let (queue, registry) = match op {
         BulkOp::Requeue { queues, .. } => (
@@ -191,7 +283,7 @@ async fn run_inner(
         BulkOp::Empty { queue } | BulkOp::Compact { queue } | BulkOp::Clean { queue } => {
             (queue.clone(), Registry::Queued)
         }
-        BulkOp::Jobs { .. } => return Ok(true),
+        BulkOp::Jobs { .. } => return Ok(Walk::Finished),
     };
     let hint = repo.sample_brief(&queue, registry).await?;
     let major = repo.rq_major(hint.as_ref()).await?;
@@ -199,84 +291,88 @@ async fn run_inner(
         BulkOp::Requeue { .. } => "requeue",
         BulkOp::Purge { .. } => "delete",
         BulkOp::Clean { .. } => "clean",
-        BulkOp::Empty { queue } => return run_empty(repo, task, queue, major).await,
-        BulkOp::Compact { queue } => return run_compact(repo, task, queue).await,
-        BulkOp::Jobs { .. } => return Ok(true),
+        BulkOp::Empty { queue } => {
+            return run_list(
+                task,
+                || repo.empty_chunk(&tref, queue, ID_CHUNK, major, &plan.since),
+                repo,
+            )
+            .await
+        }
+        BulkOp::Compact { queue } => {
+            return run_list(task, || repo.compact_chunk(&tref, queue, ID_CHUNK), repo).await
+        }
+        BulkOp::Jobs { .. } => return Ok(Walk::Finished),
     };
     let at_front = matches!(op, BulkOp::Requeue { at_front: true, .. });
-    for part in &plan.parts {
-        if !run_registry(repo, task, part, sub, major, at_front).await? {
-            return Ok(false);
+    for idx in 0..plan.parts.len() {
+        match run_registry(repo, task, &tref, plan, idx, sub, major, at_front).await? {
+            Walk::Finished => {}
+            other => return Ok(other),
         }
     }
-    Ok(true)
+    Ok(Walk::Finished)
 }
 
-/// Applies `action` to `ids`, [`JOB_CHUNK`] jobs per script call, each job atomically; jobs
-/// that changed meanwhile (another state, or gone) are left alone and counted in `kept`.
+/// Applies `action` to `jobs`, up to [`JOB_CHUNK`] jobs per script call, each job atomically;
+/// jobs no longer where they were found, changed since, or gone are left alone and counted in
+/// `kept`.
+#[allow(clippy::too_many_arguments)]
 async fn run_jobs(
     repo: &Repository,
     task: &Task,
+    tref: &TaskRef,
     action: JobAction,
-    ids: &[String],
+    jobs: &[Found],
     at_front: bool,
-) -> Result<bool, RepoError> {
-    let Some(first) = ids.first() else {
-        return Ok(true);
+    since: Option<&str>,
+) -> Result<Walk, RepoError> {
+    let Some(first) = jobs.first() else {
+        return Ok(Walk::Finished);
     };
-    let hint = repo.job_brief(first).await?;
+    let hint = repo.job_brief(&first.id).await?;
     let major = repo.rq_major(hint.as_ref()).await?;
-    for chunk in ids.chunks(JOB_CHUNK as usize) {
+    let mut pos = 0usize;
+    while pos < jobs.len() {
         if checkpoint(repo, task).await {
-            return Ok(false);
+            return Ok(Walk::Cancelled);
         }
-        // A retried chunk is safe: a job already moved is in another state and left alone, so
-        // it is counted once, as kept, not acted on twice.
-        let outcomes = retry(|| repo.job_action(action, chunk, major, at_front)).await?;
-        let ok = outcomes.iter().filter(|o| **o == Outcome::Ok).count() as u64;
-        task.done.fetch_add(ok, Ordering::Relaxed);
-        task.kept
-            .fetch_add(outcomes.len() as u64 - ok, Ordering::Relaxed);
+        let end = (pos + JOB_CHUNK as usize).min(jobs.len());
+        let c = retry(|| {
+            repo.task_jobs_chunk(
+                tref,
+                action,
+                &jobs[pos..end],
+                pos as u64,
+                major,
+                at_front,
+                since,
+            )
+        })
+        .await?;
+        task.done.store(c.done, Ordering::Relaxed);
+        task.kept.store(c.kept, Ordering::Relaxed);
+        if c.lost {
+            return Ok(Walk::Lost);
+        }
+        pos += c.handled.max(1) as usize;
     }
-    Ok(true)
+    Ok(Walk::Finished)
 }
 
-/// Deletes only as many jobs as were queued at the start: jobs enqueued meanwhile survive.
-async fn run_empty(
-    repo: &Repository,
-    task: &Task,
-    queue: &str,
-    major: u8,
-) -> Result<bool, RepoError> {
-    let mut left = task.total.load(Ordering::Relaxed);
-    while left > 0 {
-        if checkpoint(repo, task).await {
-            return Ok(false);
-        }
-        let (deleted, remaining) =
-            retry(|| repo.empty_chunk(queue, left.min(ID_CHUNK), major)).await?;
-        task.done.fetch_add(deleted, Ordering::Relaxed);
-        left = left.saturating_sub(deleted);
-        if deleted == 0 || remaining == 0 {
-            break;
-        }
-    }
-    Ok(true)
-}
-
-/// Drops ids whose job is gone from a queue list, in place, chunk by chunk.
-async fn run_compact(repo: &Repository, task: &Task, queue: &str) -> Result<bool, RepoError> {
-    let mut start = 0;
+/// Runs the chunks of a walk over a queue list (Empty, Compact) until one says it is finished.
+async fn run_list<F, Fut>(task: &Task, mut chunk: F, repo: &Repository) -> Result<Walk, RepoError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Chunk, RepoError>>,
+{
     loop {
         if checkpoint(repo, task).await {
-            return Ok(false);
+            return Ok(Walk::Cancelled);
         }
-        let (removed, scanned) = retry(|| repo.compact_chunk(queue, start, ID_CHUNK)).await?;
-        task.done.fetch_add(removed, Ordering::Relaxed);
-        task.kept.fetch_add(scanned - removed, Ordering::Relaxed);
-        start += scanned - removed;
-        if scanned < ID_CHUNK {
-            return Ok(true);
+        let c = retry(&mut chunk).await?;
+        if let Some(end) = note(task, &c) {
+            return Ok(end);
         }
     }
 }

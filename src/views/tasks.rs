@@ -35,6 +35,10 @@ pub struct TaskView {
     pub running: bool,
     /// Resume an interrupted task.
     pub resume: Option<ActionButton>,
+    /// The task that continues this one (id, URL), once resumed.
+    pub resumed_by: Option<(u64, String)>,
+    /// The task this one continues (id, URL).
+    pub resumed_from: Option<(u64, String)>,
     /// The anti-CSRF token (the fragment has no layout).
     pub csrf_token: String,
     /// Cancel URL.
@@ -78,13 +82,19 @@ impl TaskView {
                 )],
             ),
             running: state == "running",
-            resume: (state == "interrupted" && t.op.is_some() && perms.act).then(|| {
+            // A destructive task is resumed only by those who may delete (the route checks too).
+            resume: (t.resumable(now)
+                && perms.act
+                && (perms.delete || !t.op.as_ref().is_some_and(|o| o.destructive())))
+            .then(|| {
                 ActionButton::new(
                     i18n::t("tasks.resume"),
                     urls.task_resume(t.id),
                     i18n::t("tasks.resume_confirm"),
                 )
             }),
+            resumed_by: t.resumed_by.map(|id| (id, urls.task(id))),
+            resumed_from: t.resumed_from.map(|id| (id, urls.task(id))),
             state,
             csrf_token: csrf_token.to_string(),
             cancel_url: urls.task_cancel(t.id),

@@ -2,9 +2,14 @@
 //! [`crate::rq::keys`]), never RQ's: bulk task records, so that every replica shows a task's
 //! progress, can stop it, and sees it interrupted when its replica died.
 //!
-//! Each record is one hash (`record`: the task as JSON; `stop`: set when someone asks it to
-//! stop) that expires [`TASK_TTL_SECS`] after its last write: bounded by the number of tasks
-//! run in a week, a few hundred bytes each. Writes happen from actions and running tasks only,
+//! Each record is one hash that expires [`TASK_TTL_SECS`] after its last write: `record`, the
+//! task as JSON (with its plan: the bounds read at the click); `stop`, set when someone asks it
+//! to stop; and the walk's state, written only by the chunk scripts in the same atomic step as
+//! their work: `runner` (the task that owns it; `resumed:<id>` once taken over), `part`, `cs`
+//! and `cm` (the registry cursor), `pos`, `n_done`, `n_kept`, and an Empty's `tail`,
+//! `tail_done` and `held`. A clean of a scheduled registry notes ghosts for a second look in the
+//! set `rqdash:<prefix>:task:<id>:ghosts` (one day at most). Bounded by the number of tasks run
+//! in a week, a few hundred bytes each. Writes happen from actions and running tasks only,
 //! never from a GET. A Redis that refuses writes (a read-only ACL user, a replica) leaves tasks
 //! in the memory of their process, as before.
 //!
@@ -40,6 +45,25 @@ return 0",
     )
 });
 
+/// Claims an interrupted task for its resumed run: KEYS old record, new record, their ghost
+/// sets; ARGV the old runner's token, the new one's, the records' TTL. 1 when claimed, 0 when
+/// the old record names another runner (claimed already).
+static CLAIM: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"local r = redis.call('HGET', KEYS[1], 'runner')
+if r and r ~= ARGV[1] then return 0 end
+for _, f in ipairs({'part', 'cs', 'cm', 'pos', 'n_done', 'n_kept', 'tail', 'tail_done', 'held'}) do
+  local v = redis.call('HGET', KEYS[1], f)
+  if v then redis.call('HSET', KEYS[2], f, v) end
+end
+redis.call('HSET', KEYS[2], 'runner', ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('HSET', KEYS[1], 'runner', 'resumed:' .. ARGV[2])
+if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('RENAME', KEYS[3], KEYS[4]) end
+return 1",
+    )
+});
+
 impl Repository {
     /// Saves a task's record; returns whether someone asked it to stop.
     ///
@@ -49,12 +73,13 @@ impl Repository {
         let key = self.keys.dash_task(record.id);
         let json = serde_json::to_string(record).unwrap_or_default();
         let mut p = redis::pipe();
-        p.cmd("HSET")
-            .arg(&key)
-            .arg("record")
-            .arg(json)
-            .ignore()
-            .cmd("EXPIRE")
+        p.cmd("HSET").arg(&key).arg("record").arg(json).ignore();
+        // An Empty's last id at the click, where its chunks read it (set once: a resumed run
+        // inherits it with the cursor).
+        if let Some(tail) = record.plan.as_ref().and_then(|p| p.tail.as_ref()) {
+            p.cmd("HSETNX").arg(&key).arg("tail").arg(tail).ignore();
+        }
+        p.cmd("EXPIRE")
             .arg(&key)
             .arg(TASK_TTL_SECS)
             .ignore()
@@ -94,17 +119,51 @@ impl Repository {
     /// # Errors
     /// When Redis does not answer or refuses the write.
     pub async fn request_task_stop(&self, id: u64) -> Result<(), RepoError> {
+        let key = self.keys.dash_task(id);
         let mut p = redis::pipe();
-        p.cmd("HSET")
-            .arg(self.keys.dash_task(id))
-            .arg("stop")
-            .arg(1);
+        p.cmd("HSET").arg(&key).arg("stop").arg(1);
+        p.cmd("EXPIRE").arg(&key).arg(TASK_TTL_SECS).ignore();
         match self.run(&p).await?.into_iter().next() {
             Some(Value::ServerError(e)) => {
                 Err(RepoError::Redis(self.label.clone(), format!("{e:?}")))
             }
             _ => Ok(()),
         }
+    }
+
+    /// Claims interrupted task `old` for its resumed run `new`, atomically: only while `old`'s
+    /// record still names `old_runner` as its runner. The new record inherits the cursor and the
+    /// counts; the old one then names the new runner, so the old run, were it still alive,
+    /// stops at its next chunk, and a second claim fails. Returns whether this claim won.
+    ///
+    /// # Errors
+    /// When Redis does not answer or refuses the write.
+    pub async fn claim_task(
+        &self,
+        old: u64,
+        old_runner: &str,
+        new: u64,
+    ) -> Result<bool, RepoError> {
+        let (ok, nk) = (self.keys.dash_task(old), self.keys.dash_task(new));
+        let mut inv = CLAIM.prepare_invoke();
+        inv.key(&ok)
+            .key(&nk)
+            .key(format!("{ok}:ghosts"))
+            .key(format!("{nk}:ghosts"))
+            .arg(old_runner)
+            .arg(new.to_string())
+            .arg(TASK_TTL_SECS);
+        Ok(int_of(&self.invoke(&inv).await?) == 1)
+    }
+
+    /// The number of members of a set of the dashboard's own.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn set_len(&self, key: &str) -> Result<u64, RepoError> {
+        let mut p = redis::pipe();
+        p.cmd("SCARD").arg(key);
+        Ok(self.run(&p).await?.first().map(int_of).unwrap_or(0))
     }
 
     /// Takes or renews the lease `name` for `holder` for `ttl`; whether `holder` holds it.

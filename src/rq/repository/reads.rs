@@ -305,37 +305,9 @@ impl Repository {
         Ok(Registry::ALL.iter().any(|r| c.count(*r) > 0))
     }
 
-    /// Returns the size and the highest score of a registry (the bounds of a bulk run: entries
-    /// added later, e.g. jobs that fail again after a requeue, are left alone).
+    /// Whether a worker is registered (its hash exists).
     ///
     /// # Errors
-    /// When Redis does not answer.
-    pub async fn registry_bounds(
-        &self,
-        queue: &str,
-        registry: Registry,
-    ) -> Result<(u64, f64), RepoError> {
-        let key = self.keys.registry(registry, queue);
-        let mut p = redis::pipe();
-        p.cmd("ZCARD").arg(&key);
-        p.cmd("ZRANGE").arg(&key).arg(-1).arg(-1).arg("WITHSCORES");
-        let mut r = self.run(&p).await?.into_iter();
-        let card = int_of(&r.next().unwrap_or(Value::Nil));
-        let last = items_of(r.next().unwrap_or(Value::Nil));
-        let max = last
-            .into_iter()
-            .nth(1)
-            .and_then(text_of)
-            .and_then(|s| match s.as_str() {
-                "inf" | "+inf" => Some(f64::INFINITY),
-                s => s.parse().ok(),
-            })
-            .unwrap_or(f64::INFINITY);
-        Ok((card, max))
-    }
-
-    /// One bounded chunk of a registry-wide action: `sub` is `requeue`, `delete` (purge) or
-    /// `clean` (drop ids whose job is gone), over entries `[offset, offset + count)` with a
     /// When Redis does not answer.
     pub async fn worker_exists(&self, worker: &str) -> Result<bool, RepoError> {
         let mut p = redis::pipe();
