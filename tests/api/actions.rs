@@ -158,13 +158,19 @@ pub fn actions_match_rq(version: &'static str) {
     let rq = Rq::new(version);
     let base = TestRedis::start();
     rq.seed(&base.url());
-    let before = snapshot(&base);
+    compare(&rq, &base, cases());
+}
+
+/// Does each case through RQ and through rqdash on two clones of `base`, and compares every key.
+fn compare(rq: &Rq, base: &TestRedis, cases: Vec<Case>) {
+    let version = rq.version;
+    let before = snapshot(base);
     let mut failures = Vec::new();
-    for c in cases() {
+    for c in cases {
         let by_rq = TestRedis::start();
         let by_us = TestRedis::start();
-        clone_into(&base, &by_rq);
-        clone_into(&base, &by_us);
+        clone_into(base, &by_rq);
+        clone_into(base, &by_us);
         for k in c.del_first {
             for r in [&by_rq, &by_us] {
                 let _: () = redis::cmd("DEL").arg(*k).query(&mut r.conn()).unwrap();
@@ -236,6 +242,59 @@ per_rq_version!(
     actions_leave_redis_as_rq_does,
     crate::actions::actions_match_rq
 );
+
+/// RQ 3.0 rate limits: cancel and delete free a slot holder's slot (and RQ's acquire loop
+/// promotes the oldest waiting job), a waiting job just stops waiting; requeue and enqueue-now
+/// of a rate-limited job go through the limit (waiting when it is full, pushed when free),
+/// exactly as RQ 3.0's own API and scheduler do.
+#[test]
+fn rate_limited_actions_leave_redis_as_rq_3_does() {
+    let rq = Rq::new("3.0.0");
+    let base = TestRedis::start();
+    rq.rate_limits(&base.url());
+    let st = rq.rate_limited_failed(&base.url());
+    assert_eq!(st["rl-flaky-1"], "failed", "{st}");
+    assert_eq!(st["rl-flaky-2"], "queued", "{st}");
+    assert_eq!(st["rl-sched-1"], "scheduled", "{st}");
+    let cases = vec![
+        case(
+            "cancel a job holding a slot (the oldest waiting job takes it)",
+            &["--action", "cancel", "--id", "rl-api-1"],
+            "/0/job/rl-api-1/cancel".into(),
+        ),
+        case(
+            "cancel a job waiting for a slot",
+            &["--action", "cancel", "--id", "rl-api-4"],
+            "/0/job/rl-api-4/cancel".into(),
+        ),
+        case(
+            "delete a job holding a slot",
+            &["--action", "delete", "--id", "rl-api-2"],
+            "/0/job/rl-api-2/delete".into(),
+        ),
+        case(
+            "delete a job waiting for a slot",
+            &["--action", "delete", "--id", "rl-api-5"],
+            "/0/job/rl-api-5/delete".into(),
+        ),
+        case(
+            "requeue a failed job whose limit is full (it waits)",
+            &["--action", "requeue", "--id", "rl-flaky-1"],
+            "/0/job/rl-flaky-1/requeue".into(),
+        ),
+        case(
+            "requeue a failed job whose limit is free (it is queued)",
+            &["--action", "requeue", "--id", "rl-solo-1"],
+            "/0/job/rl-solo-1/requeue".into(),
+        ),
+        case(
+            "enqueue a scheduled rate-limited job now",
+            &["--action", "enqueue-now", "--id", "rl-sched-1"],
+            "/0/job/rl-sched-1/enqueue".into(),
+        ),
+    ];
+    compare(&rq, &base, cases);
+}
 
 pub fn workers_carry_on(version: &'static str) {
     // Arrange

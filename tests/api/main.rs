@@ -31,6 +31,7 @@ mod browser;
 mod browser_newer;
 mod bulk;
 mod cli;
+mod concurrency;
 mod connections;
 mod demo;
 mod errors;

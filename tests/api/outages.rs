@@ -124,7 +124,7 @@ fn a_bulk_action_cut_off_by_an_outage_says_how_far_it_got_and_resumes_without_do
             msg.contains(&format!("stopped after {done} of {M}")),
             "{msg}"
         );
-        assert!(msg.contains("Run the action again"), "{msg}");
+        assert!(msg.contains("Resume it, or run the action again"), "{msg}");
     }
     // Redis comes back with its data (append-only file); the same action finishes the rest.
     redis.restart();

@@ -47,3 +47,28 @@ def charge(customer, amount):
 def notify(user, channel='email'):
     """Always raise ``LookupError``: no address for ``user`` on ``channel`` (search fixtures)."""
     raise LookupError(f'no address for {user} on {channel}')
+
+
+# The concurrency suite (tests/api/concurrency.rs) counts each run of its jobs in this hash of the
+# test's own Redis (job id -> runs), written by the job itself as it runs.
+RUNS_KEY = 'rqtest:runs'
+
+
+def _count_run():
+    from rq import get_current_job
+
+    job = get_current_job()
+    job.connection.hincrby(RUNS_KEY, job.id, 1)
+
+
+def count_then_fail():
+    """Count this run in ``rqtest:runs``, then raise ``ValueError``: a job that fails every time."""
+    _count_run()
+    raise ValueError('failed again')
+
+
+def count_then_sleep(seconds):
+    """Count this run in ``rqtest:runs``, sleep ``seconds``, return ``'slept'``."""
+    _count_run()
+    time.sleep(float(seconds))
+    return 'slept'

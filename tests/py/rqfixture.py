@@ -640,6 +640,12 @@ def cmd_enqueue(args):
     if args.result_ttl is not None:
         options['result_ttl'] = args.result_ttl
     values = [parse_cli_value(a) for a in args.args]
+    if args.schedule_in is not None:
+        from datetime import timedelta
+
+        job = queue.enqueue_in(timedelta(seconds=args.schedule_in), func, *values, **options)
+        emit({'id': job.id, 'status': enum_value(job.get_status(refresh=False)), 'queue': queue.name})
+        return
     if args.count > 1:
         if args.job_id:
             raise FixtureError('--job-id and --count > 1 do not go together')
@@ -696,7 +702,11 @@ def cmd_act(args):
         queue = Queue(job.origin, connection=conn, serializer=serializer)
         registry = ScheduledJobRegistry(job.origin, connection=conn, serializer=serializer)
         with conn.pipeline() as pipe:
-            if hasattr(queue, '_enqueue_job'):
+            if getattr(job, 'has_rate_limit', False):
+                # RQ 3.0's scheduler sends a rate-limited job through its limit.
+                registry.remove(job.id, pipeline=pipe)
+                queue._enqueue_rate_limited_job(job, pipeline=pipe, at_front=job.should_enqueue_at_front())
+            elif hasattr(queue, '_enqueue_job'):
                 queue._enqueue_job(job, pipeline=pipe, at_front=bool(job.enqueue_at_front))
             else:
                 queue.enqueue_job(job, pipeline=pipe, at_front=bool(job.enqueue_at_front))
@@ -914,6 +924,7 @@ def build_parser():
     p.add_argument('--at-front', action='store_true')
     p.add_argument('--count', type=int, default=1, help='enqueue this many identical jobs; prints {"ids": [...]}')
     p.add_argument('--result-ttl', type=int, help="the jobs' result_ttl (0: no finished-registry entry)")
+    p.add_argument('--schedule-in', type=int, help='schedule it this many seconds ahead (negative: already due)')
     p.set_defaults(handler=cmd_enqueue)
 
     p = sub.add_parser('act', parents=[common], help="do one operator action through RQ's own API")
@@ -946,6 +957,10 @@ def build_parser():
     import rqfixture_search  # search: failed jobs of a few kinds, and the oracle of each search
 
     rqfixture_search.register(sub, common, sys.modules[__name__])
+
+    import rqfixture_concurrency  # the concurrency suite: counted runs, a producer, maintenance on a signal
+
+    rqfixture_concurrency.register(sub, common, sys.modules[__name__])
     return parser
 
 

@@ -231,6 +231,59 @@ impl Rq {
         Worker::spawn(c)
     }
 
+    /// Creates `count` failed jobs `{prefix}{i}` that count their runs in `rqtest:runs`
+    /// (`counted-failed` in rqfixture_concurrency.py): `options` as that command takes them
+    /// (`--failure-ttl`, `--sleep`, `--default-one`, `--ghosts`). Returns `ids` and `ghosts`.
+    pub fn counted_failed(
+        &self,
+        url: &str,
+        queue: &str,
+        count: usize,
+        prefix: &str,
+        options: &[&str],
+    ) -> Value {
+        let mut c = self.command("counted-failed", url);
+        c.args([
+            "--queue",
+            queue,
+            "--count",
+            &count.to_string(),
+            "--prefix",
+            prefix,
+        ]);
+        c.args(options);
+        self.run(c)
+    }
+
+    /// RQ 3.0: failed, queued and scheduled rate-limited jobs on `rl-flaky`
+    /// (`rate-limited-failed` in rqfixture_concurrency.py); returns their statuses by id.
+    pub fn rate_limited_failed(&self, url: &str) -> Value {
+        self.run(self.command("rate-limited-failed", url))
+    }
+
+    /// Starts a producer that enqueues `add(1, 2)` jobs `{prefix}0`, `{prefix}1`, ... on `queue`
+    /// through RQ until dropped.
+    pub fn producer(&self, url: &str, queue: &str, prefix: &str) -> Worker {
+        let mut c = self.command("produce", url);
+        c.args(["--queue", queue, "--prefix", prefix]);
+        Worker::spawn(c)
+    }
+
+    /// Holds RQ's scheduler lock of `queue` (taken as RQ's scheduler takes it) until dropped.
+    pub fn scheduler_lock(&self, url: &str, queue: &str) -> Worker {
+        let mut c = self.command("hold-scheduler-lock", url);
+        c.args(["--queue", queue]);
+        Worker::spawn(c)
+    }
+
+    /// Starts RQ's registry maintenance of `queue`, run in a loop once the key `rqtest:maintain`
+    /// is set, until dropped.
+    pub fn maintainer(&self, url: &str, queue: &str) -> Worker {
+        let mut c = self.command("maintain-on-signal", url);
+        c.args(["--queue", queue]);
+        Worker::spawn(c)
+    }
+
     /// Starts an idle worker named `name` on `queue`.
     pub fn idle_worker(&self, url: &str, queue: &str, name: &str) -> Worker {
         let mut c = self.command("idle-worker", url);
