@@ -162,6 +162,10 @@ pub async fn json(inst: Instance, path: web::Path<TaskPath>) -> HttpResponse {
 pub async fn resume(act: Action, path: web::Path<TaskPath>) -> HttpResponse {
     let r = async {
         let (_, mut record) = find(&act.inst, &path.id).await?;
+        // A destructive task is refused to those who may not delete, whatever its state.
+        if record.op.as_ref().is_some_and(|o| o.destructive()) {
+            act.allow_delete()?;
+        }
         let now = Utc::now();
         if !matches!(record.state_at(now), "interrupted" | "failed") {
             return Err(AppError::Conflict(format!(
@@ -176,9 +180,6 @@ pub async fn resume(act: Action, path: web::Path<TaskPath>) -> HttpResponse {
                 record.id
             )));
         };
-        if op.destructive() {
-            act.allow_delete()?;
-        }
         let what = format!("{} (resumed)", record.description);
         let task = act.inst.state.tasks.create_resumed(
             act.inst.n,
@@ -186,17 +187,27 @@ pub async fn resume(act: Action, path: web::Path<TaskPath>) -> HttpResponse {
             Some(op.clone()),
             Some(record.id),
         );
-        if !act
+        match act
             .inst
             .repo
             .claim_task(record.id, &record.id.to_string(), task.id)
             .await?
         {
-            task.end_unstarted();
-            return Err(AppError::Conflict(format!(
-                "task {} was resumed already: follow the run that continues it",
-                record.id
-            )));
+            Some(true) => {}
+            won => {
+                task.end_unstarted();
+                return Err(AppError::Conflict(if won.is_none() {
+                    format!(
+                        "task {} has no record in Redis any more (it expired, or Redis refused it): run the action again",
+                        record.id
+                    )
+                } else {
+                    format!(
+                        "task {} was resumed already: follow the run that continues it",
+                        record.id
+                    )
+                }));
+            }
         }
         task.done.store(record.done, Ordering::Relaxed);
         task.kept.store(record.kept, Ordering::Relaxed);

@@ -203,6 +203,8 @@ pub struct Chunk {
     pub finished: bool,
     /// Another runner took the task over (it was resumed elsewhere): this one must stop.
     pub lost: bool,
+    /// When lost: the task that took it over.
+    pub taken_by: Option<u64>,
     /// For a task over a list of jobs: how many of the jobs sent this call were handled.
     pub handled: u64,
 }

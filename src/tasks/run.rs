@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::{BulkOp, Task, TaskState, CLEANABLE, ID_CHUNK, JOB_CHUNK};
+use super::{BulkOp, Task, TaskState, CLEANABLE, EMPTY_CHUNK, ID_CHUNK, JOB_CHUNK};
 use crate::rq::actions::{rq_now, Chunk, Found, JobAction};
 use crate::rq::model::Registry;
 use crate::rq::repository::writes::TaskRef;
@@ -126,11 +126,14 @@ enum Walk {
 
 /// Records a chunk's answer in the task's live counters: `None` to go on, else how it ended.
 fn note(task: &Task, c: &Chunk) -> Option<Walk> {
+    if c.lost {
+        // Its counts now belong to the run that took it over; this one keeps what it had.
+        task.taken_over(c.taken_by);
+        return Some(Walk::Lost);
+    }
     task.done.store(c.done, Ordering::Relaxed);
     task.kept.store(c.kept, Ordering::Relaxed);
-    if c.lost {
-        Some(Walk::Lost)
-    } else if c.finished {
+    if c.finished {
         Some(Walk::Finished)
     } else {
         None
@@ -294,7 +297,10 @@ async fn run_inner(
         BulkOp::Empty { queue } => {
             return run_list(
                 task,
-                || repo.empty_chunk(&tref, queue, ID_CHUNK, major, &plan.since),
+                || {
+                    let tail = plan.tail.as_deref();
+                    repo.empty_chunk(&tref, queue, EMPTY_CHUNK, major, &plan.since, tail)
+                },
                 repo,
             )
             .await
@@ -350,10 +356,8 @@ async fn run_jobs(
             )
         })
         .await?;
-        task.done.store(c.done, Ordering::Relaxed);
-        task.kept.store(c.kept, Ordering::Relaxed);
-        if c.lost {
-            return Ok(Walk::Lost);
+        if let Some(end @ Walk::Lost) = note(task, &c) {
+            return Ok(end);
         }
         pos += c.handled.max(1) as usize;
     }

@@ -592,3 +592,23 @@ fn a_stop_request_never_leaves_a_record_without_a_ttl() {
     let ttl: i64 = redis::cmd("TTL").arg(&key).query(&mut c).unwrap();
     assert!(ttl > 0, "the record expires: TTL {ttl}");
 }
+
+/// `--disable-delete` covers resuming too: a replica started with it refuses to resume (or
+/// take over) an Empty another replica runs, and Redis is left to that replica.
+#[test]
+fn a_replica_with_delete_disabled_refuses_to_resume_an_empty() {
+    let redis = TestRedis::start();
+    let url = redis.url();
+    Rq::new("2.12.0").make_jobs(&url, "nodel", 20_000, "n-", false);
+    let a = TestApp::for_redis(&url);
+    let mut s = rqdash::config::Settings::for_url(&url);
+    s.disable_delete = true;
+    let b = TestApp::spawn(s);
+    let id = start_task(&a, "/0/queue/nodel/queued/empty");
+    let r = b.post(&format!("/0/tasks/{id}/resume"), &[]);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.json()["status"], "DISABLED");
+    let t = wait_task(&a, id);
+    assert_eq!(t["state"], "finished", "A's run was not disturbed: {t}");
+    assert_eq!(t["resumed_by"], Value::Null);
+}

@@ -30,14 +30,37 @@ local REG_OF = { finished = 'finished', deferred = 'deferred', scheduled = 'sche
 -- How many list entries the LREMs of one call may walk past (about a millisecond of Redis).
 local LREM_BUDGET = 200000
 
+-- a < b in byte order, as Redis orders members and as RQ's timestamps sort (Lua's own `<` uses
+-- the server's collation locale, which may not be byte order).
+local function lt(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = a:byte(i), b:byte(i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+
 local function jkey(id) return P .. ':job:' .. id end
 local function qkey(q) return P .. ':queue:' .. q end
 local function rkey(kind, q) return P .. ':' .. kind .. ':' .. q end
 local function rlkey(k) return P .. ':rl:' .. k end
 
--- List entries walked by LREMs in this call, to stop a chunk early on huge queues.
+-- List entries walked by LREMs in this call, to stop a chunk early on huge queues. An id is
+-- looked for near either end first (LPOS, Redis 6.0.6+), where queued jobs mostly are, so only
+-- one deep in a long queue costs a walk of the whole list (as RQ's own LREM always does).
 local cost = 0
+local NEAR = 50000
 local function lrem(key, id)
+  local i = redis.pcall('LPOS', key, id, 'MAXLEN', NEAR)
+  if type(i) == 'number' then
+    cost = cost + i
+    return redis.call('LREM', key, 1, id)
+  end
+  local j = redis.pcall('LPOS', key, id, 'RANK', -1, 'MAXLEN', NEAR)
+  if type(j) == 'number' then
+    cost = cost + 2 * NEAR
+    return redis.call('LREM', key, -1, id)
+  end
   cost = cost + redis.call('LLEN', key)
   return redis.call('LREM', key, 1, id)
 end
@@ -47,7 +70,7 @@ end
 local function after_click(id)
   if since == '' then return false end
   for _, t in ipairs(redis.call('HMGET', jkey(id), 'created_at', 'enqueued_at', 'started_at', 'ended_at')) do
-    if t and t ~= '' and t >= since then return true end
+    if t and t ~= '' and not lt(t, since) then return true end
   end
   return false
 end
@@ -191,6 +214,8 @@ local function delete(id, list)
   local f = redis.call('HMGET', jk, 'origin', 'status', 'group_id', 'data', 'rate_limit_key')
   if not f[4] then return 'missing' end
   local origin, st = f[1] or '', f[2] or ''
+  -- RQ's scheduler may be writing a due job back this very moment: it is its to enqueue.
+  if st == 'scheduled' and due_for_scheduler(id, origin) then return 'status:due' end
   if list then
     if lrem(list, id) == 0 then return 'changed' end
   elseif st == 'queued' then
@@ -281,7 +306,7 @@ if op == 'ids' then
   local tk = KEYS[1]
   local first, skip = tonumber(ARGV[10]), 0
   if tk then
-    if not owns(tk) then return { 'lost', 0, 0, 0 } end
+    if not owns(tk) then return { 'lost', 0, 0, 0, redis.call('HGET', tk, 'runner') } end
     skip = math.max(0, tonumber(redis.call('HGET', tk, 'pos') or '0') - first)
   end
   local out, done, kept, handled = {}, 0, 0, 0
@@ -302,7 +327,7 @@ if op == 'ids' then
 end
 
 local tk = KEYS[2]
-if not owns(tk) then return { 'lost', 0, 0, 1, 0 } end
+if not owns(tk) then return { 'lost', 0, 0, 1, redis.call('HGET', tk, 'runner') } end
 
 if op == 'zchunk' then
   -- KEYS[1]: a registry. KEYS[3]: the set of ghost ids seen once (sub 'clean' of a scheduled
@@ -333,7 +358,7 @@ if op == 'zchunk' then
     while lo < hi do
       local mid = math.floor((lo + hi) / 2)
       local m = redis.call('ZRANGE', key, mid, mid)[1]
-      if m and m <= cur[2] then lo = mid + 1 else hi = mid end
+      if m and not lt(cur[2], m) then lo = mid + 1 else hi = mid end
     end
     start = lo
   end
@@ -342,16 +367,16 @@ if op == 'zchunk' then
   for i = 1, #m, 2 do
     local id, raw = m[i], m[i + 1]
     local score = tonumber(raw) or math.huge
-    if score > maxs or (score == maxs and maxm ~= '' and id > maxm) then finished = 1 break end
+    if score > maxs or (score == maxs and maxm ~= '' and lt(maxm, id)) then finished = 1 break end
     if sub == 'requeue' then
       if not after_click(id) and requeue(id) == 'ok' then done = done + 1 else kept = kept + 1 end
     elseif sub == 'delete' then
-      if after_click(id) then
-        kept = kept + 1
-      else
-        delete(id)
+      local o = after_click(id) and 'changed' or delete(id)
+      if o == 'ok' or o == 'missing' then
         redis.call('ZREM', key, id)
         done = done + 1
+      else
+        kept = kept + 1
       end
     elseif redis.call('EXISTS', jkey(id)) == 1 then
       kept = kept + 1
@@ -388,11 +413,12 @@ elseif op == 'confirm' then
   local d, k = add_counts(tk, done, kept)
   return { 'ok', d, k, redis.call('SCARD', KEYS[3]) == 0 and 1 or 0 }
 elseif op == 'empty' then
-  -- Queue.empty, bounded and limited to what was queued at the click: KEYS[1] the queue; the
-  -- task hash's `tail` is the id that was last at the click. Deletes the jobs from the head up to
-  -- that id (each job, its dependents set and its results, as RQ 3 does), leaving in place, in
-  -- order, those pushed to the front after the click. ARGV[10] how many to delete.
+  -- Queue.empty, bounded and limited to what was queued at the click: KEYS[1] the queue; ARGV[11]
+  -- the id that was last at the click (kept in the task hash as `tail`). Deletes the jobs from
+  -- the head up to that id (each job, its dependents set and its results, as RQ 3 does), leaving
+  -- in place, in order, those pushed to the front after the click. ARGV[10] how many to delete.
   -- Returns {state, done, kept, finished}.
+  if ARGV[11] ~= '' then redis.call('HSETNX', tk, 'tail', ARGV[11]) end
   local t = redis.call('HMGET', tk, 'tail', 'tail_done', 'held')
   if not t[1] or t[2] == '1' then
     local d, k = counts(tk)
@@ -404,7 +430,8 @@ elseif op == 'empty' then
   for i, id in ipairs(ids) do
     upto = i
     if id == tail then reached = true end
-    if after_click(id) and not reached then
+    -- Pushed to the front after the click, or (the tail) taken by a worker and put back since.
+    if after_click(id) then
       keep[#keep + 1] = id
     else
       redis.call('DEL', jkey(id), jkey(id) .. ':dependents', P .. ':results:' .. id)
@@ -416,10 +443,13 @@ elseif op == 'empty' then
   for i = #keep, 1, -1 do redis.call('LPUSH', KEYS[1], keep[i]) end
   redis.call('HSET', tk, 'held', #keep)
   local finished = reached
-  if not reached and #ids < n + held then
+  if not reached and upto == #ids and #ids < n + held then
     finished = true -- the list ended before the tail: workers took it, and all before it
-  elseif not reached and done == 0 and redis.call('LPOS', KEYS[1], tail) == false then
-    finished = true -- the tail left from the middle (canceled, deleted)
+  elseif not reached and done == 0 then
+    -- Nothing but jobs pushed after the click in the window: is the tail still queued at all
+    -- (it may have left from the middle: canceled, deleted)?
+    local at = redis.pcall('LPOS', KEYS[1], tail)
+    if at == false then finished = true end
   end
   if finished then redis.call('HSET', tk, 'tail_done', '1') end
   local d, k = add_counts(tk, done, 0)

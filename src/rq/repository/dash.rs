@@ -47,10 +47,11 @@ return 0",
 
 /// Claims an interrupted task for its resumed run: KEYS old record, new record, their ghost
 /// sets; ARGV the old runner's token, the new one's, the records' TTL. 1 when claimed, 0 when
-/// the old record names another runner (claimed already).
+/// the old record names another runner (claimed already), -1 when it is gone from Redis.
 static CLAIM: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
-        r"local r = redis.call('HGET', KEYS[1], 'runner')
+        r"if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local r = redis.call('HGET', KEYS[1], 'runner')
 if r and r ~= ARGV[1] then return 0 end
 for _, f in ipairs({'part', 'cs', 'cm', 'pos', 'n_done', 'n_kept', 'tail', 'tail_done', 'held'}) do
   local v = redis.call('HGET', KEYS[1], f)
@@ -134,7 +135,8 @@ impl Repository {
     /// Claims interrupted task `old` for its resumed run `new`, atomically: only while `old`'s
     /// record still names `old_runner` as its runner. The new record inherits the cursor and the
     /// counts; the old one then names the new runner, so the old run, were it still alive,
-    /// stops at its next chunk, and a second claim fails. Returns whether this claim won.
+    /// stops at its next chunk, and a second claim fails. `Some(won)`, or `None` when the old
+    /// record is gone from Redis (expired, or never written by a Redis that refused it).
     ///
     /// # Errors
     /// When Redis does not answer or refuses the write.
@@ -143,7 +145,7 @@ impl Repository {
         old: u64,
         old_runner: &str,
         new: u64,
-    ) -> Result<bool, RepoError> {
+    ) -> Result<Option<bool>, RepoError> {
         let (ok, nk) = (self.keys.dash_task(old), self.keys.dash_task(new));
         let mut inv = CLAIM.prepare_invoke();
         inv.key(&ok)
@@ -153,7 +155,10 @@ impl Repository {
             .arg(old_runner)
             .arg(new.to_string())
             .arg(TASK_TTL_SECS);
-        Ok(int_of(&self.invoke(&inv).await?) == 1)
+        Ok(match self.invoke(&inv).await? {
+            Value::Int(-1) => None,
+            v => Some(int_of(&v) == 1),
+        })
     }
 
     /// The number of members of a set of the dashboard's own.

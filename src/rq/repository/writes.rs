@@ -6,11 +6,16 @@
 //! taking the job at the same moment sees it either before or after, never half-moved. Bulk work
 //! goes in bounded chunks (a few hundred jobs a call, about a millisecond of Redis time each) so
 //! Redis never stalls; the caller ([`crate::tasks`]) loops, reports progress and can stop.
+//!
+//! A bulk task's chunk checks, inside its script, that each job is still where the task found it
+//! and did not arrive after the click, and moves the task's cursor and counts (kept in the task's
+//! own record, [`TaskRef`]) in the same atomic step as its work: a chunk retried after a lost
+//! answer, or a task resumed elsewhere, never acts twice.
 
 use redis::{Script, Value};
 use std::sync::LazyLock;
 
-use super::resp::{int_of, items_of, text_of};
+use super::resp::{int_of, items_of, members_with_scores, text_of};
 use super::{RepoError, Repository};
 use crate::rq::actions::{rq_now, Chunk, Found, JobAction, Outcome, WorkerCommand};
 use crate::rq::model::Registry;
@@ -49,7 +54,13 @@ fn chunk_of(v: Value) -> Chunk {
         kept: v.get(2).map(int_of).unwrap_or(0),
         finished: v.get(3).map(int_of).unwrap_or(1) == 1,
         handled: 0,
+        taken_by: v.get(4).cloned().and_then(taken_by),
     }
+}
+
+/// The task that took a task over, from its record's runner (`resumed:<id>`).
+fn taken_by(runner: Value) -> Option<u64> {
+    text_of(runner)?.strip_prefix("resumed:")?.parse().ok()
 }
 
 impl Repository {
@@ -97,7 +108,7 @@ impl Repository {
         at_front: bool,
         since: Option<&str>,
         task: Option<&TaskRef>,
-    ) -> Result<(bool, u64, u64, u64, Vec<Outcome>), RepoError> {
+    ) -> Result<(Option<Option<u64>>, u64, u64, u64, Vec<Outcome>), RepoError> {
         let token = task.map(|t| t.token.as_str()).unwrap_or("");
         let mut inv = self.script("ids", op, major, at_front, token, since);
         if let Some(t) = task {
@@ -108,11 +119,14 @@ impl Repository {
             inv.arg(&f.id).arg(self.place_arg(f));
         }
         let v = items_of(self.invoke(&inv).await?);
-        let lost = v.first().cloned().and_then(text_of).as_deref() == Some("lost");
         let n = |i: usize| v.get(i).map(int_of).unwrap_or(0);
         let (handled, done, kept) = (n(1), n(2), n(3));
+        if v.first().cloned().and_then(text_of).as_deref() == Some("lost") {
+            let by = v.into_iter().nth(4).and_then(taken_by);
+            return Ok((Some(by), 0, 0, 0, Vec::new()));
+        }
         let outcomes = v.into_iter().skip(4).map(outcome).collect();
-        Ok((lost, handled, done, kept, outcomes))
+        Ok((None, handled, done, kept, outcomes))
     }
 
     /// Applies `action` to each job, each atomically, one script call per hundred jobs (fewer
@@ -176,9 +190,10 @@ impl Repository {
         Ok(Chunk {
             done,
             kept,
-            finished: first + handled >= first + jobs.len() as u64,
-            lost,
+            finished: handled >= jobs.len() as u64,
+            lost: lost.is_some(),
             handled,
+            taken_by: lost.flatten(),
         })
     }
 
@@ -199,12 +214,14 @@ impl Repository {
         p.cmd("ZRANGE").arg(&key).arg(-1).arg(-1).arg("WITHSCORES");
         let mut r = self.run(&p).await?.into_iter();
         let card = int_of(&r.next().unwrap_or(Value::Nil));
-        let mut last = items_of(r.next().unwrap_or(Value::Nil)).into_iter();
-        let member = last.next().and_then(text_of).unwrap_or_default();
-        let score = last
+        // RESP2 answers member, score; RESP3 [member, score] pairs: read either way. Rust prints a
+        // float as the shortest text that reads back exactly (`inf` for RQ's `+inf`), which the
+        // script's `tonumber` reads back.
+        let (member, score) = members_with_scores(r.next().unwrap_or(Value::Nil))
+            .into_iter()
             .next()
-            .and_then(text_of)
-            .unwrap_or_else(|| "-inf".into());
+            .map(|(m, s)| (m, s.map_or_else(|| "inf".to_string(), |s| format!("{s}"))))
+            .unwrap_or_else(|| (String::new(), "-inf".to_string()));
         Ok((card, score, member))
     }
 
@@ -289,9 +306,13 @@ impl Repository {
         count: u64,
         major: u8,
         since: &str,
+        tail: Option<&str>,
     ) -> Result<Chunk, RepoError> {
         let mut inv = self.script("empty", "empty", major, false, &task.token, Some(since));
-        inv.key(self.keys.queue(queue)).key(&task.key).arg(count);
+        inv.key(self.keys.queue(queue))
+            .key(&task.key)
+            .arg(count)
+            .arg(tail.unwrap_or(""));
         Ok(chunk_of(self.invoke(&inv).await?))
     }
 
