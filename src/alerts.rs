@@ -280,10 +280,10 @@ impl Alerts {
             match tx.try_send(json.to_string()) {
                 Ok(()) => n += 1,
                 Err(TrySendError::Full(_)) => {
-                    tracing::warn!(webhook = %crate::config::mask_url(url), "alerts: the webhook's queue is full; a notice was dropped")
+                    tracing::warn!(webhook = %crate::config::access::mask_webhook(url), "alerts: the webhook's queue is full; a notice was dropped")
                 }
                 Err(TrySendError::Disconnected(_)) => {
-                    tracing::warn!(webhook = %crate::config::mask_url(url), "alerts: the webhook's thread has ended")
+                    tracing::warn!(webhook = %crate::config::access::mask_webhook(url), "alerts: the webhook's thread has ended")
                 }
             }
         }
@@ -303,7 +303,7 @@ fn deliver(url: &str, rx: std::sync::mpsc::Receiver<String>) {
         )
         .build()
         .into();
-    let shown = crate::config::mask_url(url);
+    let shown = crate::config::access::mask_webhook(url);
     for body in rx {
         let mut pause = Duration::from_secs(1);
         for attempt in 1..=ATTEMPTS {

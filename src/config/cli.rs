@@ -71,7 +71,8 @@ pub struct Cli {
     pub readonly_password_file: Option<std::path::PathBuf>,
 
     /// Trust this request header (e.g. X-Forwarded-User) as the user name, set by an
-    /// authenticating reverse proxy. Requests without it are refused.
+    /// authenticating reverse proxy (needs --trust-proxy; believed only from --trusted-proxies,
+    /// and never over a password login). Requests without it are refused.
     #[arg(long, env = "RQ_DASHBOARD_AUTH_HEADER")]
     pub auth_header: Option<String>,
 
@@ -79,10 +80,31 @@ pub struct Cli {
     #[arg(long, env = "RQ_DASHBOARD_PUBLIC_PROBES", value_parser = FalseyValueParser::new(), default_value_t = false, num_args = 0, default_missing_value = "true")]
     pub public_probes: bool,
 
-    /// Trust X-Forwarded-Prefix (the path a reverse proxy serves the dashboard under) and
-    /// X-Forwarded-For (the client address in the audit log). Only behind a proxy that sets them.
+    /// Trust X-Forwarded-Prefix (the path a reverse proxy serves the dashboard under),
+    /// X-Forwarded-For (the client address in the audit log) and --auth-header, from the
+    /// addresses of --trusted-proxies only. Only behind a proxy that sets (overwrites) them.
     #[arg(long, env = "RQ_DASHBOARD_TRUST_PROXY", value_parser = FalseyValueParser::new(), default_value_t = false, num_args = 0, default_missing_value = "true")]
     pub trust_proxy: bool,
+
+    /// The addresses of the trusted proxies (CIDR ranges or addresses, comma-separated): their
+    /// forwarded headers are believed with --trust-proxy, anyone else's are ignored.
+    #[arg(
+        long = "trusted-proxies",
+        env = "RQ_DASHBOARD_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        default_value = crate::config::access::DEFAULT_TRUSTED_PROXIES
+    )]
+    pub trusted_proxies: Vec<String>,
+
+    /// Host names the dashboard answers to besides localhost, IP addresses, the bind name and
+    /// the --public-url host (comma-separated; `*` for any). A request for another name is
+    /// refused, so a web page cannot reach the dashboard through DNS rebinding.
+    #[arg(
+        long = "allowed-hosts",
+        env = "RQ_DASHBOARD_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
 
     /// Log format: text or json.
     #[arg(long, env = "RQ_DASHBOARD_LOG_FORMAT", default_value = "text")]

@@ -7,7 +7,10 @@
 use clap::Parser;
 use std::time::Duration;
 
+pub mod access;
 mod cli;
+
+pub use access::mask_url;
 pub use cli::Cli;
 
 /// A secret that never shows in logs or `Debug` output.
@@ -63,8 +66,13 @@ pub struct Settings {
     pub auth_header: Option<String>,
     /// /healthz and /metrics need no authentication.
     pub public_probes: bool,
-    /// Trust X-Forwarded-Prefix and X-Forwarded-For.
+    /// Trust X-Forwarded-Prefix, X-Forwarded-For and the auth header, from the trusted proxies.
     pub trust_proxy: bool,
+    /// The proxies whose forwarded headers are believed (`--trusted-proxies`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Host names answered to besides localhost, IP addresses, the bind name and the public
+    /// URL's host (`--allowed-hosts`).
+    pub allowed_hosts: Vec<String>,
     /// `text` or `json` logs.
     pub log_json: bool,
     /// Poll interval of the live parts.
@@ -104,14 +112,6 @@ pub struct Settings {
     /// How long a new process waits before its memory-kept rules' silence resolves an alert
     /// ([`crate::alerts::WARM_UP`]; tests shorten it).
     pub alert_warm_up: Duration,
-}
-
-/// Masks the user info of a URL: `redis://user:secret@host` → `redis://***:***@host`.
-pub fn mask_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://***:***@{}", &url[..s], &url[at + 1..]),
-        _ => url.to_string(),
-    }
 }
 
 impl Settings {
@@ -274,6 +274,11 @@ impl Settings {
             return Err("--readonly-username must differ from --username".into());
         }
         let auth_header = cli.auth_header.filter(|h| !h.trim().is_empty());
+        if auth_header.is_some() && !cli.trust_proxy {
+            return Err("--auth-header believes a header your proxy sets: add --trust-proxy (and --trusted-proxies with the proxy's address when it is not on this host), and make the proxy overwrite the header".into());
+        }
+        let trusted_proxies = access::parse_proxies(&cli.trusted_proxies)?;
+        let allowed_hosts = access::parse_hosts(&cli.allowed_hosts)?;
         if let Some(h) = &auth_header {
             if actix_web::http::header::HeaderName::from_bytes(h.as_bytes()).is_err() {
                 return Err(format!(
@@ -321,6 +326,8 @@ impl Settings {
             auth_header,
             public_probes: cli.public_probes,
             trust_proxy: cli.trust_proxy,
+            trusted_proxies,
+            allowed_hosts,
             log_json,
             poll_interval: Duration::from_millis(cli.poll_interval),
             disable_delete: cli.disable_delete,

@@ -112,26 +112,24 @@ fn check_csrf(req: &HttpRequest, token: &str, form: &[(String, String)]) -> Resu
 }
 
 /// Who asked, for the audit log: the authenticated user (or `anonymous`) and the client
-/// address (from `X-Forwarded-For` behind a trusted proxy).
+/// address: the peer's, or behind a trusted proxy the nearest `X-Forwarded-For` entry that is not
+/// itself a trusted proxy (entries further left are the client's own say).
 fn who(req: &HttpRequest, state: &AppState, viewer: &Viewer) -> String {
+    let s = &state.settings;
     let user = viewer.user.clone().unwrap_or_else(|| "anonymous".into());
-    let forwarded = state
-        .settings
-        .trust_proxy
-        .then(|| {
-            req.headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .map(|v| v.trim().to_string())
-        })
-        .flatten();
-    let peer = forwarded.unwrap_or_else(|| {
-        req.peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default()
-    });
-    format!("{user}@{peer}")
+    let peer = req.peer_addr();
+    let hops: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let client = crate::config::access::client_address(
+        peer.map(|a| a.ip()),
+        &hops,
+        crate::http::auth::from_trusted_proxy(peer, s),
+        &s.trusted_proxies,
+    );
+    crate::config::access::log_safe(&format!("{user}@{client}"))
 }
 
 /// The audit label of a refused request: the last literal part of its path.
@@ -152,7 +150,7 @@ fn refuse(req: &HttpRequest, state: &AppState, viewer: &Viewer, e: AppError) -> 
         .get("n")
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
-    tracing::warn!(target: "rqdash::audit", who = %who(req, state, viewer), instance = n, action = %label_of(req), status = e.status().as_u16(), error = %e, "action refused or failed");
+    tracing::warn!(target: "rqdash::audit", who = %who(req, state, viewer), instance = n, action = %label_of(req), status = e.status().as_u16(), error = %crate::config::access::log_safe(&e.to_string()), "action refused or failed");
     respond::error(req, state, viewer, n, Kind::Action, e)
 }
 
@@ -236,11 +234,11 @@ impl Action {
         let done = match r {
             Ok(done) => done,
             Err(e) => {
-                tracing::warn!(target: "rqdash::audit", who = %who, instance = n, action = what, status = e.status().as_u16(), error = %e, "action refused or failed");
+                tracing::warn!(target: "rqdash::audit", who = %who, instance = n, action = what, status = e.status().as_u16(), error = %crate::config::access::log_safe(&e.to_string()), "action refused or failed");
                 return self.inst.answer(Kind::Action, Err(e));
             }
         };
-        tracing::info!(target: "rqdash::audit", who = %who, instance = n, action = what, result = %done.message, "action");
+        tracing::info!(target: "rqdash::audit", who = %who, instance = n, action = what, result = %crate::config::access::log_safe(&done.message), "action");
         if respond::is_htmx(req) {
             let mut r = respond::banner(StatusCode::OK, done.message);
             let (name, value) = match &done.redirect {

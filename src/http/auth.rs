@@ -1,13 +1,18 @@
 //! Who a request is from: basic auth (the full and the read-only credential), a trusted proxy's
 //! user header, and the path prefix a trusted proxy serves the dashboard under. Public probes
-//! (`/healthz`, `/metrics`) pass when `--public-probes` says so.
+//! (`<prefix>/healthz`, `<prefix>/metrics`, exactly) pass when `--public-probes` says so.
+//!
+//! A forwarded header is believed only with `--trust-proxy` and only from a peer among
+//! `--trusted-proxies`; basic credentials, when sent, decide alone (a header never lifts a
+//! read-only or wrong login); and a request for a host name the dashboard does not answer to is
+//! refused before anything else (DNS rebinding).
 
 use actix_web::dev::ServiceRequest;
 use actix_web::http::header;
 use actix_web::HttpResponse;
 use base64::Engine;
 
-use crate::config::{Credentials, Settings};
+use crate::config::{access, Credentials, Settings};
 use crate::http::context::RequestCtx;
 
 /// Compares two byte strings in time independent of where they differ.
@@ -43,7 +48,8 @@ fn matches(given: &(String, String), c: &Credentials) -> bool {
     user_ok & pass_ok
 }
 
-/// A path prefix from `X-Forwarded-Prefix`, if it is a plain path.
+/// A path prefix from `X-Forwarded-Prefix`, if it is a plain path that stays on this site (no
+/// `//` host, no `.` or `..` segment, encoded or not).
 fn forwarded_prefix(req: &ServiceRequest) -> String {
     let p = req
         .headers()
@@ -52,7 +58,12 @@ fn forwarded_prefix(req: &ServiceRequest) -> String {
         .unwrap_or("")
         .trim()
         .trim_end_matches('/');
+    let lower = p.to_ascii_lowercase();
     let plain = p.starts_with('/')
+        && !p.starts_with("//")
+        && !lower.contains("%2e")
+        && !lower.contains("%2f")
+        && !p.split('/').any(|seg| seg == "." || seg == "..")
         && p.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/-._~%".contains(c));
     if plain {
@@ -62,32 +73,52 @@ fn forwarded_prefix(req: &ServiceRequest) -> String {
     }
 }
 
+/// Whether the request comes straight from a trusted proxy: `--trust-proxy`, and the peer is
+/// among `--trusted-proxies`.
+pub fn from_trusted_proxy(peer: Option<std::net::SocketAddr>, s: &Settings) -> bool {
+    s.trust_proxy && access::trusted(peer.map(|a| a.ip()), &s.trusted_proxies)
+}
+
+/// The refusal of a request for a host name the dashboard does not answer to.
+fn wrong_host(host: &str) -> Box<HttpResponse> {
+    let host = access::log_safe(&crate::rq::decode::truncate(host, 100));
+    Box::new(
+        HttpResponse::BadRequest()
+            .content_type("text/plain; charset=utf-8")
+            .body(format!(
+                "This dashboard does not answer to the host name “{host}” (a web page elsewhere may be trying to reach it through DNS rebinding). If that is its name, start it with --allowed-hosts {host} or --public-url."
+            )),
+    )
+}
+
 /// Who the request is from, or the answer refusing it.
 pub fn authenticate(req: &ServiceRequest, s: &Settings) -> Result<RequestCtx, Box<HttpResponse>> {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+        .unwrap_or_default();
+    let public_host = s.public_url.as_deref().and_then(access::url_host);
+    if !access::host_allowed(&host, &s.bind, public_host.as_deref(), &s.allowed_hosts) {
+        return Err(wrong_host(&host));
+    }
     let mut ctx = RequestCtx::default();
-    if s.trust_proxy {
+    let trusted = from_trusted_proxy(req.peer_addr(), s);
+    if trusted {
         ctx.forwarded_prefix = forwarded_prefix(req);
     }
     if s.auth.is_none() && s.auth_header.is_none() {
         return Ok(ctx);
     }
     let path = req.path();
-    let probe = path.ends_with("/healthz") || path.ends_with("/metrics");
+    let probe =
+        path == format!("{}/healthz", s.url_prefix) || path == format!("{}/metrics", s.url_prefix);
     if s.public_probes && probe {
         return Ok(ctx);
     }
-    if let Some(h) = &s.auth_header {
-        if let Some(user) = req
-            .headers()
-            .get(h.as_str())
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-        {
-            ctx.user = Some(user.to_string());
-            return Ok(ctx);
-        }
-    }
+    // Credentials, when sent, decide alone: a header never lifts a read-only or wrong login.
     if let Some(given) = basic_credentials(req) {
         if s.auth.as_ref().is_some_and(|c| matches(&given, c)) {
             ctx.user = Some(given.0);
@@ -96,6 +127,17 @@ pub fn authenticate(req: &ServiceRequest, s: &Settings) -> Result<RequestCtx, Bo
         if s.readonly_auth.as_ref().is_some_and(|c| matches(&given, c)) {
             ctx.user = Some(given.0);
             ctx.read_only = true;
+            return Ok(ctx);
+        }
+    } else if let Some(h) = s.auth_header.as_ref().filter(|_| trusted) {
+        if let Some(user) = req
+            .headers()
+            .get(h.as_str())
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            ctx.user = Some(user.to_string());
             return Ok(ctx);
         }
     }

@@ -42,7 +42,8 @@ pub async fn guard(
     let lang = language(&req);
     let verbose = state.as_ref().is_some_and(|s| s.settings.verbose);
     let method = req.method().clone();
-    let path = req.path().to_string();
+    // Decoded, a path may hold line breaks: escaped, it cannot forge a log line.
+    let path = crate::config::access::log_safe(req.path());
     let mut res = i18n::scope(lang, context::scope(ctx, next.call(req)))
         .await?
         .map_into_boxed_body();

@@ -237,7 +237,7 @@ pub async fn run(
         target: "rqdash::audit",
         task = task.id,
         instance = task.instance,
-        what = %task.description,
+        what = %crate::config::access::log_safe(&task.description),
         state = state.as_str(),
         done = task.done.load(Ordering::Relaxed),
         kept = task.kept.load(Ordering::Relaxed),

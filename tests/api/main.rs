@@ -35,6 +35,7 @@ mod concurrency;
 mod connections;
 mod demo;
 mod errors;
+mod forged;
 mod grafana;
 mod harness;
 mod health;

@@ -157,6 +157,7 @@ fn a_trusted_proxy_header_names_the_user_and_probes_can_stay_open() {
     let redis = TestRedis::start();
     let mut s = Settings::for_url(&redis.url());
     s.auth_header = Some("X-Forwarded-User".into());
+    s.trust_proxy = true;
     s.public_probes = true;
     let app = TestApp::spawn(s);
     assert_eq!(
