@@ -65,12 +65,27 @@ local function lrem(key, id)
   return redis.call('LREM', key, 1, id)
 end
 
--- Whether job `id` arrived (or came back) after the click: any of its times at or after `since`.
--- RQ writes every time as '%Y-%m-%dT%H:%M:%S.%fZ', so they compare as strings.
-local function after_click(id)
+-- A timestamp as two numbers, whole seconds and the rest: its digits in order (RQ writes
+-- '%Y-%m-%dT%H:%M:%S.%fZ'), so comparing them compares the times, whatever the server's locale
+-- (Lua's string `<` follows it) and whatever the precision.
+local function stamp(t)
+  local d = t:gsub('%D', '')
+  return tonumber(d:sub(1, 14)) or 0, tonumber((d:sub(15) .. '000000'):sub(1, 6)) or 0
+end
+local since_s, since_us = 0, 0
+if since ~= '' then since_s, since_us = stamp(since) end
+
+-- Whether job `id` arrived (or came back) after the click: any of its times `fields` (default:
+-- created, enqueued, started, ended) at or after `since`.
+local TIMES = { 'created_at', 'enqueued_at', 'started_at', 'ended_at' }
+local ENQUEUED = { 'enqueued_at' }
+local function after_click(id, fields)
   if since == '' then return false end
-  for _, t in ipairs(redis.call('HMGET', jkey(id), 'created_at', 'enqueued_at', 'started_at', 'ended_at')) do
-    if t and t ~= '' and not lt(t, since) then return true end
+  for _, t in ipairs(redis.call('HMGET', jkey(id), unpack(fields or TIMES))) do
+    if t and t ~= '' then
+      local s, us = stamp(t)
+      if s > since_s or (s == since_s and us >= since_us) then return true end
+    end
   end
   return false
 end
@@ -430,8 +445,9 @@ elseif op == 'empty' then
   for i, id in ipairs(ids) do
     upto = i
     if id == tail then reached = true end
-    -- Pushed to the front after the click, or (the tail) taken by a worker and put back since.
-    if after_click(id) then
+    -- Pushed to the front after the click, or (the tail) taken by a worker and put back since:
+    -- every push writes enqueued_at.
+    if after_click(id, ENQUEUED) then
       keep[#keep + 1] = id
     else
       redis.call('DEL', jkey(id), jkey(id) .. ':dependents', P .. ':results:' .. id)
