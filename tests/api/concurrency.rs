@@ -147,11 +147,10 @@ pub fn requeue_all_runs_each_job_once(version: &'static str) {
     for id in &ids {
         let n = runs.get(id).copied().unwrap_or(0);
         let at = places.get(id).cloned().unwrap_or_default();
-        let ok = match (n, at.as_slice()) {
-            (0, ["queued" | "taken"]) => true,
-            (1, ["failed" | "taken"]) => true,
-            _ => false,
-        };
+        let ok = matches!(
+            (n, at.as_slice()),
+            (0, ["queued" | "taken"]) | (1, ["failed" | "taken"])
+        );
         if !ok {
             wrong.push(format!("{id}: ran {n} times, at {at:?}"));
         }
