@@ -181,6 +181,36 @@ fn produced_after(c: &mut redis::Connection, tail: &str, prefix: &str) -> Vec<St
     (first..upto).map(|i| format!("{prefix}{i}")).collect()
 }
 
+/// The jobs queued at the click (`base` plus the producer's jobs up to the plan's `tail`) and
+/// the producer's jobs enqueued after it.
+fn around_the_click(
+    c: &mut redis::Connection,
+    tail: &str,
+    base: impl Iterator<Item = String>,
+) -> (Vec<String>, Vec<String>) {
+    let later = produced_after(c, tail, "p-");
+    let produced_before = tail
+        .strip_prefix("p-")
+        .map(|n| n.parse::<u64>().unwrap() + 1)
+        .unwrap_or(0);
+    let mut before: Vec<String> = base.collect();
+    before.extend((0..produced_before).map(|i| format!("p-{i}")));
+    (before, later)
+}
+
+/// Asserts that every job enqueued after the click still exists.
+fn assert_spared(c: &mut redis::Connection, later: &[String], version: &str) {
+    let alive = existing(c, later);
+    let gone: Vec<&String> = later.iter().filter(|i| !alive.contains(*i)).collect();
+    assert!(
+        gone.is_empty(),
+        "RQ {version}: {} of {} jobs enqueued after the click were deleted, e.g. {:?}",
+        gone.len(),
+        later.len(),
+        &gone[..gone.len().min(5)]
+    );
+}
+
 /// Empty of a 30,000-job queue while a producer enqueues and two workers drain: no job
 /// enqueued after the click is deleted, every job queued at the click is deleted or run, and
 /// the count deleted is exact.
@@ -209,26 +239,10 @@ pub fn empty_spares_later_jobs(version: &'static str) {
     std::thread::sleep(Duration::from_millis(300));
     drop(_producer);
     drop((w1, w2));
-    let later = produced_after(&mut c, &tail, "p-");
-    let gone: Vec<&String> = {
-        let alive = existing(&mut c, &later);
-        later.iter().filter(|i| !alive.contains(*i)).collect()
-    };
-    assert!(
-        gone.is_empty(),
-        "RQ {version}: {} of {} jobs enqueued after the click were deleted, e.g. {:?}",
-        gone.len(),
-        later.len(),
-        &gone[..gone.len().min(5)]
-    );
+    let (before, later) = around_the_click(&mut c, &tail, (0..QUEUED).map(|i| format!("e-{i}")));
+    assert_spared(&mut c, &later, version);
     // Everything queued at the click left the queue: deleted (exactly `done` of them) or run.
-    let mut before: Vec<String> = (0..QUEUED).map(|i| format!("e-{i}")).collect();
     let first_later = later.first().cloned();
-    let produced_before = tail
-        .strip_prefix("p-")
-        .map(|n| n.parse::<u64>().unwrap() + 1)
-        .unwrap_or(0);
-    before.extend((0..produced_before).map(|i| format!("p-{i}")));
     let alive = existing(&mut c, &before);
     let queued: HashSet<String> = list(&mut c, "rq:queue:drain").into_iter().collect();
     let still: Vec<&String> = before.iter().filter(|i| queued.contains(*i)).collect();
@@ -446,22 +460,8 @@ pub fn resumed_empty_continues_once(version: &'static str) {
     std::thread::sleep(Duration::from_millis(300));
     drop(producer);
     drop(worker);
-    let later = produced_after(&mut c, &tail, "p-");
-    let alive = existing(&mut c, &later);
-    let gone: Vec<&String> = later.iter().filter(|i| !alive.contains(*i)).collect();
-    assert!(
-        gone.is_empty(),
-        "RQ {version}: {} of {} jobs enqueued after the click were deleted, e.g. {:?}",
-        gone.len(),
-        later.len(),
-        &gone[..gone.len().min(5)]
-    );
-    let mut before: Vec<String> = (0..JOBS).map(|i| format!("e-{i}")).collect();
-    let produced_before = tail
-        .strip_prefix("p-")
-        .map(|n| n.parse::<u64>().unwrap() + 1)
-        .unwrap_or(0);
-    before.extend((0..produced_before).map(|i| format!("p-{i}")));
+    let (before, later) = around_the_click(&mut c, &tail, (0..JOBS).map(|i| format!("e-{i}")));
+    assert_spared(&mut c, &later, version);
     let deleted = before.len() - existing(&mut c, &before).len();
     assert_eq!(
         end["done"].as_u64().unwrap() as usize,

@@ -49,7 +49,7 @@ local function rlkey(k) return P .. ':rl:' .. k end
 -- looked for near either end first (LPOS, Redis 6.0.6+), where queued jobs mostly are, so only
 -- one deep in a long queue costs a walk of the whole list (as RQ's own LREM always does).
 local cost = 0
-local NEAR = 50000
+local NEAR = 20000
 local function lrem(key, id)
   local i = redis.pcall('LPOS', key, id, 'MAXLEN', NEAR)
   if type(i) == 'number' then
@@ -122,18 +122,23 @@ local function rl_cancel(id, key)
   rl_acquire(key)
 end
 
+-- A job's ttl, when it has one, on its hash and its dependency keys (what RQ does on enqueue).
+local function expire_job(id, ttl)
+  ttl = tonumber(ttl or '')
+  if ttl and ttl > 0 then
+    redis.call('EXPIRE', jkey(id), ttl)
+    redis.call('EXPIRE', jkey(id) .. ':dependents', ttl)
+    redis.call('EXPIRE', P .. ':job::' .. id .. ':dependencies', ttl)
+  end
+end
+
 -- Queue._enqueue_job's effect on an existing job: status, enqueued_at, default timeout, ttl
 -- expiries, then RPUSH (or LPUSH). RQ 1.x also re-adds the queue to rq:queues.
 local function push(id, origin, ttl, timeout, at_front)
   local jk = jkey(id)
   redis.call('HSET', jk, 'status', 'queued', 'enqueued_at', now)
   if not timeout then redis.call('HSET', jk, 'timeout', '180') end
-  ttl = tonumber(ttl or '')
-  if ttl and ttl > 0 then
-    redis.call('EXPIRE', jk, ttl)
-    redis.call('EXPIRE', jk .. ':dependents', ttl)
-    redis.call('EXPIRE', P .. ':job::' .. id .. ':dependencies', ttl)
-  end
+  expire_job(id, ttl)
   if major < 2 then redis.call('SADD', P .. ':queues', qkey(origin)) end
   if at_front then redis.call('LPUSH', qkey(origin), id) else redis.call('RPUSH', qkey(origin), id) end
 end
@@ -151,12 +156,7 @@ local function enqueue(id, origin, ttl, timeout, at_front, rl, conc, requeued)
   if conc and conc ~= '' then redis.call('HSET', rlkey(rl), 'concurrency', conc) end
   redis.call('HSET', jk, 'status', 'rate_limited')
   if requeued then redis.call('HSET', jk, 'enqueue_at_front', at_front and '1' or '0') end
-  ttl = tonumber(ttl or '')
-  if ttl and ttl > 0 then
-    redis.call('EXPIRE', jk, ttl)
-    redis.call('EXPIRE', jk .. ':dependents', ttl)
-    redis.call('EXPIRE', P .. ':job::' .. id .. ':dependencies', ttl)
-  end
+  expire_job(id, ttl)
   redis.call('ZADD', rlkey(rl) .. ':rate_limited', now_int, id)
   rl_acquire(rl)
 end
