@@ -49,7 +49,7 @@ local function rlkey(k) return P .. ':rl:' .. k end
 -- looked for near either end first (LPOS, Redis 6.0.6+), where queued jobs mostly are, so only
 -- one deep in a long queue costs a walk of the whole list (as RQ's own LREM always does).
 local cost = 0
-local NEAR = 20000
+local NEAR = 50000
 local function lrem(key, id)
   local i = redis.pcall('LPOS', key, id, 'MAXLEN', NEAR)
   if type(i) == 'number' then
