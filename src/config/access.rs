@@ -115,10 +115,13 @@ pub fn client_address(
 }
 
 /// Whether the dashboard answers to `host` (a `Host` header's value): localhost, any IP address
-/// (DNS rebinding needs a name), the bind name, the public URL's host, or an allowed name.
+/// and any name without a dot (DNS rebinding needs a name in a zone the attacker controls, so a
+/// dotted one; proxies often send an upstream's or a container's single-label name), the bind
+/// name, the public URL's host, or an allowed name.
 pub fn host_allowed(host: &str, bind: &str, public_host: Option<&str>, allowed: &[String]) -> bool {
     let name = host_name(host.trim()).to_ascii_lowercase();
     name.is_empty()
+        || !name.contains('.')
         || name == "localhost"
         || name.parse::<IpAddr>().is_ok()
         || name == bind.to_ascii_lowercase()
@@ -213,6 +216,16 @@ mod tests {
         assert!(host_allowed("[::1]:9181", "127.0.0.1", None, &[]));
         assert!(host_allowed("10.1.2.3", "0.0.0.0", None, &[]));
         assert!(!host_allowed("evil.example:9181", "127.0.0.1", None, &[]));
+        assert!(!host_allowed(
+            "127.0.0.1.nip.example",
+            "127.0.0.1",
+            None,
+            &[]
+        ));
+        assert!(
+            host_allowed("dash", "127.0.0.1", None, &[]),
+            "an upstream's name"
+        );
         assert!(host_allowed("other.example", "127.0.0.1", None, &allowed));
         assert!(host_allowed(
             "RQ.example.com",

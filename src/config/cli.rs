@@ -96,8 +96,8 @@ pub struct Cli {
     )]
     pub trusted_proxies: Vec<String>,
 
-    /// Host names the dashboard answers to besides localhost, IP addresses, the bind name and
-    /// the --public-url host (comma-separated; `*` for any). A request for another name is
+    /// Host names the dashboard answers to besides localhost, IP addresses, names without a dot,
+    /// the bind name and the --public-url host (comma-separated; `*` for any). A request for another name is
     /// refused, so a web page cannot reach the dashboard through DNS rebinding.
     #[arg(
         long = "allowed-hosts",
