@@ -29,6 +29,8 @@ import bench  # noqa: E402
 
 def call(base, path, method='GET'):
     req = urllib.request.Request(base + path, method=method, data=b'' if method == 'POST' else None)
+    if method == 'POST':
+        req.add_header('Origin', base.rstrip('/'))  # as the dashboard's own page sends it
     try:
         with urllib.request.urlopen(req, timeout=120) as r:
             return r.status, r.read()

@@ -32,8 +32,17 @@ pub struct Rendered {
 
 type Entry = (Arc<Snapshot>, Arc<Rendered>);
 /// Instance, view, its variant (e.g. a list's filter and page), the viewer's link prefix and
-/// permissions (links and buttons differ by them), and the language it is written in.
-pub type Key = (usize, &'static str, String, String, Perms, Lang);
+/// permissions (links and buttons differ by them), the language it is written in, and the
+/// signed-in user (a page carries the user's own form token and name).
+pub type Key = (
+    usize,
+    &'static str,
+    String,
+    String,
+    Perms,
+    Lang,
+    Option<String>,
+);
 
 /// The most renderings kept; past that the oldest snapshot's are dropped first (all at once:
 /// they would be re-rendered on the next snapshot anyway).

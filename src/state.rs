@@ -24,8 +24,9 @@ pub struct AppState {
     pub tasks: Tasks,
     /// Searches of this process (shared scans, kept briefly).
     pub searches: Searches,
-    /// The anti-CSRF token forms and htmx requests carry (random per process).
-    pub csrf_token: String,
+    /// The key of the anti-CSRF tokens forms and htmx requests carry: derived from
+    /// `--secret-key` (the same on every replica), else random per process.
+    csrf_key: Vec<u8>,
     /// Answers rendered from the shared snapshot.
     pub renders: RenderCache,
     /// Count history per instance.
@@ -40,13 +41,34 @@ pub struct AppState {
     pub alerts: crate::alerts::Alerts,
 }
 
-/// The anti-CSRF token replicas sharing `secret` all derive: the same for each, across restarts.
-pub fn token_from_secret(secret: &str) -> String {
+/// The anti-CSRF key replicas sharing `secret` all derive: the same for each, across restarts.
+fn key_from_secret(secret: &str) -> Vec<u8> {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
-    h.update(b"rqdash csrf token v1\0");
+    h.update(b"rqdash csrf key v2\0");
     h.update(secret.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize().to_vec()
+}
+
+/// The anti-CSRF token of `user` (`None`: anonymous) under `key`: an HMAC, so a token taken
+/// from one user's page is worthless to another, and nobody without the key can make one.
+pub fn csrf_token_under(key: &[u8], user: Option<&str>) -> String {
+    use hmac::{Mac, SimpleHmac};
+    let Ok(mut mac) = SimpleHmac::<sha2::Sha256>::new_from_slice(key) else {
+        unreachable!("HMAC takes a key of any length")
+    };
+    mac.update(b"form\0");
+    match user {
+        Some(u) => {
+            mac.update(b"user\0");
+            mac.update(u.as_bytes());
+        }
+        None => mac.update(b"anonymous"),
+    }
+    mac.finalize().into_bytes()[..20]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// This process's name for leases: its host name and port (unique among live replicas; the
@@ -60,16 +82,21 @@ fn lease_holder(port: u16) -> String {
 }
 
 /// Returns 32 random hex characters from the operating system.
-fn random_token() -> String {
-    let mut buf = [0u8; 16];
+fn random_key() -> Vec<u8> {
+    let mut buf = [0u8; 32];
     if let Err(e) = getrandom::fill(&mut buf) {
         // Without OS randomness the token would be guessable: refuse to make one up.
         panic!("the operating system gave no random bytes for the security token: {e}");
     }
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    buf.to_vec()
 }
 
 impl AppState {
+    /// The anti-CSRF token of `user`'s forms (`None`: anonymous).
+    pub fn csrf_token(&self, user: Option<&str>) -> String {
+        csrf_token_under(&self.csrf_key, user)
+    }
+
     /// Builds the state; nothing connects yet.
     ///
     /// # Errors
@@ -114,11 +141,11 @@ impl AppState {
             settings.alert_interval,
             settings.alert_warm_up,
         );
-        let csrf_token = match &settings.secret_key {
-            Some(s) => token_from_secret(&s.0),
+        let csrf_key = match &settings.secret_key {
+            Some(s) => key_from_secret(&s.0),
             None => {
                 tracing::info!("no --secret-key: this dashboard's forms work only with this process; give replicas one shared secret so each accepts the others' forms and a restart keeps open pages working");
-                random_token()
+                random_key()
             }
         };
         Ok(AppState {
@@ -126,7 +153,7 @@ impl AppState {
             instances,
             tasks: Tasks::default(),
             searches: Searches::default(),
-            csrf_token,
+            csrf_key,
             renders: RenderCache::default(),
             history,
             problems: Default::default(),

@@ -71,18 +71,20 @@ fn params(req: &HttpRequest, body: &[u8]) -> Vec<(String, String)> {
 }
 
 /// Refuses cross-site requests. Browsers send `Sec-Fetch-Site` (or at least `Origin`) on every
-/// POST; it must say same-origin. A request with neither comes from a script (curl, rq-dashboard
-/// clients) and is accepted, unless it carries a token that is wrong. The pages' forms and htmx
-/// requests always carry the token.
+/// POST; it must say same-origin. A request with neither must carry the viewer's form token
+/// (`csrf_token` field or `X-CSRF-Token` header: the pages' forms and htmx requests always do;
+/// scripts read theirs from `/<n>/data/token.json`). A token, when sent, must be the viewer's own.
 fn check_csrf(req: &HttpRequest, token: &str, form: &[(String, String)]) -> Result<(), AppError> {
     let h = req.headers();
-    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    let site = h.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let origin = h.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    if let Some(site) = site {
         if site != "same-origin" && site != "none" {
             return Err(AppError::Forbidden(format!(
                 "cross-site request refused (Sec-Fetch-Site: {site}): actions must come from this dashboard's own pages"
             )));
         }
-    } else if let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    } else if let Some(origin) = origin {
         let host = h
             .get(header::HOST)
             .and_then(|v| v.to_str().ok())
@@ -103,9 +105,13 @@ fn check_csrf(req: &HttpRequest, token: &str, form: &[(String, String)]) -> Resu
                 .find(|(k, _)| k == "csrf_token")
                 .map(|(_, v)| v.clone())
         });
+    let same = |t: &str| crate::http::auth::constant_time_eq(t.as_bytes(), token.as_bytes());
     match sent {
-        Some(t) if t != token => Err(AppError::Forbidden(
-            "the form's security token is stale or wrong: reload the page and try again".into(),
+        Some(t) if !same(&t) => Err(AppError::Forbidden(
+            "the form's security token is stale or wrong (or another user's): reload the page and try again".into(),
+        )),
+        None if site.is_none() && origin.is_none() => Err(AppError::Forbidden(
+            "this request carries no security token and no Origin or Sec-Fetch-Site header: a script must send the X-CSRF-Token header with the token from /<n>/data/token.json".into(),
         )),
         _ => Ok(()),
     }
@@ -163,7 +169,8 @@ impl Action {
         };
         let viewer = Viewer::current(&state);
         let form = params(&req, &body);
-        let allowed = check_csrf(&req, &state.csrf_token, &form).and_then(|()| {
+        let token = state.csrf_token(viewer.user.as_deref());
+        let allowed = check_csrf(&req, &token, &form).and_then(|()| {
             if state.settings.read_only {
                 Err(AppError::Disabled(
                     "this dashboard runs with --read-only: actions are disabled".into(),

@@ -95,8 +95,8 @@ impl Instance {
     }
 
     /// The anti-CSRF token for forms in fragments (which have no layout).
-    pub fn csrf_token(&self) -> &str {
-        &self.state.csrf_token
+    pub fn csrf_token(&self) -> String {
+        self.state.csrf_token(self.viewer.user.as_deref())
     }
 
     /// Answers a full page, or the error page with this instance's layout.
@@ -133,6 +133,7 @@ impl Instance {
                 self.viewer.base.clone(),
                 self.viewer.perms,
                 crate::i18n::current(),
+                self.viewer.user.clone(),
             );
             self.state
                 .renders

@@ -76,8 +76,9 @@ pub fn layout(
         rq_versions,
         nav,
         title: title.into(),
-        csrf_token: state.csrf_token.clone(),
+        csrf_token: state.csrf_token(viewer.user.as_deref()),
         perms: viewer.perms,
+        user: viewer.user.clone(),
         lang: i18n::code(),
         languages: Lang::all()
             .map(|l| {

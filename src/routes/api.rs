@@ -17,6 +17,22 @@ use crate::views::urls::Urls;
 
 const JSON: &str = "application/json";
 
+/// `GET /{n}/data/token.json`: the viewer's form token, for a script that acts without a
+/// browser's `Origin` header (it sends the token back as `X-CSRF-Token`). Another site's page
+/// cannot read it: no CORS header is ever sent.
+pub async fn token(inst: Instance) -> HttpResponse {
+    let mut r = crate::http::respond::json(&json!({
+        "csrf_token": inst.csrf_token(),
+        "header": "X-CSRF-Token",
+        "user": inst.viewer.user,
+    }));
+    r.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    r
+}
+
 /// `GET /{n}/data/queues.json`.
 pub async fn queues(inst: Instance) -> HttpResponse {
     inst.cached(Kind::Json, "queues_json", String::new(), JSON, |snap| {

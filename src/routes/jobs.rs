@@ -64,7 +64,7 @@ async fn view(inst: &Instance, queue: &str, p: ListParams) -> Result<JobsView, A
         &inst.urls,
         inst.poll_ms(),
         inst.viewer.perms,
-        inst.csrf_token(),
+        &inst.csrf_token(),
     ))
 }
 

@@ -85,6 +85,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/{n}/view/queues", read().to(overview::page))
         .route("/{n}/fragments/overview", read().to(overview::fragment))
         .route("/{n}/data/queues.json", read().to(api::queues))
+        .route("/{n}/data/token.json", read().to(api::token))
         .route("/{n}/view/workers", read().to(workers::page))
         .route("/{n}/fragments/workers", read().to(workers::fragment))
         .route("/{n}/data/workers.json", read().to(api::workers))

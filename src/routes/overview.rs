@@ -23,7 +23,7 @@ fn view(inst: &Instance, snap: &Snapshot, q: &ListQuery) -> Result<OverviewView,
         &inst.urls,
         inst.poll_ms(),
         inst.viewer.perms,
-        inst.csrf_token(),
+        &inst.csrf_token(),
         &listing,
     )
     .with_badges(inst.state.problems.queue_badges(inst.n))
@@ -69,7 +69,7 @@ pub async fn all_instances(inst: Instance) -> HttpResponse {
                 &urls,
                 inst.poll_ms(),
                 inst.viewer.perms,
-                inst.csrf_token(),
+                &inst.csrf_token(),
                 &Listing::default(),
             )),
             Err(e) => Err(e.to_string()),

@@ -150,7 +150,7 @@ async fn view(inst: &Instance, s: &Search, page: u64) -> Result<SearchView, AppE
         &inst.urls,
         inst.poll_ms(),
         inst.viewer.perms,
-        inst.csrf_token(),
+        &inst.csrf_token(),
     ))
 }
 

@@ -114,7 +114,7 @@ fn view(inst: &Instance, r: &TaskRecord) -> TaskView {
         &inst.urls,
         inst.poll_ms(),
         inst.viewer.perms,
-        inst.csrf_token(),
+        &inst.csrf_token(),
     )
 }
 

@@ -26,7 +26,7 @@ fn view(inst: &Instance, snap: &Snapshot, q: &ListQuery) -> Result<WorkersView, 
         &inst.urls,
         inst.poll_ms(),
         inst.viewer.perms,
-        inst.csrf_token(),
+        &inst.csrf_token(),
         &listing,
     )
     .with_badges(inst.state.problems.worker_badges(inst.n)))

@@ -16,10 +16,10 @@ fn status_of(redis: &TestRedis, id: &str) -> Option<String> {
         .unwrap()
 }
 
+/// The status of a POST sent with `headers` and, as a page of the dashboard's own would, its
+/// `Origin` (so what is tested is the login, not the form token).
 fn post(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> u16 {
-    let mut h = vec![("Content-Type", "application/x-www-form-urlencoded")];
-    h.extend_from_slice(headers);
-    http::request("POST", &format!("{}{path}", app.address), &h, Some(b"")).status
+    app.post(path, headers).status
 }
 
 /// `Basic` credentials for `user:pass`.
@@ -237,4 +237,80 @@ fn a_redis_password_in_a_unix_url_is_never_shown() {
     }
     let page = app.get("/0/view/queues").text();
     assert!(page.contains("pass=***"), "the instance is still named");
+}
+
+/// A raw POST (as curl sends it: no `Origin`, no `Sec-Fetch-Site`) to `path` with `headers`.
+fn bare_post(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> http::Response {
+    let mut h = vec![("Content-Type", "application/x-www-form-urlencoded")];
+    h.extend_from_slice(headers);
+    http::request("POST", &format!("{}{path}", app.address), &h, Some(b""))
+}
+
+/// The form token `/0/data/token.json` gives to a request with `headers`.
+fn token_of(app: &TestApp, headers: &[(&str, &str)]) -> String {
+    let r = http::request(
+        "GET",
+        &format!("{}/0/data/token.json", app.address),
+        headers,
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    r.json()["csrf_token"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_post_without_origin_needs_the_users_own_form_token() {
+    let redis = TestRedis::start();
+    Rq::new("2.12.0").seed(&redis.url());
+    let app = TestApp::spawn(with_logins(&redis.url()));
+    let ops = basic("ops", "ops-password");
+    let login = [("Authorization", ops.as_str())];
+    // No Origin, no Sec-Fetch-Site, no token: refused, whoever signs in.
+    let r = bare_post(&app, "/0/job/job-failed-1/requeue", &login);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("token"), "{}", r.text());
+    assert_eq!(status_of(&redis, "job-failed-1").as_deref(), Some("failed"));
+
+    // Tokens differ per user, and the page's token is the one token.json gives.
+    let alice = [("X-Forwarded-User", "alice")];
+    let bob = [("X-Forwarded-User", "bob")];
+    let (t_ops, t_alice, t_bob) = (
+        token_of(&app, &login),
+        token_of(&app, &alice),
+        token_of(&app, &bob),
+    );
+    assert_ne!(t_alice, t_bob);
+    assert_ne!(t_ops, t_alice);
+    let page = http::request(
+        "GET",
+        &format!("{}/0/view/queues", app.address),
+        &alice,
+        None,
+    );
+    let meta = crate::support::html::attrs(
+        &scraper::Html::parse_document(&page.text()),
+        "meta[name=csrf-token]",
+        "content",
+    );
+    assert_eq!(meta, vec![t_alice.clone()]);
+
+    // Another user's token is refused; a made-up one too; one's own works.
+    let with = |who: &[(&'static str, &'static str)], t: &str| {
+        let mut h: Vec<(&str, &str)> = who.to_vec();
+        h.push(("X-CSRF-Token", t));
+        bare_post(&app, "/0/job/job-failed-1/requeue", &h).status
+    };
+    assert_eq!(with(&bob, &t_alice), 403, "alice's token sent by bob");
+    assert_eq!(with(&bob, "0123456789abcdef"), 403, "a made-up token");
+    assert_eq!(status_of(&redis, "job-failed-1").as_deref(), Some("failed"));
+    assert_eq!(with(&bob, &t_bob), 200, "bob's own token");
+    assert_eq!(status_of(&redis, "job-failed-1").as_deref(), Some("queued"));
+    let mut h = login.to_vec();
+    h.push(("X-CSRF-Token", t_ops.as_str()));
+    assert_eq!(
+        bare_post(&app, "/0/job/job-failed-2/requeue", &h).status,
+        200,
+        "a script with the token from token.json"
+    );
 }

@@ -123,14 +123,7 @@ fn a_read_only_credential_sees_pages_but_cannot_act() {
             None,
         )
     };
-    let post = |path: &str, auth: &str| {
-        http::request(
-            "POST",
-            &format!("{}{path}", app.address),
-            &[("Authorization", auth)],
-            Some(b""),
-        )
-    };
+    let post = |path: &str, auth: &str| app.post(path, &[("Authorization", auth)]);
     let viewer = basic("viewer", "look");
     let ops = basic("ops", "s3cret");
     assert_eq!(

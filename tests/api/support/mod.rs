@@ -76,13 +76,23 @@ impl TestApp {
     }
 
     /// POST `path` with `headers` and an empty form body.
+    ///
+    /// Without an `Origin`, `Sec-Fetch-Site` or `X-CSRF-Token` among `headers` it sends the
+    /// `Origin` a browser on the dashboard's own page would (a bare script must send a token).
     pub fn post(&self, path: &str, headers: &[(&str, &str)]) -> http::Response {
         let mut h = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        let own = ["origin", "sec-fetch-site", "x-csrf-token"];
+        if !headers
+            .iter()
+            .any(|(k, _)| own.contains(&k.to_ascii_lowercase().as_str()))
+        {
+            h.push(("Origin", &self.address));
+        }
         h.extend_from_slice(headers);
         http::request("POST", &format!("{}{path}", self.address), &h, Some(b""))
     }
 
-    /// POST `path` as a script would (no browser headers), expecting 200 and `"status": "OK"`.
+    /// POST `path` as the dashboard's own page would (its `Origin`), expecting 200 and `"status": "OK"`.
     pub fn act(&self, path: &str) -> serde_json::Value {
         let r = self.post(path, &[]);
         assert_eq!(r.status, 200, "POST {path}: {}", r.text());
