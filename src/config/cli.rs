@@ -76,6 +76,16 @@ pub struct Cli {
     #[arg(long, env = "RQ_DASHBOARD_AUTH_HEADER")]
     pub auth_header: Option<String>,
 
+    /// Local users: an htpasswd file of bcrypt entries (`htpasswd -nB USER`, or `rqdash
+    /// hash-password USER`), re-read when it changes. Its users sign in with basic auth.
+    #[arg(long, env = "RQ_DASHBOARD_USERS_FILE")]
+    pub users_file: Option<std::path::PathBuf>,
+
+    /// The header (e.g. X-Forwarded-Groups) in which the trusted proxy names the user's groups,
+    /// comma-separated (with --auth-header; believed from --trusted-proxies only).
+    #[arg(long, env = "RQ_DASHBOARD_GROUPS_HEADER", requires = "auth_header")]
+    pub groups_header: Option<String>,
+
     /// Leave /healthz and /metrics open when authentication is on (for probes and scrapers).
     #[arg(long, env = "RQ_DASHBOARD_PUBLIC_PROBES", value_parser = FalseyValueParser::new(), default_value_t = false, num_args = 0, default_missing_value = "true")]
     pub public_probes: bool,
@@ -153,6 +163,10 @@ pub struct Cli {
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "RQ_DASHBOARD_HTTP_WORKERS")]
     pub http_workers: Option<usize>,
+
+    /// A command instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
 
     /// Do not serve: ask the dashboard configured by these flags for /healthz and exit 0 when it
     /// is healthy (for container health checks).
@@ -241,4 +255,18 @@ pub struct Cli {
         conflicts_with = "secret_key"
     )]
     pub secret_key_file: Option<std::path::PathBuf>,
+}
+
+/// Commands other than serving the dashboard.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Print a --users-file line for USER (bcrypt), the password read from standard input
+    /// (one line), e.g. `rqdash hash-password ann >> users`.
+    HashPassword {
+        /// The user name.
+        user: String,
+        /// bcrypt's cost (4 to 31): each step doubles the time a check takes.
+        #[arg(long, default_value_t = 12)]
+        cost: u32,
+    },
 }

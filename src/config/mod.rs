@@ -11,7 +11,8 @@ pub mod access;
 mod cli;
 
 pub use access::mask_url;
-pub use cli::Cli;
+pub use cli::{Cli, Command};
+pub mod users;
 
 /// A secret that never shows in logs or `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
@@ -64,6 +65,10 @@ pub struct Settings {
     pub readonly_auth: Option<Credentials>,
     /// The trusted user-name header, when set.
     pub auth_header: Option<String>,
+    /// The trusted proxy's groups header (`--groups-header`), when set.
+    pub groups_header: Option<String>,
+    /// Local users (`--users-file`), when set.
+    pub users: Option<std::sync::Arc<users::UsersFile>>,
     /// /healthz and /metrics need no authentication.
     pub public_probes: bool,
     /// Trust X-Forwarded-Prefix, X-Forwarded-For and the auth header, from the trusted proxies.
@@ -263,7 +268,11 @@ impl Settings {
             }
             _ => None,
         };
-        if readonly_auth.is_some() && auth.is_none() {
+        let users = match &cli.users_file {
+            Some(p) => Some(users::UsersFile::open(p)?),
+            None => None,
+        };
+        if readonly_auth.is_some() && auth.is_none() && users.is_none() {
             return Err("--readonly-username needs --username/--password as well (otherwise everyone may act anyway)".into());
         }
         if readonly_auth
@@ -279,10 +288,11 @@ impl Settings {
         }
         let trusted_proxies = access::parse_proxies(&cli.trusted_proxies)?;
         let allowed_hosts = access::parse_hosts(&cli.allowed_hosts)?;
-        if let Some(h) = &auth_header {
+        let groups_header = cli.groups_header.filter(|h| !h.trim().is_empty());
+        for h in auth_header.iter().chain(groups_header.iter()) {
             if actix_web::http::header::HeaderName::from_bytes(h.as_bytes()).is_err() {
                 return Err(format!(
-                    "invalid --auth-header {h:?}: give a header name like X-Forwarded-User"
+                    "invalid header name {h:?} (--auth-header or --groups-header): give one like X-Forwarded-User"
                 ));
             }
         }
@@ -324,6 +334,8 @@ impl Settings {
             auth,
             readonly_auth,
             auth_header,
+            groups_header,
+            users,
             public_probes: cli.public_probes,
             trust_proxy: cli.trust_proxy,
             trusted_proxies,

@@ -1,5 +1,5 @@
 //! Who a request is from: basic auth (the full and the read-only credential), a trusted proxy's
-//! user header, and the path prefix a trusted proxy serves the dashboard under. Public probes
+//! user header (and its groups header), the local users of `--users-file`, and the path prefix a trusted proxy serves the dashboard under. Public probes
 //! (`<prefix>/healthz`, `<prefix>/metrics`, exactly) pass when `--public-probes` says so.
 //!
 //! A forwarded header is believed only with `--trust-proxy` and only from a peer among
@@ -16,7 +16,7 @@ use crate::config::{access, Credentials, Settings};
 use crate::http::context::RequestCtx;
 
 /// Compares two byte strings in time independent of where they differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let mut diff = a.len() ^ b.len();
     for i in 0..a.len().max(b.len()) {
         let x = a.get(i).copied().unwrap_or(0);
@@ -91,8 +91,23 @@ fn wrong_host(host: &str) -> Box<HttpResponse> {
     )
 }
 
+/// The names in a trusted proxy's groups header (comma-separated, blanks dropped).
+fn groups(req: &ServiceRequest, name: &str) -> Vec<String> {
+    req.headers()
+        .get_all(name)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Who the request is from, or the answer refusing it.
-pub fn authenticate(req: &ServiceRequest, s: &Settings) -> Result<RequestCtx, Box<HttpResponse>> {
+pub async fn authenticate(
+    req: &ServiceRequest,
+    s: &Settings,
+) -> Result<RequestCtx, Box<HttpResponse>> {
     let host = req
         .headers()
         .get(header::HOST)
@@ -109,7 +124,8 @@ pub fn authenticate(req: &ServiceRequest, s: &Settings) -> Result<RequestCtx, Bo
     if trusted {
         ctx.forwarded_prefix = forwarded_prefix(req);
     }
-    if s.auth.is_none() && s.auth_header.is_none() {
+    let passwords = s.auth.is_some() || s.users.is_some();
+    if !passwords && s.auth_header.is_none() {
         return Ok(ctx);
     }
     let path = req.path();
@@ -129,6 +145,19 @@ pub fn authenticate(req: &ServiceRequest, s: &Settings) -> Result<RequestCtx, Bo
             ctx.read_only = true;
             return Ok(ctx);
         }
+        if let Some(users) = s.users.clone() {
+            let (user, password) = given;
+            // bcrypt takes tens of milliseconds: not on the async threads.
+            let checked = actix_web::web::block(move || {
+                let ok = users.verify(&user, &password);
+                (user, ok)
+            })
+            .await;
+            if let Ok((user, true)) = checked {
+                ctx.user = Some(user);
+                return Ok(ctx);
+            }
+        }
     } else if let Some(h) = s.auth_header.as_ref().filter(|_| trusted) {
         if let Some(user) = req
             .headers()
@@ -138,10 +167,13 @@ pub fn authenticate(req: &ServiceRequest, s: &Settings) -> Result<RequestCtx, Bo
             .filter(|u| !u.is_empty())
         {
             ctx.user = Some(user.to_string());
+            if let Some(g) = &s.groups_header {
+                ctx.groups = groups(req, g);
+            }
             return Ok(ctx);
         }
     }
-    if s.auth.is_some() {
+    if passwords {
         Err(Box::new(
             HttpResponse::Unauthorized()
                 .insert_header((

@@ -14,6 +14,8 @@ pub struct RequestCtx {
     pub forwarded_prefix: String,
     /// The user authenticated by basic auth or the trusted auth header.
     pub user: Option<String>,
+    /// The user's groups, from the trusted proxy's `--groups-header`.
+    pub groups: Vec<String>,
     /// The user holds the read-only credential: pages, no actions.
     pub read_only: bool,
     /// The path and query the browser asked for, with the proxy's prefix: where the language

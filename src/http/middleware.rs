@@ -25,12 +25,11 @@ pub async fn guard(
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     let started = Instant::now();
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let ctx = match state
-        .as_ref()
-        .map(|s| auth::authenticate(&req, &s.settings))
-    {
-        Some(Err(resp)) => return Ok(req.into_response(*resp)),
-        Some(Ok(ctx)) => ctx,
+    let ctx = match &state {
+        Some(s) => match auth::authenticate(&req, &s.settings).await {
+            Err(resp) => return Ok(req.into_response(*resp)),
+            Ok(ctx) => ctx,
+        },
         None => context::RequestCtx::default(),
     };
     let mut ctx = ctx;

@@ -55,6 +55,8 @@ pub struct Layout {
     pub csrf_token: String,
     /// What the viewer may do.
     pub perms: Perms,
+    /// The signed-in user's name, shown in the header.
+    pub user: Option<String>,
     /// The page's language code, for `<html lang>`.
     pub lang: &'static str,
     /// The language switcher: each language by its own name, linking to the switch that comes

@@ -55,4 +55,5 @@ mod replicas;
 mod search;
 mod security;
 mod sentinel;
+mod users;
 mod workers;
