@@ -9,27 +9,19 @@
 //!   replica repeats nothing. Only the replica that holds the `alerts` lease sends; the others
 //!   stay quiet. Where Redis refuses the dashboard's writes (a read-only user, a replica) each
 //!   replica keeps that set in its own memory and sends by itself, as the issue asks.
-//! - **Delivery**: one thread per webhook with a bounded queue ([`QUEUE`] notices; past that a
-//!   notice is dropped and logged). Each POST has a [`TIMEOUT`] and is tried up to [`ATTEMPTS`]
-//!   times with doubling pauses from one second, so a webhook that hangs or fails delays only its
-//!   own later notices.
+//! - **Delivery**: by [`crate::webhooks`]: a thread per webhook with a bounded queue, each POST
+//!   tried a few times, so a webhook that hangs or fails delays only its own later notices.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::health::{Problem, Severity};
 use crate::rq::Repository;
+use crate::webhooks::Webhooks;
 
-/// How long one POST may take.
-pub const TIMEOUT: Duration = Duration::from_secs(5);
-/// How many times a notice is tried.
-pub const ATTEMPTS: u32 = 5;
-/// How many notices wait for one webhook at most.
-pub const QUEUE: usize = 1000;
 /// How long the alert lease lasts at least unless renewed (renewed every round; it lasts three
 /// rounds when they are longer apart).
 pub const LEASE: Duration = Duration::from_secs(60);
@@ -115,7 +107,7 @@ impl Notice {
 
 /// The webhooks and what has been announced.
 pub struct Alerts {
-    hooks: Vec<(String, SyncSender<String>)>,
+    hooks: Webhooks,
     /// This process's id, for the lease.
     holder: String,
     /// Where links point: the dashboard's public address and URL prefix.
@@ -146,18 +138,7 @@ impl Alerts {
     pub fn new(urls: &[String], public_url: &str, interval: Duration, warm_up: Duration) -> Alerts {
         let mut id = [0u8; 8];
         let _ = getrandom::fill(&mut id);
-        let hooks = urls
-            .iter()
-            .map(|url| {
-                let (tx, rx) = sync_channel::<String>(QUEUE);
-                let u = url.clone();
-                std::thread::Builder::new()
-                    .name("rqdash-webhook".into())
-                    .spawn(move || deliver(&u, rx))
-                    .expect("a thread for a webhook");
-                (url.clone(), tx)
-            })
-            .collect();
+        let hooks = Webhooks::new(urls, "alerts");
         Alerts {
             hooks,
             holder: id.iter().map(|b| format!("{b:02x}")).collect(),
@@ -275,54 +256,7 @@ impl Alerts {
 
     /// Queues `json` for every webhook; how many took it.
     fn send(&self, json: &str) -> usize {
-        let mut n = 0;
-        for (url, tx) in &self.hooks {
-            match tx.try_send(json.to_string()) {
-                Ok(()) => n += 1,
-                Err(TrySendError::Full(_)) => {
-                    tracing::warn!(webhook = %crate::config::access::mask_webhook(url), "alerts: the webhook's queue is full; a notice was dropped")
-                }
-                Err(TrySendError::Disconnected(_)) => {
-                    tracing::warn!(webhook = %crate::config::access::mask_webhook(url), "alerts: the webhook's thread has ended")
-                }
-            }
-        }
-        n
-    }
-}
-
-/// Posts every notice of `rx` to `url`, each tried up to [`ATTEMPTS`] times.
-fn deliver(url: &str, rx: std::sync::mpsc::Receiver<String>) {
-    use ureq::tls::{TlsConfig, TlsProvider};
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(TIMEOUT))
-        .tls_config(
-            TlsConfig::builder()
-                .provider(TlsProvider::NativeTls)
-                .build(),
-        )
-        .build()
-        .into();
-    let shown = crate::config::access::mask_webhook(url);
-    for body in rx {
-        let mut pause = Duration::from_secs(1);
-        for attempt in 1..=ATTEMPTS {
-            let r = agent
-                .post(url)
-                .header("Content-Type", "application/json")
-                .send(body.as_bytes());
-            match r {
-                Ok(_) => break,
-                Err(e) if attempt == ATTEMPTS => {
-                    tracing::warn!(webhook = %shown, error = %e, attempts = ATTEMPTS, "alerts: a notice could not be delivered; it is dropped");
-                }
-                Err(e) => {
-                    tracing::info!(webhook = %shown, error = %e, attempt, "alerts: webhook failed; trying again");
-                    std::thread::sleep(pause);
-                    pause *= 2;
-                }
-            }
-        }
+        self.hooks.send(json)
     }
 }
 

@@ -92,6 +92,7 @@
 
 pub mod alerts;
 pub mod assets;
+pub mod audit;
 pub mod config;
 pub mod error;
 pub mod failure_watch;
@@ -111,3 +112,4 @@ pub mod state;
 pub mod tasks;
 pub mod telemetry;
 pub mod views;
+pub mod webhooks;

@@ -39,6 +39,8 @@ pub struct AppState {
     pub stalls: crate::stall_watch::StallWatch,
     /// The alert webhooks.
     pub alerts: crate::alerts::Alerts,
+    /// The audit trail.
+    pub audit: crate::audit::Audit,
 }
 
 /// The anti-CSRF key replicas sharing `secret` all derive: the same for each, across restarts.
@@ -148,6 +150,7 @@ impl AppState {
                 random_key()
             }
         };
+        let audit = crate::audit::Audit::new(&settings);
         Ok(AppState {
             settings,
             instances,
@@ -160,6 +163,7 @@ impl AppState {
             bursts: Default::default(),
             stalls: Default::default(),
             alerts,
+            audit,
         })
     }
 

@@ -215,6 +215,31 @@ pub struct Cli {
     )]
     pub alert_webhook: Vec<String>,
 
+    /// Forward every audit-trail entry (each action, refused ones too) to this URL as a JSON POST
+    /// with a `text` line (as the alerts are sent); repeat for several.
+    #[arg(
+        long = "audit-webhook",
+        env = "RQ_DASHBOARD_AUDIT_WEBHOOK",
+        value_delimiter = ' '
+    )]
+    pub audit_webhook: Vec<String>,
+
+    /// The most entries the audit trail (`rqdash:<prefix>:audit`) keeps; older ones go first.
+    #[arg(
+        long = "audit-max-entries",
+        env = "RQ_DASHBOARD_AUDIT_MAX_ENTRIES",
+        default_value_t = 100_000
+    )]
+    pub audit_max_entries: u64,
+
+    /// How many days the audit trail keeps an entry.
+    #[arg(
+        long = "audit-max-days",
+        env = "RQ_DASHBOARD_AUDIT_MAX_DAYS",
+        default_value_t = 90
+    )]
+    pub audit_max_days: u64,
+
     /// How often the health rules run for alerts and `/metrics`, in seconds, whether or not a
     /// page is open.
     #[arg(

@@ -106,6 +106,12 @@ pub struct Settings {
     pub thresholds: crate::health::Thresholds,
     /// Webhooks that hear problems start and end.
     pub alert_webhooks: Vec<String>,
+    /// Where audit-trail entries are forwarded (`--audit-webhook`).
+    pub audit_webhooks: Vec<String>,
+    /// The most entries the audit trail keeps (`--audit-max-entries`).
+    pub audit_max_entries: u64,
+    /// How long the audit trail keeps an entry (`--audit-max-days`).
+    pub audit_max_age: Duration,
     /// How often the rules run in the background.
     pub alert_interval: Duration,
     /// The dashboard's public address for links, when given.
@@ -212,13 +218,30 @@ impl Settings {
             .map(|u| u.trim().to_string())
             .filter(|u| !u.is_empty())
             .collect();
-        for u in &alert_webhooks {
-            if !(u.starts_with("http://") || u.starts_with("https://")) {
-                return Err(format!(
-                    "invalid --alert-webhook {}: give an http:// or https:// URL",
-                    mask_url(u)
-                ));
+        let audit_webhooks: Vec<String> = cli
+            .audit_webhook
+            .iter()
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty())
+            .collect();
+        for (flag, urls) in [
+            ("--alert-webhook", &alert_webhooks),
+            ("--audit-webhook", &audit_webhooks),
+        ] {
+            for u in urls {
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    return Err(format!(
+                        "invalid {flag} {}: give an http:// or https:// URL",
+                        mask_url(u)
+                    ));
+                }
             }
+        }
+        if !(100..=10_000_000).contains(&cli.audit_max_entries) {
+            return Err("--audit-max-entries must be between 100 and 10,000,000".into());
+        }
+        if !(1..=3650).contains(&cli.audit_max_days) {
+            return Err("--audit-max-days must be between 1 and 3650".into());
         }
         if !(1..=60).contains(&cli.history_interval) {
             return Err("--history-interval must be between 1 and 60 seconds".into());
@@ -358,6 +381,9 @@ impl Settings {
             secret_key,
             thresholds,
             alert_webhooks,
+            audit_webhooks,
+            audit_max_entries: cli.audit_max_entries,
+            audit_max_age: Duration::from_secs(cli.audit_max_days * 86_400),
             alert_interval: Duration::from_secs(cli.alert_interval),
             public_url,
             history_in_redis: cli.history == "redis",

@@ -7,9 +7,9 @@
 //!
 //! Out: [`Action::reply`] answers htmx with a banner and `HX-Refresh`/`HX-Redirect`, a plain
 //! browser form with a 303 redirect (or the error page), anything else with JSON
-//! (`{"status": "OK", ...}` as rq-dashboard). Every action is logged (target `rqdash::audit`)
-//! with who, what, where and how many, and the instance's shared snapshot is dropped so the next
-//! page shows the effect.
+//! (`{"status": "OK", ...}` as rq-dashboard). Every action, refused ones too, is logged (target
+//! `rqdash::audit`) and appended to the audit trail ([`crate::audit`]) with who, what, where and
+//! how many, and the instance's shared snapshot is dropped so the next page shows the effect.
 
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
@@ -117,12 +117,10 @@ fn check_csrf(req: &HttpRequest, token: &str, form: &[(String, String)]) -> Resu
     }
 }
 
-/// Who asked, for the audit log: the authenticated user (or `anonymous`) and the client
-/// address: the peer's, or behind a trusted proxy the nearest `X-Forwarded-For` entry that is not
-/// itself a trusted proxy (entries further left are the client's own say).
-fn who(req: &HttpRequest, state: &AppState, viewer: &Viewer) -> String {
+/// The client's address: the peer's, or behind a trusted proxy the nearest `X-Forwarded-For`
+/// entry that is not itself a trusted proxy (entries further left are the client's own say).
+pub fn client_address(req: &HttpRequest, state: &AppState) -> String {
     let s = &state.settings;
-    let user = viewer.user.clone().unwrap_or_else(|| "anonymous".into());
     let peer = req.peer_addr();
     let hops: Vec<&str> = req
         .headers()
@@ -135,7 +133,7 @@ fn who(req: &HttpRequest, state: &AppState, viewer: &Viewer) -> String {
         crate::http::auth::from_trusted_proxy(peer, s),
         &s.trusted_proxies,
     );
-    crate::config::access::log_safe(&format!("{user}@{client}"))
+    crate::config::access::log_safe(&client)
 }
 
 /// The audit label of a refused request: the last literal part of its path.
@@ -149,14 +147,226 @@ fn label_of(req: &HttpRequest) -> String {
         .unwrap_or_else(|| "action".into())
 }
 
-/// Refuses an action before it starts: logs it and answers in the caller's form.
-fn refuse(req: &HttpRequest, state: &AppState, viewer: &Viewer, e: AppError) -> HttpResponse {
+/// At most this many selected ids are named in an audit entry's target.
+const IDS_NAMED: usize = 20;
+
+/// What an action was aimed at, from its path and form: a job, a group, a worker, a task, the
+/// selected ids, or a search's query.
+fn target_of(req: &HttpRequest, form: &[(String, String)]) -> String {
+    let m = req.match_info();
+    let pattern = req.match_pattern().unwrap_or_default();
+    if let Some(id) = m.get("id") {
+        return if pattern.contains("/tasks/") {
+            format!("task {id}")
+        } else {
+            match m.get("execution") {
+                Some(x) => format!("job {id} execution {x}"),
+                None => format!("job {id}"),
+            }
+        };
+    }
+    if let Some(name) = m.get("name") {
+        return if pattern.contains("/worker/") {
+            format!("worker {name}")
+        } else {
+            format!("group {name}")
+        };
+    }
+    if let Some(key) = m.get("key") {
+        return format!("failure group {key}");
+    }
+    let ids: Vec<&str> = form
+        .iter()
+        .filter(|(k, _)| k == "ids" || k == "ids[]")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if !ids.is_empty() {
+        let mut t = format!("ids {}", ids[..ids.len().min(IDS_NAMED)].join(","));
+        if ids.len() > IDS_NAMED {
+            t.push_str(&format!(" and {} more", ids.len() - IDS_NAMED));
+        }
+        return t;
+    }
+    let query: Vec<(&str, &str)> = form
+        .iter()
+        .filter(|(k, v)| !v.is_empty() && !matches!(k.as_str(), "csrf_token" | "queue" | "confirm"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let mut t = serde_urlencoded::to_string(&query).unwrap_or_default();
+    if let Some(r) = m.get("registry") {
+        t = if t.is_empty() {
+            format!("registry {r}")
+        } else {
+            format!("registry {r}; {t}")
+        };
+    }
+    t
+}
+
+/// How an action was answered, for its audit entry.
+struct Said<'a> {
+    /// The action's label.
+    what: &'a str,
+    /// The answer's status.
+    status: u16,
+    /// The message shown.
+    message: &'a str,
+    /// The answer's JSON fields (`count`, `total`, `task`).
+    extra: Option<&'a serde_json::Map<String, Value>>,
+}
+
+/// The audit entry of an action answered as `said`.
+fn entry(
+    req: &HttpRequest,
+    state: &AppState,
+    viewer: &Viewer,
+    form: &[(String, String)],
+    said: Said<'_>,
+) -> crate::audit::Entry {
+    let Said {
+        what,
+        status,
+        message,
+        extra,
+    } = said;
+    let ctx = crate::http::context::current();
+    let mut action = what.to_string();
+    if let Some(verb) = req
+        .match_info()
+        .get("verb")
+        .or(req.match_info().get("command"))
+    {
+        if !action.ends_with(verb) {
+            action = format!("{action}:{verb}");
+        }
+    }
+    let queue = req
+        .match_info()
+        .get("queue")
+        .map(str::to_string)
+        .or_else(|| {
+            form.iter()
+                .find(|(k, _)| k == "queue")
+                .map(|(_, v)| v.clone())
+        })
+        .or_else(|| {
+            extra
+                .and_then(|x| x.get("queue"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .filter(|q| !q.is_empty());
+    let num = |k: &str| extra.and_then(|x| x.get(k)).and_then(Value::as_u64);
+    crate::audit::Entry {
+        user: viewer.user.clone().unwrap_or_else(|| "anonymous".into()),
+        roles: vec![if viewer.perms.act {
+            "operator"
+        } else {
+            "viewer"
+        }
+        .to_string()],
+        groups: ctx.groups,
+        address: client_address(req, state),
+        action,
+        queue,
+        target: target_of(req, form),
+        count: num("count").or(num("total")),
+        outcome: crate::audit::outcome_of(status).to_string(),
+        status,
+        task: num("task"),
+        message: message.to_string(),
+        ..crate::audit::Entry::default()
+    }
+}
+
+/// Logs `e` (target `rqdash::audit`) and appends it to instance `n`'s trail in the background.
+fn record(state: &web::Data<AppState>, n: usize, e: crate::audit::Entry) {
+    let who = crate::config::access::log_safe(&format!("{}@{}", e.user, e.address));
+    let message = crate::config::access::log_safe(&e.message);
+    if matches!(e.outcome.as_str(), "done" | "started") {
+        tracing::info!(target: "rqdash::audit", who = %who, instance = n, action = %e.action, result = %message, "action");
+    } else {
+        tracing::warn!(target: "rqdash::audit", who = %who, instance = n, action = %e.action, status = e.status, error = %message, "action refused or failed");
+    }
+    let Some(repo) = state.instances.get(n).cloned() else {
+        return;
+    };
+    let state = state.clone();
+    actix_web::rt::spawn(async move { state.audit.record(&repo, n, e).await });
+}
+
+/// Records a POST refused before it reached its handler: no login, a wrong one, a host name
+/// the dashboard does not answer to. The action is the path's last part, the instance its
+/// first number.
+pub fn record_unauthenticated(
+    req: &actix_web::dev::ServiceRequest,
+    state: &web::Data<AppState>,
+    resp: &HttpResponse,
+) {
+    let path = req
+        .path()
+        .strip_prefix(state.settings.url_prefix.as_str())
+        .unwrap_or(req.path());
+    let n = path
+        .split('/')
+        .find(|p| !p.is_empty())
+        .and_then(|p| p.parse().ok())
+        .filter(|n| *n < state.instances.len())
+        .unwrap_or(0);
+    let status = resp.status().as_u16();
+    let e = crate::audit::Entry {
+        user: "anonymous".into(),
+        roles: Vec::new(),
+        address: client_address(req.request(), state),
+        action: path
+            .rsplit('/')
+            .find(|p| !p.is_empty())
+            .unwrap_or("action")
+            .to_string(),
+        target: crate::rq::decode::truncate(path, 200).to_string(),
+        outcome: crate::audit::outcome_of(status).to_string(),
+        status,
+        message: if status == 401 {
+            "no valid login".to_string()
+        } else {
+            "refused before sign-in (host name or proxy header)".to_string()
+        },
+        ..crate::audit::Entry::default()
+    };
+    record(state, n, e);
+}
+
+/// Refuses an action before it starts: records it and answers in the caller's form.
+fn refuse(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    viewer: &Viewer,
+    form: &[(String, String)],
+    e: AppError,
+) -> HttpResponse {
     let n = req
         .match_info()
         .get("n")
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
-    tracing::warn!(target: "rqdash::audit", who = %who(req, state, viewer), instance = n, action = %label_of(req), status = e.status().as_u16(), error = %crate::config::access::log_safe(&e.to_string()), "action refused or failed");
+    let what = label_of(req);
+    let message = e.to_string();
+    record(
+        state,
+        n,
+        entry(
+            req,
+            state,
+            viewer,
+            form,
+            Said {
+                what: &what,
+                status: e.status().as_u16(),
+                message: &message,
+                extra: None,
+            },
+        ),
+    );
     respond::error(req, state, viewer, n, Kind::Action, e)
 }
 
@@ -184,7 +394,7 @@ impl Action {
             }
         });
         if let Err(e) = allowed {
-            return Err(refusal(refuse(&req, &state, &viewer, e)));
+            return Err(refusal(refuse(&req, &state, &viewer, &form, e)));
         }
         let inst = Instance::resolve(&req)?;
         Ok(Action { inst, form })
@@ -237,15 +447,31 @@ impl Action {
     pub fn reply(&self, what: &str, r: Result<Done, AppError>) -> HttpResponse {
         let (req, state, n) = (&self.inst.req, &self.inst.state, self.inst.n);
         self.inst.repo.invalidate();
-        let who = who(req, state, &self.inst.viewer);
         let done = match r {
             Ok(done) => done,
             Err(e) => {
-                tracing::warn!(target: "rqdash::audit", who = %who, instance = n, action = what, status = e.status().as_u16(), error = %crate::config::access::log_safe(&e.to_string()), "action refused or failed");
+                let message = e.to_string();
+                let status = e.status().as_u16();
+                let said = Said {
+                    what,
+                    status,
+                    message: &message,
+                    extra: None,
+                };
+                let entry = entry(req, state, &self.inst.viewer, &self.form, said);
+                record(state, n, entry);
                 return self.inst.answer(Kind::Action, Err(e));
             }
         };
-        tracing::info!(target: "rqdash::audit", who = %who, instance = n, action = what, result = %crate::config::access::log_safe(&done.message), "action");
+        let status = if done.accepted { 202 } else { 200 };
+        let said = Said {
+            what,
+            status,
+            message: &done.message,
+            extra: Some(&done.extra),
+        };
+        let entry = entry(req, state, &self.inst.viewer, &self.form, said);
+        record(state, n, entry);
         if respond::is_htmx(req) {
             let mut r = respond::banner(StatusCode::OK, done.message);
             let (name, value) = match &done.redirect {

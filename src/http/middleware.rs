@@ -27,7 +27,12 @@ pub async fn guard(
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let ctx = match &state {
         Some(s) => match auth::authenticate(&req, &s.settings).await {
-            Err(resp) => return Ok(req.into_response(*resp)),
+            Err(resp) => {
+                if req.method() == actix_web::http::Method::POST {
+                    crate::http::action::record_unauthenticated(&req, s, &resp);
+                }
+                return Ok(req.into_response(*resp));
+            }
             Ok(ctx) => ctx,
         },
         None => context::RequestCtx::default(),

@@ -29,6 +29,7 @@ impl Viewer {
             perms: Perms {
                 act,
                 delete: act && !s.disable_delete,
+                audit: !ctx.read_only,
             },
             user: ctx.user,
         }

@@ -130,7 +130,9 @@ async fn one_job(act: &Action, id: &str, action: JobAction) -> Result<Done, AppE
                 format!("{} job {id} of “{origin}”", action.past()),
                 Some(urls.jobs_default(&origin, Registry::for_status(&status))),
             ),
-        }),
+        }
+        .with("queue", origin.clone())
+        .with("count", 1)),
     }
 }
 

@@ -12,6 +12,7 @@ use actix_web::{guard, web, Route};
 
 pub mod api;
 pub mod assets;
+pub mod audit;
 pub mod cron;
 pub mod failures;
 pub mod groups;
@@ -86,6 +87,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/{n}/fragments/overview", read().to(overview::fragment))
         .route("/{n}/data/queues.json", read().to(api::queues))
         .route("/{n}/data/token.json", read().to(api::token))
+        .route("/{n}/view/audit", read().to(audit::page))
+        .route("/{n}/fragments/audit", read().to(audit::fragment))
+        .route("/{n}/data/audit.json", read().to(audit::json))
+        .route("/{n}/data/audit.csv", read().to(audit::csv))
         .route("/{n}/view/workers", read().to(workers::page))
         .route("/{n}/fragments/workers", read().to(workers::fragment))
         .route("/{n}/data/workers.json", read().to(api::workers))

@@ -217,6 +217,12 @@ impl Keys {
         format!("rqdash:{}:lease:{name}", self.prefix)
     }
 
+    /// Returns the audit trail (`rqdash:<prefix>:audit`: a stream, one entry per action,
+    /// refused ones too; capped by length and age, see [`crate::audit`]).
+    pub fn dash_audit(&self) -> String {
+        format!("rqdash:{}:audit", self.prefix)
+    }
+
     /// Returns the hash of the problems announced to the alert webhooks and not yet resolved
     /// (`rqdash:<prefix>:alerts:open`: problem key → the notice sent, as JSON).
     pub fn dash_alerts_open(&self) -> String {

@@ -13,6 +13,8 @@ pub struct Perms {
     pub act: bool,
     /// Destructive actions too (and not `--disable-delete`).
     pub delete: bool,
+    /// The audit trail (not the read-only credential).
+    pub audit: bool,
 }
 
 /// An entry of the instance switcher.

@@ -8,13 +8,14 @@
 //! - [`charts`]: the history charts; [`functions`]: the functions table (timing statistics);
 //! - [`lists`]: filter, sort and page of long lists, from the URL;
 //! - one file per page: [`overview`], [`jobs`], [`job`], [`workers`], [`failures`], [`tasks`],
-//!   [`cron`], [`groups`], [`rate_limits`], [`search`], [`health`].
+//!   [`cron`], [`groups`], [`rate_limits`], [`search`], [`health`], [`audit`].
 //!
 //! View models hold display-ready strings (formatted times, URLs with encoded path segments) so
 //! templates stay free of logic. Askama escapes every `{{ }}` output for HTML, which is what makes
 //! hostile job data (descriptions, tracebacks, arguments) inert on the page. Templates mirror the
 //! page files: `templates/<page>/…`.
 
+pub mod audit;
 pub mod buttons;
 pub mod charts;
 pub mod cron;

@@ -143,6 +143,18 @@ impl Urls {
     pub fn rate_limit(&self, key: &str) -> String {
         self.at(&format!("/view/rate-limits/{}", seg(key)))
     }
+    /// The audit page with filter `query` (a query string, may be empty).
+    pub fn audit(&self, query: &str) -> String {
+        with_query(&self.at("/view/audit"), query)
+    }
+    /// The live first page of the audit trail with filter `query`.
+    pub fn audit_fragment(&self, query: &str) -> String {
+        with_query(&self.at("/fragments/audit"), query)
+    }
+    /// The audit trail as JSON (`ext` `json`) or CSV (`csv`) with filter `query`.
+    pub fn audit_data(&self, ext: &str, query: &str) -> String {
+        with_query(&self.at(&format!("/data/audit.{ext}")), query)
+    }
     /// The health page.
     pub fn health(&self) -> String {
         self.at("/view/health")

@@ -27,6 +27,7 @@ macro_rules! per_rq_version {
 mod action_safety;
 mod actions;
 mod alerts;
+mod audit;
 mod browser;
 mod browser_newer;
 mod bulk;

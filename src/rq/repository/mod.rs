@@ -27,6 +27,7 @@ use crate::rq::keys::Keys;
 use crate::rq::model::JobSummary;
 use conn::Target;
 
+pub mod audit;
 pub mod conn;
 pub mod cron;
 pub mod dash;
