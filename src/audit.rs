@@ -32,6 +32,8 @@ use crate::webhooks::Webhooks;
 /// How many entries one request reads at most while looking for matches (then it answers with
 /// what it found and a cursor to go on).
 pub const SCAN_LIMIT: usize = 20_000;
+/// The most characters of one free-text field of an entry.
+pub const FIELD_CHARS: usize = 300;
 /// Entries read per round trip.
 const BATCH: usize = 500;
 
@@ -148,6 +150,34 @@ impl Entry {
         }
     }
 
+    /// Cuts every free-text field to [`FIELD_CHARS`] characters, so one request cannot write a
+    /// large entry (a form body may be 256 KiB).
+    fn bound(&mut self) {
+        for f in [
+            &mut self.user,
+            &mut self.address,
+            &mut self.action,
+            &mut self.target,
+            &mut self.message,
+        ] {
+            if f.chars().count() > FIELD_CHARS {
+                *f = crate::rq::decode::truncate(f, FIELD_CHARS).to_string();
+            }
+        }
+        if let Some(q) = &mut self.queue {
+            if q.chars().count() > FIELD_CHARS {
+                *q = crate::rq::decode::truncate(q, FIELD_CHARS).to_string();
+            }
+        }
+        self.roles.truncate(20);
+        self.groups.truncate(20);
+        for g in self.roles.iter_mut().chain(self.groups.iter_mut()) {
+            if g.chars().count() > FIELD_CHARS {
+                *g = crate::rq::decode::truncate(g, FIELD_CHARS);
+            }
+        }
+    }
+
     /// One line for people (the webhook's `text`).
     pub fn line(&self) -> String {
         let mut l = format!(
@@ -198,6 +228,7 @@ pub struct Audit {
     max_age: Duration,
     hooks: Webhooks,
     lost: Mutex<HashMap<usize, Lost>>,
+    unauthenticated: Mutex<HashMap<usize, u64>>,
 }
 
 impl std::fmt::Debug for Audit {
@@ -218,7 +249,22 @@ impl Audit {
             max_age: settings.audit_max_age,
             hooks: Webhooks::new(&settings.audit_webhooks, "audit"),
             lost: Mutex::new(HashMap::new()),
+            unauthenticated: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Counts a POST to instance `n` refused before sign-in (logged, not in the trail).
+    pub fn count_unauthenticated(&self, n: usize) {
+        if let Ok(mut m) = self.unauthenticated.lock() {
+            *m.entry(n).or_default() += 1;
+        }
+    }
+
+    /// How many POSTs to instance `n` were refused before sign-in since this process started.
+    pub fn unauthenticated(&self, n: usize) -> u64 {
+        self.unauthenticated
+            .lock()
+            .map_or(0, |m| m.get(&n).copied().unwrap_or(0))
     }
 
     /// Appends `entry` to instance `n`'s trail and forwards it to the webhooks. A refused write
@@ -226,6 +272,7 @@ impl Audit {
     pub async fn record(&self, repo: &Repository, n: usize, mut entry: Entry) {
         let now = Utc::now();
         entry.instance = n;
+        entry.bound();
         if entry.time.is_empty() {
             entry.time = rfc3339(now);
         }

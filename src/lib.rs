@@ -7,7 +7,8 @@
 //! # Layout
 //!
 //! Start-up and infrastructure:
-//! - [`config`]: flags and `RQ_DASHBOARD_*` variables, validated once into [`config::Settings`].
+//! - [`config`]: flags and `RQ_DASHBOARD_*` variables, validated once into [`config::Settings`];
+//!   [`config::access`] (proxies, host names, masking) and [`config::users`] (`--users-file`).
 //! - [`startup`]: [`startup::Application`] binds the listener, builds the state, mounts the route
 //!   table under the URL prefix inside the middleware, starts each instance's background loop
 //!   (history samples, health rules, alerts).
@@ -59,7 +60,10 @@
 //! - [`health`]: the health rules ("what's wrong now"), their thresholds, silences and the
 //!   `--alert-rules` file; [`failure_watch`]: the failure-rate and failure-burst rules;
 //!   [`stall_watch`]: workers not taking jobs, RQ's maintenance behind, stuck intermediate jobs;
-//!   [`alerts`]: problems sent to webhooks when they start and end, one replica at a time.
+//!   [`alerts`]: problems sent to webhooks when they start and end, one replica at a time;
+//!   [`webhooks`]: the delivery threads both the alerts and the audit trail use.
+//! - [`audit`]: the audit trail: every action, refused ones too, in the stream
+//!   `rqdash:<prefix>:audit`, capped; its filters, pages and CSV.
 //!
 //! Dependencies point one way: `routes` → `http` → `views` → `rq`; `state` sits below `http`
 //! and knows nothing of views.

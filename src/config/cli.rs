@@ -86,6 +86,12 @@ pub struct Cli {
     #[arg(long, env = "RQ_DASHBOARD_GROUPS_HEADER", requires = "auth_header")]
     pub groups_header: Option<String>,
 
+    /// Roles: a TOML file of roles, each granting actions on queue patterns to users and groups
+    /// (see the README), re-read when it changes. Without it the full login may do everything
+    /// and the read-only login views.
+    #[arg(long, env = "RQ_DASHBOARD_POLICY")]
+    pub policy: Option<std::path::PathBuf>,
+
     /// Leave /healthz and /metrics open when authentication is on (for probes and scrapers).
     #[arg(long, env = "RQ_DASHBOARD_PUBLIC_PROBES", value_parser = FalseyValueParser::new(), default_value_t = false, num_args = 0, default_missing_value = "true")]
     pub public_probes: bool,

@@ -12,7 +12,9 @@ mod cli;
 
 pub use access::mask_url;
 pub use cli::{Cli, Command};
+pub mod policy;
 pub mod users;
+pub mod watched;
 
 /// A secret that never shows in logs or `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
@@ -67,6 +69,8 @@ pub struct Settings {
     pub auth_header: Option<String>,
     /// The trusted proxy's groups header (`--groups-header`), when set.
     pub groups_header: Option<String>,
+    /// Roles (`--policy`), when set.
+    pub policy: Option<std::sync::Arc<watched::Watched<policy::Policy>>>,
     /// Local users (`--users-file`), when set.
     pub users: Option<std::sync::Arc<users::UsersFile>>,
     /// /healthz and /metrics need no authentication.
@@ -291,6 +295,16 @@ impl Settings {
             }
             _ => None,
         };
+        let policy = match &cli.policy {
+            Some(p) => {
+                let w = watched::Watched::open(p, "policy", policy::parse)?;
+                if w.get().limits_view() {
+                    tracing::warn!("--policy: a role limits `view` to some queues; this version limits what such a role may do on other queues, but still shows every queue to everyone who may view (see the README)");
+                }
+                Some(std::sync::Arc::new(w))
+            }
+            None => None,
+        };
         let users = match &cli.users_file {
             Some(p) => Some(users::UsersFile::open(p)?),
             None => None,
@@ -358,6 +372,7 @@ impl Settings {
             readonly_auth,
             auth_header,
             groups_header,
+            policy,
             users,
             public_probes: cli.public_probes,
             trust_proxy: cli.trust_proxy,

@@ -1,6 +1,5 @@
 //! Local users: `--users-file FILE`, in htpasswd format with bcrypt entries (`user:$2y$…`, as
-//! `htpasswd -B` writes them, or `rqdash hash-password`). The file is re-read when it changes
-//! (checked at most once a second); a file that turns unreadable keeps the users last read.
+//! `htpasswd -B` writes them, or `rqdash hash-password`), re-read when it changes ([`Watched`]).
 //!
 //! bcrypt is slow on purpose, so a password that verified is remembered (as a SHA-256 digest of
 //! user, password and entry, never the password itself) and later requests cost a hash, not a
@@ -8,37 +7,24 @@
 
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use super::watched::Watched;
 
 /// How many verified (user, password) pairs are remembered before the memory starts over.
 const REMEMBERED: usize = 4096;
 
-/// How often the file's modification time is looked at.
-const RECHECK: Duration = Duration::from_secs(1);
-
 /// The users of a `--users-file`, kept fresh.
 pub struct UsersFile {
-    path: PathBuf,
-    loaded: RwLock<Loaded>,
+    file: Watched<HashMap<String, String>>,
     verified: Mutex<HashSet<[u8; 32]>>,
 }
 
 impl std::fmt::Debug for UsersFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "UsersFile({})", self.path.display())
+        self.file.fmt(f)
     }
-}
-
-#[derive(Default)]
-struct Loaded {
-    /// Modification time and length of the file as last read.
-    stamp: Option<(SystemTime, u64)>,
-    /// When the stamp was last compared.
-    checked: Option<Instant>,
-    /// User name to bcrypt hash.
-    entries: HashMap<String, String>,
 }
 
 /// Whether `hash` is a bcrypt hash the verifier takes (`$2a$`, `$2b$`, `$2x$`, `$2y$`).
@@ -80,9 +66,13 @@ pub fn parse(text: &str) -> (HashMap<String, String>, Vec<String>) {
     (entries, problems)
 }
 
-fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
-    let m = std::fs::metadata(path).ok()?;
-    Some((m.modified().ok()?, m.len()))
+/// The entries of a users file, its skipped lines logged.
+fn load(text: &str) -> Result<HashMap<String, String>, String> {
+    let (entries, problems) = parse(text);
+    for p in &problems {
+        tracing::warn!("users file: {p}");
+    }
+    Ok(entries)
 }
 
 impl UsersFile {
@@ -91,19 +81,15 @@ impl UsersFile {
     /// # Errors
     /// A sentence when the file cannot be read.
     pub fn open(path: &Path) -> Result<Arc<UsersFile>, String> {
-        let f = UsersFile {
-            path: path.to_path_buf(),
-            loaded: RwLock::new(Loaded::default()),
+        Ok(Arc::new(UsersFile {
+            file: Watched::open(path, "users file", load)?,
             verified: Mutex::new(HashSet::new()),
-        };
-        f.reload()?;
-        Ok(Arc::new(f))
+        }))
     }
 
     /// How many users the file holds now.
     pub fn len(&self) -> usize {
-        self.refresh();
-        self.loaded.read().map_or(0, |l| l.entries.len())
+        self.file.get().len()
     }
 
     /// Whether the file holds no user.
@@ -111,58 +97,11 @@ impl UsersFile {
         self.len() == 0
     }
 
-    fn reload(&self) -> Result<(), String> {
-        let stamp = stamp(&self.path);
-        let text = std::fs::read_to_string(&self.path)
-            .map_err(|e| format!("cannot read the users file {}: {e}", self.path.display()))?;
-        let (entries, problems) = parse(&text);
-        for p in &problems {
-            tracing::warn!(file = %self.path.display(), "users file: {p}");
-        }
-        if let Ok(mut l) = self.loaded.write() {
-            l.entries = entries;
-            l.stamp = stamp;
-            l.checked = Some(Instant::now());
-        }
-        Ok(())
-    }
-
-    /// Re-reads the file if it changed since it was read (looked at once a second at most).
-    fn refresh(&self) {
-        let due = self
-            .loaded
-            .read()
-            .is_ok_and(|l| l.checked.is_none_or(|t| t.elapsed() >= RECHECK));
-        if !due {
-            return;
-        }
-        let now = stamp(&self.path);
-        let changed = match self.loaded.write() {
-            Ok(mut l) => {
-                l.checked = Some(Instant::now());
-                now.is_some() && now != l.stamp
-            }
-            Err(_) => false,
-        };
-        if changed {
-            match self.reload() {
-                Ok(()) => tracing::info!(file = %self.path.display(), "users file re-read"),
-                Err(e) => tracing::warn!("{e}; the users read before stay"),
-            }
-        }
-    }
-
     /// Whether `password` is `user`'s. Slow (bcrypt) the first time a pair is seen: call it
     /// off the async threads.
     pub fn verify(&self, user: &str, password: &str) -> bool {
-        self.refresh();
-        let (entry, other) = match self.loaded.read() {
-            Ok(l) => (
-                l.entries.get(user).cloned(),
-                l.entries.values().next().cloned(),
-            ),
-            Err(_) => return false,
-        };
+        let entries = self.file.get();
+        let (entry, other) = (entries.get(user).cloned(), entries.values().next().cloned());
         let Some(hash) = entry else {
             // Spend the time a real check would, so timing does not tell which names exist.
             if let Some(h) = other {
@@ -255,7 +194,7 @@ mod tests {
         );
         std::fs::write(&path, text).unwrap();
         // The file is looked at once a second at most.
-        std::thread::sleep(RECHECK + Duration::from_millis(100));
+        std::thread::sleep(super::super::watched::RECHECK + std::time::Duration::from_millis(100));
         assert!(f.verify("ann", "second"));
         assert!(
             !f.verify("ann", "first"),

@@ -240,31 +240,35 @@ fn entry(
             action = format!("{action}:{verb}");
         }
     }
+    // The path's queue, else the one the handler acted on, and only then the form's word.
     let queue = req
         .match_info()
         .get("queue")
         .map(str::to_string)
-        .or_else(|| {
-            form.iter()
-                .find(|(k, _)| k == "queue")
-                .map(|(_, v)| v.clone())
-        })
         .or_else(|| {
             extra
                 .and_then(|x| x.get("queue"))
                 .and_then(Value::as_str)
                 .map(str::to_string)
         })
+        .or_else(|| {
+            form.iter()
+                .find(|(k, _)| k == "queue")
+                .map(|(_, v)| v.clone())
+        })
         .filter(|q| !q.is_empty());
     let num = |k: &str| extra.and_then(|x| x.get(k)).and_then(Value::as_u64);
     crate::audit::Entry {
         user: viewer.user.clone().unwrap_or_else(|| "anonymous".into()),
-        roles: vec![if viewer.perms.act {
-            "operator"
-        } else {
-            "viewer"
-        }
-        .to_string()],
+        roles: match &viewer.grants {
+            Some(g) => g.roles.clone(),
+            None => vec![if viewer.perms.act {
+                "operator"
+            } else {
+                "viewer"
+            }
+            .to_string()],
+        },
         groups: ctx.groups,
         address: client_address(req, state),
         action,
@@ -279,8 +283,8 @@ fn entry(
     }
 }
 
-/// Logs `e` (target `rqdash::audit`) and appends it to instance `n`'s trail in the background.
-fn record(state: &web::Data<AppState>, n: usize, e: crate::audit::Entry) {
+/// Logs `e` under the target `rqdash::audit`.
+fn log(n: usize, e: &crate::audit::Entry) {
     let who = crate::config::access::log_safe(&format!("{}@{}", e.user, e.address));
     let message = crate::config::access::log_safe(&e.message);
     if matches!(e.outcome.as_str(), "done" | "started") {
@@ -288,6 +292,11 @@ fn record(state: &web::Data<AppState>, n: usize, e: crate::audit::Entry) {
     } else {
         tracing::warn!(target: "rqdash::audit", who = %who, instance = n, action = %e.action, status = e.status, error = %message, "action refused or failed");
     }
+}
+
+/// Logs `e` (target `rqdash::audit`) and appends it to instance `n`'s trail in the background.
+fn record(state: &web::Data<AppState>, n: usize, e: crate::audit::Entry) {
+    log(n, &e);
     let Some(repo) = state.instances.get(n).cloned() else {
         return;
     };
@@ -295,13 +304,16 @@ fn record(state: &web::Data<AppState>, n: usize, e: crate::audit::Entry) {
     actix_web::rt::spawn(async move { state.audit.record(&repo, n, e).await });
 }
 
-/// Records a POST refused before it reached its handler: no login, a wrong one, a host name
-/// the dashboard does not answer to. The action is the path's last part, the instance its
-/// first number.
+/// Records a POST refused before it reached its handler. Without a known user (no login, a
+/// wrong one, a host name the dashboard does not answer to) it is logged and counted only, so
+/// that nobody can push the real entries out of the capped trail from outside; a signed-in user
+/// the policy gives no role (`user`) goes to the trail. The action is the path's last part, the
+/// instance its first number.
 pub fn record_unauthenticated(
     req: &actix_web::dev::ServiceRequest,
     state: &web::Data<AppState>,
     resp: &HttpResponse,
+    user: Option<&str>,
 ) {
     let path = req
         .path()
@@ -315,7 +327,7 @@ pub fn record_unauthenticated(
         .unwrap_or(0);
     let status = resp.status().as_u16();
     let e = crate::audit::Entry {
-        user: "anonymous".into(),
+        user: user.unwrap_or("anonymous").to_string(),
         roles: Vec::new(),
         address: client_address(req.request(), state),
         action: path
@@ -326,14 +338,21 @@ pub fn record_unauthenticated(
         target: crate::rq::decode::truncate(path, 200).to_string(),
         outcome: crate::audit::outcome_of(status).to_string(),
         status,
-        message: if status == 401 {
+        message: if user.is_some() {
+            "the policy gives this user no role".to_string()
+        } else if status == 401 {
             "no valid login".to_string()
         } else {
             "refused before sign-in (host name or proxy header)".to_string()
         },
         ..crate::audit::Entry::default()
     };
-    record(state, n, e);
+    if user.is_some() {
+        record(state, n, e);
+    } else {
+        log(n, &e);
+        state.audit.count_unauthenticated(n);
+    }
 }
 
 /// Refuses an action before it starts: records it and answers in the caller's form.
@@ -385,6 +404,13 @@ impl Action {
                 Err(AppError::Disabled(
                     "this dashboard runs with --read-only: actions are disabled".into(),
                 ))
+            } else if !viewer.perms.act && viewer.grants.is_some() {
+                let roles = viewer.grants.as_ref().map(|g| g.roles.join(", "));
+                Err(AppError::Forbidden(format!(
+                    "{} (roles: {}) may only look: none of these roles grants an action",
+                    viewer.user.as_deref().unwrap_or("anonymous"),
+                    roles.unwrap_or_default()
+                )))
             } else if !viewer.perms.act {
                 Err(AppError::Disabled(
                     "you are signed in with the read-only credential: actions are disabled".into(),
@@ -405,7 +431,9 @@ impl Action {
     /// # Errors
     /// `Disabled` when deleting is disabled.
     pub fn allow_delete(&self) -> Result<(), AppError> {
-        if self.inst.viewer.perms.delete {
+        // Who may delete where is the policy's business ([`Action::require`]); the read-only
+        // switches were checked before the handler ran.
+        if !self.inst.state.settings.disable_delete {
             Ok(())
         } else {
             Err(AppError::Disabled(
@@ -413,6 +441,15 @@ impl Action {
                     .into(),
             ))
         }
+    }
+
+    /// Refuses `action` on `queue` (`None`: every queue) unless the policy grants it
+    /// ([`Viewer::require`]).
+    ///
+    /// # Errors
+    /// `Forbidden`, naming the missing permission.
+    pub fn require(&self, action: &str, queue: Option<&str>) -> Result<(), AppError> {
+        self.inst.viewer.require(action, queue)
     }
 
     /// Whether a form flag is set (`1`, `true`, `on`, `yes`).

@@ -193,6 +193,42 @@ pub async fn authenticate(
     }
 }
 
+/// Adds the policy's grants (`--policy`) to `ctx`, or refuses a user the policy gives no role
+/// that may view. The read-only credential keeps only `view` of its roles. The public probes
+/// need no role.
+pub fn apply_policy(
+    req: &ServiceRequest,
+    s: &Settings,
+    ctx: &mut RequestCtx,
+) -> Result<(), Box<HttpResponse>> {
+    let Some(policy) = &s.policy else {
+        return Ok(());
+    };
+    let path = req.path();
+    let probe =
+        path == format!("{}/healthz", s.url_prefix) || path == format!("{}/metrics", s.url_prefix);
+    if s.public_probes && probe {
+        return Ok(());
+    }
+    let user = ctx.user.clone().unwrap_or_else(|| "anonymous".into());
+    let mut grants = policy.get().grants(&user, &ctx.groups);
+    if ctx.read_only {
+        grants = grants.view_only();
+    }
+    if !grants.may_somewhere("view") {
+        let user = access::log_safe(&crate::rq::decode::truncate(&user, 100));
+        return Err(Box::new(
+            HttpResponse::Forbidden()
+                .content_type("text/plain; charset=utf-8")
+                .body(format!(
+                    "You are signed in as “{user}”, but the policy (--policy) gives you no role that may view this dashboard. Ask its administrator to add you to a role."
+                )),
+        ));
+    }
+    ctx.grants = Some(std::sync::Arc::new(grants));
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::constant_time_eq;

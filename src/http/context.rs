@@ -16,6 +16,8 @@ pub struct RequestCtx {
     pub user: Option<String>,
     /// The user's groups, from the trusted proxy's `--groups-header`.
     pub groups: Vec<String>,
+    /// What the policy grants the user (`--policy`), when there is one.
+    pub grants: Option<std::sync::Arc<crate::config::policy::Grants>>,
     /// The user holds the read-only credential: pages, no actions.
     pub read_only: bool,
     /// The path and query the browser asked for, with the proxy's prefix: where the language

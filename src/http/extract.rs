@@ -89,6 +89,18 @@ impl Instance {
         layout(&self.state, &self.viewer, self.n, nav, title)
     }
 
+    /// The layout of a page about `queue`: its buttons follow what the viewer may do there.
+    pub fn layout_for(
+        &self,
+        queue: Option<&str>,
+        nav: &'static str,
+        title: impl Into<String>,
+    ) -> Layout {
+        let mut l = self.layout(nav, title);
+        l.perms = self.viewer.perms_for(queue);
+        l
+    }
+
     /// Poll interval in milliseconds.
     pub fn poll_ms(&self) -> u64 {
         self.state.poll_ms()

@@ -29,7 +29,7 @@ pub async fn guard(
         Some(s) => match auth::authenticate(&req, &s.settings).await {
             Err(resp) => {
                 if req.method() == actix_web::http::Method::POST {
-                    crate::http::action::record_unauthenticated(&req, s, &resp);
+                    crate::http::action::record_unauthenticated(&req, s, &resp, None);
                 }
                 return Ok(req.into_response(*resp));
             }
@@ -38,6 +38,15 @@ pub async fn guard(
         None => context::RequestCtx::default(),
     };
     let mut ctx = ctx;
+    if let Some(s) = &state {
+        if let Err(resp) = auth::apply_policy(&req, &s.settings, &mut ctx) {
+            if req.method() == actix_web::http::Method::POST {
+                let user = ctx.user.as_deref().unwrap_or("anonymous");
+                crate::http::action::record_unauthenticated(&req, s, &resp, Some(user));
+            }
+            return Ok(req.into_response(*resp));
+        }
+    }
     ctx.here = format!(
         "{}{}",
         ctx.forwarded_prefix,

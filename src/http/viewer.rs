@@ -1,5 +1,9 @@
 //! Who is looking, as far as links and buttons care, and the layout of the pages they see.
 
+use std::sync::Arc;
+
+use crate::config::policy::Grants;
+use crate::error::AppError;
 use crate::http::context;
 use crate::i18n::{self, Lang};
 use crate::state::AppState;
@@ -12,10 +16,18 @@ pub struct Viewer {
     /// The path prefix of every link: a trusted proxy's `X-Forwarded-Prefix`, then
     /// `--url-prefix`.
     pub base: String,
-    /// What they may do.
+    /// What they may do on every queue (the overview's, the workers', searches over every queue).
     pub perms: Perms,
     /// The authenticated user, if any.
     pub user: Option<String>,
+    /// What the policy grants them (`--policy`), when there is one.
+    pub grants: Option<Arc<Grants>>,
+    /// No action at all: `--read-only` or the read-only credential.
+    locked: bool,
+    /// `--disable-delete`.
+    no_delete: bool,
+    /// The read-only credential.
+    read_only_login: bool,
 }
 
 impl Viewer {
@@ -23,16 +35,78 @@ impl Viewer {
     pub fn current(state: &AppState) -> Viewer {
         let ctx = context::current();
         let s = &state.settings;
-        let act = !s.read_only && !ctx.read_only;
-        Viewer {
+        let mut v = Viewer {
             base: format!("{}{}", ctx.forwarded_prefix, s.url_prefix),
-            perms: Perms {
-                act,
-                delete: act && !s.disable_delete,
-                audit: !ctx.read_only,
-            },
+            perms: Perms::default(),
             user: ctx.user,
+            grants: ctx.grants,
+            locked: s.read_only || ctx.read_only,
+            no_delete: s.disable_delete,
+            read_only_login: ctx.read_only,
+        };
+        v.perms = v.perms_for(None);
+        v
+    }
+
+    /// Whether the policy lets them do `action` on `queue` (`None`: on every queue). Without a
+    /// policy, yes (what `--read-only`, the read-only login and `--disable-delete` forbid is
+    /// checked apart, as before).
+    pub fn may(&self, action: &str, queue: Option<&str>) -> bool {
+        self.grants.as_ref().is_none_or(|g| g.may(action, queue))
+    }
+
+    /// Whether the policy lets them do `action` on at least one queue.
+    pub fn may_somewhere(&self, action: &str) -> bool {
+        self.grants.as_ref().is_none_or(|g| g.may_somewhere(action))
+    }
+
+    /// What they may do on `queue` (`None`: on every queue).
+    pub fn perms_for(&self, queue: Option<&str>) -> Perms {
+        let on = |a: &str| !self.locked && self.may(a, queue);
+        let destructive = |a: &str| on(a) && !self.no_delete;
+        let acts = [
+            "requeue", "cancel", "stop", "delete", "empty", "suspend", "bulk", "admin",
+        ];
+        Perms {
+            act: !self.locked && acts.iter().any(|a| self.may_somewhere(a)),
+            requeue: on("requeue"),
+            cancel: on("cancel"),
+            stop: on("stop"),
+            delete: destructive("delete"),
+            empty: destructive("empty"),
+            clean: destructive("admin"),
+            suspend: !self.locked && self.may("suspend", None),
+            bulk: on("bulk"),
+            audit: match &self.grants {
+                Some(g) => g.may("audit", None),
+                None => !self.read_only_login,
+            },
         }
+    }
+
+    /// The refusal of `action` on `queue` when the policy does not grant it, naming what is
+    /// missing.
+    ///
+    /// # Errors
+    /// `Forbidden`, with the sentence.
+    pub fn require(&self, action: &str, queue: Option<&str>) -> Result<(), AppError> {
+        if self.may(action, queue) {
+            return Ok(());
+        }
+        let who = self.user.as_deref().unwrap_or("anonymous");
+        let roles = self
+            .grants
+            .as_ref()
+            .map(|g| g.roles.join(", "))
+            .unwrap_or_default();
+        Err(AppError::Forbidden(match queue {
+            Some(q) => format!(
+                "{who} (roles: {roles}) may not {action} on queue “{q}”: none of these roles grants the “{action}” permission there"
+            ),
+            None => format!(
+                "{who} (roles: {roles}) may not {action} here: that needs a role granting the “{action}” permission on every queue (queues = [\"*\"])"
+            ),
+        }))
     }
 
     /// The URLs of instance `n` for this viewer.

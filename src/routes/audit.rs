@@ -95,6 +95,10 @@ pub async fn page(inst: Instance, req: HttpRequest) -> HttpResponse {
             json_url: inst.urls.audit_data("json", &fq),
             csv_url: inst.urls.audit_data("csv", &fq),
             lost: inst.state.audit.lost(inst.n).as_ref().map(lost_sentence),
+            unauthenticated: match inst.state.audit.unauthenticated(inst.n) {
+                0 => None,
+                k => Some(i18n::tf("audit.unauthenticated", &[("n", &thousands(k))])),
+            },
             held: i18n::tf(
                 "audit.held",
                 &[

@@ -38,7 +38,11 @@ pub async fn page(inst: Instance, path: web::Path<FailuresPath>) -> HttpResponse
         let (total, failures) = inst.repo.failures(queue, GROUP_LIMIT).await?;
         let groups = failure_groups::group(failures);
         Ok(FailuresPage::new(
-            inst.layout("queues", i18n::tf("title.failures", &[("queue", &queue)])),
+            inst.layout_for(
+                Some(queue),
+                "queues",
+                i18n::tf("title.failures", &[("queue", &queue)]),
+            ),
             queue,
             total,
             &groups,
@@ -68,6 +72,8 @@ async fn group_action(act: &Action, path: &FailuresPath) -> Result<Done, AppErro
     if action.destructive() {
         act.allow_delete()?;
     }
+    act.require(action.permission(), Some(&path.queue))?;
+    act.require("bulk", Some(&path.queue))?;
     let (_, failures) = act.inst.repo.failures(&path.queue, GROUP_LIMIT).await?;
     let g = failure_groups::group(failures)
         .into_iter()

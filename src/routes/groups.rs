@@ -130,6 +130,10 @@ async fn group_action(act: &Action, name: &str, verb: &str) -> Result<Done, AppE
     if action.destructive() {
         act.allow_delete()?;
     }
+    // A group's jobs may sit in any queue: under a policy, acting on one needs the permission
+    // on every queue.
+    act.require(action.permission(), None)?;
+    act.require("bulk", None)?;
     let repo = &act.inst.repo;
     let ids = repo
         .group_ids(name, crate::rq::repository::groups::MAX_MEMBERS)

@@ -33,7 +33,11 @@ pub async fn page(inst: Instance, path: web::Path<JobPath>) -> HttpResponse {
             .await?
             .ok_or_else(|| AppError::job_not_found(id))?;
         Ok(JobDetailPage::new(
-            inst.layout("job", i18n::tf("title.job", &[("id", &id)])),
+            inst.layout_for(
+                job.origin.as_deref(),
+                "job",
+                i18n::tf("title.job", &[("id", &id)]),
+            ),
             &job,
         )
         .render()?)
@@ -83,6 +87,7 @@ async fn one_job(act: &Action, id: &str, action: JobAction) -> Result<Done, AppE
         .job_brief(id)
         .await?
         .ok_or_else(|| AppError::job_not_found(id))?;
+    act.require(action.permission(), brief.origin.as_deref())?;
     let major = repo.rq_major(Some(&brief)).await?;
     let at_front = act.flag("at_front");
     let origin = brief.origin.clone().unwrap_or_default();
@@ -152,6 +157,7 @@ pub async fn stop_execution(act: Action, path: web::Path<ExecutionPath>) -> Http
             .job_brief(id)
             .await?
             .ok_or_else(|| AppError::job_not_found(id))?;
+        act.require("stop", brief.origin.as_deref())?;
         let worker = repo
             .execution_worker(id, exec)
             .await?
@@ -192,6 +198,7 @@ async fn stop(act: &Action, id: &str) -> Result<Done, AppError> {
         .job_brief(id)
         .await?
         .ok_or_else(|| AppError::job_not_found(id))?;
+    act.require("stop", brief.origin.as_deref())?;
     let status = brief.status.clone().unwrap_or_default();
     if !JobAction::Stop.allows(&status) {
         return Err(AppError::Conflict(format!(

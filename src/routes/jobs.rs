@@ -63,7 +63,7 @@ async fn view(inst: &Instance, queue: &str, p: ListParams) -> Result<JobsView, A
         &jobs,
         &inst.urls,
         inst.poll_ms(),
-        inst.viewer.perms,
+        inst.viewer.perms_for(Some(queue)),
         &inst.csrf_token(),
     ))
 }
@@ -88,7 +88,8 @@ pub async fn page(inst: Instance, path: web::Path<ListPath>) -> HttpResponse {
             })
             .collect();
         Ok(JobsPage {
-            layout: inst.layout(
+            layout: inst.layout_for(
+                Some(&queue),
                 "queues",
                 format!("{queue} · {}", i18n::registry(p.registry.as_str())),
             ),
@@ -181,6 +182,22 @@ async fn selected(act: &Action, verb: &str) -> Result<Done, AppError> {
         }
         _ => None,
     };
+    let repo = &act.inst.repo;
+    match &place {
+        Some((q, _)) => {
+            act.require(action.permission(), Some(q))?;
+            act.require("bulk", Some(q))?;
+        }
+        // Anywhere: under a policy, each job's own queue must allow it.
+        None if act.inst.viewer.grants.is_some() => {
+            for id in &ids {
+                let origin = repo.job_brief(id).await?.and_then(|b| b.origin);
+                act.require(action.permission(), origin.as_deref())?;
+                act.require("bulk", origin.as_deref())?;
+            }
+        }
+        None => {}
+    }
     let jobs: Vec<Found> = ids
         .iter()
         .map(|id| Found {
@@ -188,7 +205,6 @@ async fn selected(act: &Action, verb: &str) -> Result<Done, AppError> {
             place: place.clone(),
         })
         .collect();
-    let repo = &act.inst.repo;
     let hint = repo.job_brief(&ids[0]).await?;
     let major = repo.rq_major(hint.as_ref()).await?;
     let (mut ok, mut missing, mut wrong) = (0u64, 0u64, 0u64);

@@ -32,6 +32,8 @@ async fn known(act: &Action, queue: &str) -> Result<(), AppError> {
 pub async fn requeue(act: Action, path: web::Path<QueuePath>) -> HttpResponse {
     let r = async {
         let queue = path.queue.clone();
+        act.require("requeue", Some(&queue))?;
+        act.require("bulk", Some(&queue))?;
         known(&act, &queue).await?;
         let what = format!("requeue the failed jobs of “{queue}”");
         let op = BulkOp::Requeue {
@@ -51,10 +53,12 @@ pub async fn requeue_by_get() -> HttpResponse {
         .json(json!({"status": "error", "message": "requeueing changes data: use POST"}))
 }
 
-/// `POST /requeue-all`: requeue every failed job of every queue.
+/// `POST /requeue-all`: requeue every failed job of every queue (under a policy: of every
+/// queue the viewer may requeue in bulk).
 pub async fn requeue_all(act: Action) -> HttpResponse {
     let r = async {
-        let queues = act
+        let v = &act.inst.viewer;
+        let all: Vec<String> = act
             .inst
             .repo
             .overview()
@@ -63,11 +67,28 @@ pub async fn requeue_all(act: Action) -> HttpResponse {
             .into_iter()
             .map(|q| q.name)
             .collect();
+        let n = all.len();
+        let queues: Vec<String> = all
+            .into_iter()
+            .filter(|q| v.may("requeue", Some(q)) && v.may("bulk", Some(q)))
+            .collect();
+        if queues.is_empty() && n > 0 {
+            act.require("requeue", None)?;
+            act.require("bulk", None)?;
+        }
+        let what = if queues.len() == n {
+            "requeue the failed jobs of every queue".to_string()
+        } else {
+            format!(
+                "requeue the failed jobs of the {} queues (of {n}) you may requeue",
+                queues.len()
+            )
+        };
         let op = BulkOp::Requeue {
             queues,
             at_front: act.flag("at_front"),
         };
-        super::tasks::start(&act, op, "requeue the failed jobs of every queue".into()).await
+        super::tasks::start(&act, op, what).await
     }
     .await;
     act.reply("requeue-all", r)
@@ -78,6 +99,8 @@ pub async fn empty(act: Action, path: web::Path<QueuePath>) -> HttpResponse {
     let r = async {
         act.allow_delete()?;
         let queue = path.queue.clone();
+        act.require("empty", Some(&queue))?;
+        act.require("bulk", Some(&queue))?;
         let registry = Registry::parse(&path.registry).ok_or_else(|| {
             AppError::BadRequest(format!("unknown registry “{}”", path.registry))
         })?;
@@ -112,9 +135,10 @@ pub async fn empty(act: Action, path: web::Path<QueuePath>) -> HttpResponse {
     act.reply("empty", r)
 }
 
-/// Runs a destructive bulk task over a known queue.
+/// Runs a destructive maintenance task (the `admin` permission) over a known queue.
 async fn queue_task(act: &Action, queue: &str, op: BulkOp, what: String) -> Result<Done, AppError> {
     act.allow_delete()?;
+    act.require("admin", Some(queue))?;
     known(act, queue).await?;
     super::tasks::start(act, op, what).await
 }
@@ -140,6 +164,7 @@ pub async fn remove(act: Action, path: web::Path<QueuePath>) -> HttpResponse {
     let r = async {
         act.allow_delete()?;
         let queue = &path.queue;
+        act.require("empty", Some(queue))?;
         known(&act, queue).await?;
         if !act.inst.repo.remove_empty_queue(queue).await? {
             return Err(AppError::Conflict(format!(

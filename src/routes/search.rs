@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::i18n;
-use crate::rq::actions::JobAction;
+use crate::rq::actions::{Found, JobAction};
 use crate::rq::search::{SearchForm, SearchQuery};
 use crate::search::Search;
 use crate::tasks::BulkOp;
@@ -149,7 +149,7 @@ async fn view(inst: &Instance, s: &Search, page: u64) -> Result<SearchView, AppE
         &jobs,
         &inst.urls,
         inst.poll_ms(),
-        inst.viewer.perms,
+        inst.viewer.perms_for(s.query.queue.as_deref()),
         &inst.csrf_token(),
     ))
 }
@@ -243,6 +243,9 @@ async fn on_matches(act: &Action, verb: &str) -> Result<Done, AppError> {
         .parse()?;
     let form = query.to_form();
     if verb == "stop" {
+        if !inst.viewer.may_somewhere("bulk") {
+            act.require("bulk", query.queue.as_deref())?;
+        }
         let stopped = inst.state.searches.stop(inst.n, &query);
         return Ok(Done::to(
             if stopped {
@@ -314,13 +317,33 @@ async fn on_matches(act: &Action, verb: &str) -> Result<Done, AppError> {
     if n == 0 {
         return Ok(Done::to("no job matches: nothing to do", None).with("count", 0));
     }
-    let what = format!(
+    // Under a policy, only the matches in queues the viewer may act on in bulk.
+    let v = &inst.viewer;
+    let allowed = |q: Option<&str>| v.may(action.permission(), q) && v.may("bulk", q);
+    let jobs: Vec<Found> = jobs
+        .into_iter()
+        .filter(|f| allowed(f.place.as_ref().map(|(q, _)| q.as_str())))
+        .collect();
+    let spared = n - jobs.len() as u64;
+    if jobs.is_empty() {
+        act.require(action.permission(), query.queue.as_deref())?;
+        act.require("bulk", query.queue.as_deref())?;
+    }
+    let n = jobs.len() as u64;
+    let mut what = format!(
         "{} the {} {} matching {}",
         action.verb(),
         thousands(n),
         if n == 1 { "job" } else { "jobs" },
         query.describe()
     );
+    if spared > 0 {
+        what.push_str(&format!(
+            " (leaving {} in queues you may not {} in bulk)",
+            thousands(spared),
+            action.verb()
+        ));
+    }
     // Each match is acted on only while still in the registry it was found in, and unchanged
     // since the search began.
     let op = BulkOp::Jobs {

@@ -166,6 +166,7 @@ pub async fn resume(act: Action, path: web::Path<TaskPath>) -> HttpResponse {
         if record.op.as_ref().is_some_and(|o| o.destructive()) {
             act.allow_delete()?;
         }
+        require_task(&act, &record)?;
         let now = Utc::now();
         if !matches!(record.state_at(now), "interrupted" | "failed") {
             return Err(AppError::Conflict(format!(
@@ -221,10 +222,32 @@ pub async fn resume(act: Action, path: web::Path<TaskPath>) -> HttpResponse {
     act.reply("task-resume", r)
 }
 
+/// Refuses, under a policy, acting on a task (resuming, stopping) to a viewer who may not do
+/// its action in bulk on every queue it covers (on every queue when that is not known).
+fn require_task(act: &Action, record: &TaskRecord) -> Result<(), AppError> {
+    let Some(op) = &record.op else {
+        return act.require("bulk", None);
+    };
+    match op.queues() {
+        Some(qs) if !qs.is_empty() => {
+            for q in &qs {
+                act.require(op.permission(), Some(q))?;
+                act.require("bulk", Some(q))?;
+            }
+            Ok(())
+        }
+        _ => {
+            act.require(op.permission(), None)?;
+            act.require("bulk", None)
+        }
+    }
+}
+
 /// `POST /{n}/tasks/{id}/cancel`: stop a bulk task after its current chunk.
 pub async fn cancel(act: Action, path: web::Path<TaskPath>) -> HttpResponse {
     let r = async {
         let (live, record) = find(&act.inst, &path.id).await?;
+        require_task(&act, &record)?;
         match live {
             // Ours: stop at once; tell the other replicas' views too (best effort).
             Some(task) => {

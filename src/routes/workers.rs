@@ -78,6 +78,7 @@ pub async fn command(act: Action, path: web::Path<WorkerPath>) -> HttpResponse {
                 )))
             }
         };
+        act.require("suspend", None)?;
         let (repo, name) = (&act.inst.repo, &path.name);
         if !repo.worker_exists(name).await? {
             return Err(AppError::NotFound(format!("no worker named “{name}”")));
@@ -97,6 +98,7 @@ pub async fn command(act: Action, path: web::Path<WorkerPath>) -> HttpResponse {
 }
 
 async fn set_suspended(act: &Action, on: bool) -> Result<Done, AppError> {
+    act.require("suspend", None)?;
     act.inst.repo.set_suspended(on).await?;
     Ok(Done::to(
         if on {

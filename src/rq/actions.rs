@@ -138,6 +138,17 @@ impl JobAction {
         self == JobAction::Delete
     }
 
+    /// The permission a `--policy` role must grant for it (enqueueing a scheduled job now is a
+    /// requeue).
+    pub fn permission(self) -> &'static str {
+        match self {
+            JobAction::Requeue | JobAction::EnqueueNow => "requeue",
+            JobAction::Cancel => "cancel",
+            JobAction::Delete => "delete",
+            JobAction::Stop => "stop",
+        }
+    }
+
     /// The operation's name in the Lua script; `None` for `Stop`, a worker command.
     pub fn lua_name(self) -> Option<&'static str> {
         match self {

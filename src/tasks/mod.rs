@@ -109,6 +109,36 @@ impl BulkOp {
             BulkOp::Requeue { .. } => false,
         }
     }
+
+    /// The queues it acts on; `None` when some job's queue is not known.
+    pub fn queues(&self) -> Option<Vec<String>> {
+        match self {
+            BulkOp::Requeue { queues, .. } => Some(queues.clone()),
+            BulkOp::Purge { queue, .. }
+            | BulkOp::Empty { queue }
+            | BulkOp::Compact { queue }
+            | BulkOp::Clean { queue } => Some(vec![queue.clone()]),
+            BulkOp::Jobs { jobs, .. } => {
+                let mut qs: Vec<String> = jobs
+                    .iter()
+                    .map(|f| f.place.as_ref().map(|(q, _)| q.clone()))
+                    .collect::<Option<Vec<_>>>()?;
+                qs.sort();
+                qs.dedup();
+                Some(qs)
+            }
+        }
+    }
+
+    /// The permission a `--policy` role must grant for it (besides `bulk`).
+    pub fn permission(&self) -> &'static str {
+        match self {
+            BulkOp::Requeue { .. } => "requeue",
+            BulkOp::Purge { .. } | BulkOp::Empty { .. } => "empty",
+            BulkOp::Compact { .. } | BulkOp::Clean { .. } => "admin",
+            BulkOp::Jobs { action, .. } => action.permission(),
+        }
+    }
 }
 
 /// Registries whose ghost ids `Clean` removes (the started registry holds executions, which

@@ -106,6 +106,8 @@ pub struct AuditPage {
     pub lost: Option<String>,
     /// How many entries the trail holds, in words.
     pub held: String,
+    /// POSTs refused before sign-in (logged, not in the trail), in words.
+    pub unauthenticated: Option<String>,
 }
 
 /// The entries of one page (`/<n>/fragments/audit` when it is the first page: polled).

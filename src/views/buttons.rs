@@ -84,7 +84,7 @@ pub fn overview_actions(
     if !perms.act {
         return actions;
     }
-    if failed > 0 {
+    if failed > 0 && perms.requeue && perms.bulk {
         let n = thousands(failed);
         actions.push(ActionButton::new(
             tf("buttons.requeue_all_failed", &[("n", &n)]),
@@ -95,13 +95,13 @@ pub fn overview_actions(
             ),
         ));
     }
-    if suspended {
+    if perms.suspend && suspended {
         actions.push(ActionButton::new(
             t("buttons.resume"),
             urls.act(&["resume"]),
             t("buttons.resume_confirm"),
         ));
-    } else if workers > 0 {
+    } else if perms.suspend && workers > 0 {
         actions.push(
             ActionButton::new(
                 t("buttons.suspend"),
@@ -127,7 +127,7 @@ pub fn job_actions(
         return a;
     }
     for action in JobAction::ALL {
-        if !action.allows(status) || (action.destructive() && !perms.delete) {
+        if !action.allows(status) || !perms.job(action) {
             continue;
         }
         let url = urls.act(&["job", id, action.verb()]);
@@ -201,7 +201,7 @@ pub fn execution_stop(
     id: &str,
     execution: &str,
 ) -> Option<ActionButton> {
-    perms.act.then(|| {
+    perms.stop.then(|| {
         ActionButton::new(
             t("buttons.stop"),
             urls.act(&["job", id, "executions", execution, "stop"]),
@@ -235,7 +235,7 @@ pub fn list_actions(
         JobAction::EnqueueNow,
         JobAction::Delete,
     ] {
-        if !action.offered_in(registry) || (action.destructive() && !perms.delete) {
+        if !action.offered_in(registry) || !perms.job(action) || !perms.bulk {
             continue;
         }
         let url = urls.act(&["jobs", action.verb()]);
@@ -266,7 +266,7 @@ pub fn list_actions(
             .danger(),
         });
     }
-    if registry == Registry::Failed && total > 0 {
+    if registry == Registry::Failed && total > 0 && perms.requeue && perms.bulk {
         whole.push(ActionButton::new(
             tf("buttons.requeue_all", &[("n", &n)]),
             urls.act(&["requeue", queue]),
@@ -279,11 +279,9 @@ pub fn list_actions(
             ),
         ));
     }
-    if !perms.delete {
-        return (whole, sel);
-    }
+    let empty = perms.empty && perms.bulk;
     if registry == Registry::Queued {
-        if total > 0 {
+        if total > 0 && empty {
             whole.push(
                 ActionButton::new(
                     tf("buttons.empty_queue", &[("n", &n)]),
@@ -296,12 +294,14 @@ pub fn list_actions(
                 .danger(),
             );
         }
-        whole.push(ActionButton::new(
-            t("buttons.compact"),
-            urls.act(&["queue", queue, "compact"]),
-            tf("buttons.compact_confirm", &[("queue", &queue)]),
-        ));
-        if total == 0 {
+        if perms.clean {
+            whole.push(ActionButton::new(
+                t("buttons.compact"),
+                urls.act(&["queue", queue, "compact"]),
+                tf("buttons.compact_confirm", &[("queue", &queue)]),
+            ));
+        }
+        if total == 0 && perms.empty {
             whole.push(
                 ActionButton::new(
                     t("buttons.remove_queue"),
@@ -313,7 +313,7 @@ pub fn list_actions(
         }
     }
     if crate::tasks::CLEANABLE.contains(&registry) {
-        if total > 0 {
+        if total > 0 && empty {
             whole.push(
                 ActionButton::new(
                     tf("buttons.delete_all", &[("n", &n)]),
@@ -326,11 +326,13 @@ pub fn list_actions(
                 .danger(),
             );
         }
-        whole.push(ActionButton::new(
-            t("buttons.clean"),
-            urls.act(&["queue", queue, "clean"]),
-            tf("buttons.clean_confirm", &[("queue", &queue)]),
-        ));
+        if perms.clean {
+            whole.push(ActionButton::new(
+                t("buttons.clean"),
+                urls.act(&["queue", queue, "clean"]),
+                tf("buttons.clean_confirm", &[("queue", &queue)]),
+            ));
+        }
     }
     (whole, sel)
 }
@@ -343,7 +345,7 @@ pub fn group_actions(
     statuses: &std::collections::BTreeMap<String, u64>,
 ) -> Vec<ActionButton> {
     let mut a = Vec::new();
-    if !perms.act {
+    if !perms.act || !perms.bulk {
         return a;
     }
     let count = |which: &[&str]| -> u64 {
@@ -354,7 +356,7 @@ pub fn group_actions(
             .sum()
     };
     let failed = count(&["failed", "stopped"]);
-    if failed > 0 {
+    if failed > 0 && perms.requeue {
         a.push(ActionButton::new(
             t("buttons.requeue_failed"),
             urls.act(&["groups", name, "requeue"]),
@@ -368,7 +370,7 @@ pub fn group_actions(
         ));
     }
     let pending = count(&["queued", "scheduled", "deferred"]);
-    if pending > 0 {
+    if pending > 0 && perms.cancel {
         a.push(ActionButton::new(
             t("buttons.cancel_pending"),
             urls.act(&["groups", name, "cancel"]),
@@ -396,7 +398,7 @@ pub fn group_actions(
 
 /// The buttons of a worker row: warm shutdown, and killing the work horse of a busy one.
 pub fn worker_actions(urls: &Urls, perms: Perms, name: &str, state: &str) -> Vec<ActionButton> {
-    if !perms.act {
+    if !perms.suspend {
         return Vec::new();
     }
     let mut a = vec![ActionButton::new(
@@ -428,7 +430,10 @@ pub fn failure_group_actions(
 ) -> Vec<ActionButton> {
     let n = thousands(count as u64);
     let mut actions = Vec::new();
-    if perms.act {
+    if !perms.bulk {
+        return actions;
+    }
+    if perms.requeue {
         actions.push(ActionButton::new(
             tf("buttons.requeue_n", &[("n", &n)]),
             urls.act(&["failures", queue, key, "requeue"]),
@@ -472,7 +477,7 @@ pub fn search_actions(
     perms: Perms,
 ) -> Vec<ActionButton> {
     let mut out = Vec::new();
-    if !perms.act || total == 0 {
+    if !perms.act || !perms.bulk || total == 0 {
         return out;
     }
     let form = query.to_form();
@@ -484,7 +489,7 @@ pub fn search_actions(
         t("buttons.job_other")
     };
     for action in [JobAction::Requeue, JobAction::Cancel, JobAction::Delete] {
-        if !action.offered_in(query.registry) || (action.destructive() && !perms.delete) {
+        if !action.offered_in(query.registry) || !perms.job(action) {
             continue;
         }
         let url = urls.search_act(action.verb(), &form);

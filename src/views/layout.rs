@@ -6,15 +6,45 @@ use askama::Template;
 
 use super::urls::Urls;
 
-/// What the configuration and the signed-in user allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What the configuration and the signed-in user allow where a page acts: on one queue (a
+/// queue's lists, a job of it) or on every queue (the overview, searches over every queue).
+/// Destructive permissions already say no under `--disable-delete`, every action under
+/// `--read-only`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Perms {
-    /// Any action (not `--read-only`, not the read-only credential).
+    /// Any action at all (not `--read-only`, not the read-only credential, some role grants one).
     pub act: bool,
-    /// Destructive actions too (and not `--disable-delete`).
+    /// Requeue failed jobs (and enqueue scheduled ones now).
+    pub requeue: bool,
+    /// Cancel waiting jobs.
+    pub cancel: bool,
+    /// Stop started jobs.
+    pub stop: bool,
+    /// Delete jobs.
     pub delete: bool,
-    /// The audit trail (not the read-only credential).
+    /// Empty a queue or a registry, remove a queue.
+    pub empty: bool,
+    /// Compact a queue, clean registries of ghosts.
+    pub clean: bool,
+    /// Suspend and resume workers, send them commands.
+    pub suspend: bool,
+    /// Act on many jobs at once (whole registries, selections, searches, groups).
+    pub bulk: bool,
+    /// The audit trail.
     pub audit: bool,
+}
+
+impl Perms {
+    /// Whether `action` on a job is allowed.
+    pub fn job(&self, action: crate::rq::actions::JobAction) -> bool {
+        use crate::rq::actions::JobAction;
+        match action {
+            JobAction::Requeue | JobAction::EnqueueNow => self.requeue,
+            JobAction::Cancel => self.cancel,
+            JobAction::Delete => self.delete,
+            JobAction::Stop => self.stop,
+        }
+    }
 }
 
 /// An entry of the instance switcher.

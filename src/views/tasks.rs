@@ -85,6 +85,7 @@ impl TaskView {
             // A destructive task is resumed only by those who may delete (the route checks too).
             resume: (t.resumable(now)
                 && perms.act
+                && perms.bulk
                 && (perms.delete || !t.op.as_ref().is_some_and(|o| o.destructive())))
             .then(|| {
                 ActionButton::new(

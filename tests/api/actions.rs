@@ -220,7 +220,9 @@ fn compare(rq: &Rq, base: &TestRedis, cases: Vec<Case>) {
             .collect();
         for k in own {
             assert!(
-                k.starts_with("rqdash:rq:task:") || crate::support::is_history_key(&k),
+                k.starts_with("rqdash:rq:task:")
+                    || k == "rqdash:rq:audit"
+                    || crate::support::is_history_key(&k),
                 "RQ {version}, {}: unexpected dashboard key {k}",
                 c.name
             );

@@ -220,3 +220,40 @@ fn the_redis_unavailable_page_says_what_to_do_and_recovers_by_itself() {
     );
     assert!(b.text("#error").is_none());
 }
+
+#[test]
+fn the_audit_page_lists_actions_live_and_links_each_to_its_job() {
+    let env = Seeded::new("2.12.0");
+    let mut settings = rqdash::config::Settings::for_url(&env.redis.url());
+    settings.poll_interval = Duration::from_millis(1000);
+    let app = TestApp::spawn(settings);
+    assert_eq!(app.post("/0/job/job-failed-1/requeue", &[]).status, 200);
+    assert_eq!(app.post("/0/job/no-such-job/delete", &[]).status, 404);
+    let browser = Browser::start();
+    browser.goto(&format!("{}/0/view/audit", app.address));
+    let rows = "#audit tbody tr[data-entry]";
+    assert_eq!(
+        browser.eval(&format!(
+            "return document.querySelectorAll('{rows}').length;"
+        )),
+        2
+    );
+    // A new action appears without a reload.
+    browser.eval("window.__rqdash_marker = 7; return null;");
+    assert_eq!(app.post("/0/job/job-failed-2/requeue", &[]).status, 200);
+    wait_for(Duration::from_secs(10), "the third entry on screen", || {
+        (browser.eval(&format!(
+            "return document.querySelectorAll('{rows}').length;"
+        )) == 3)
+            .then_some(())
+    });
+    assert_eq!(browser.eval("return window.__rqdash_marker;"), 7);
+    browser.screenshot(&screenshot_dir().join("audit.png"));
+    browser.click("#audit a[href$='/view/job/job-failed-2']");
+    wait_for(Duration::from_secs(10), "the job page", || {
+        browser
+            .text("h1")
+            .filter(|t| t.contains("job-failed-2"))
+            .map(|_| ())
+    });
+}

@@ -51,6 +51,7 @@ mod newer;
 mod operations;
 mod outages;
 mod overview;
+mod policy;
 mod proxy;
 mod replicas;
 mod search;

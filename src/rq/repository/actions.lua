@@ -288,6 +288,12 @@ local function act_on(id, where)
     if redis.call('EXISTS', jkey(id)) == 0 then return 'missing' end
     return 'changed'
   end
+  -- A queued row: the job must belong to that queue (a row's queue is the caller's word, and a
+  -- role may act on some queues only).
+  if kind == 'l' then
+    local origin = redis.call('HGET', jkey(id), 'origin')
+    if origin and qkey(origin) ~= key then return 'changed' end
+  end
   if after_click(id) then return 'changed' end
   if sub == 'delete' then return delete(id, kind == 'l' and key or nil) end
   return ACTIONS[sub](id)
