@@ -97,6 +97,15 @@ impl UsersFile {
         self.len() == 0
     }
 
+    /// Whether `password` is `user`'s and verified before (fast: no bcrypt).
+    pub fn remembered(&self, user: &str, password: &str) -> bool {
+        let entries = self.file.get();
+        entries.get(user).is_some_and(|hash| {
+            let d = digest(user, password, hash);
+            self.verified.lock().is_ok_and(|v| v.contains(&d))
+        })
+    }
+
     /// Whether `password` is `user`'s. Slow (bcrypt) the first time a pair is seen: call it
     /// off the async threads.
     pub fn verify(&self, user: &str, password: &str) -> bool {
@@ -109,14 +118,7 @@ impl UsersFile {
             }
             return false;
         };
-        let digest: [u8; 32] = {
-            let mut d = Sha256::new();
-            for part in [user, password, &hash] {
-                d.update((part.len() as u64).to_le_bytes());
-                d.update(part.as_bytes());
-            }
-            d.finalize().into()
-        };
+        let digest = digest(user, password, &hash);
         if self.verified.lock().is_ok_and(|v| v.contains(&digest)) {
             return true;
         }
@@ -131,6 +133,16 @@ impl UsersFile {
         }
         ok
     }
+}
+
+/// What remembers a verified (user, password, entry): a digest, never the password.
+fn digest(user: &str, password: &str, hash: &str) -> [u8; 32] {
+    let mut d = Sha256::new();
+    for part in [user, password, hash] {
+        d.update((part.len() as u64).to_le_bytes());
+        d.update(part.as_bytes());
+    }
+    d.finalize().into()
 }
 
 /// A users-file line for `user` with `password` (bcrypt, `$2y$` as `htpasswd -B` writes it).

@@ -91,6 +91,9 @@ fn wrong_host(host: &str) -> Box<HttpResponse> {
     )
 }
 
+/// How many password checks against `--users-file` run at once.
+static BCRYPT_AT_ONCE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// The names in a trusted proxy's groups header (comma-separated, blanks dropped).
 fn groups(req: &ServiceRequest, name: &str) -> Vec<String> {
     req.headers()
@@ -147,7 +150,13 @@ pub async fn authenticate(
         }
         if let Some(users) = s.users.clone() {
             let (user, password) = given;
-            // bcrypt takes tens of milliseconds: not on the async threads.
+            // bcrypt takes tens of milliseconds: not on the async threads, and at most two at a
+            // time, so a flood of wrong passwords queues instead of taking every core.
+            if users.remembered(&user, &password) {
+                ctx.user = Some(user);
+                return Ok(ctx);
+            }
+            let _permit = BCRYPT_AT_ONCE.acquire().await;
             let checked = actix_web::web::block(move || {
                 let ok = users.verify(&user, &password);
                 (user, ok)

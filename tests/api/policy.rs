@@ -30,6 +30,31 @@ actions = "*"
 users = ["ada"]
 "#;
 
+/// A dashboard on `url` behind a trusted proxy's user header, with [`POLICY`] in a file of its
+/// own (its folder, its path).
+fn spawn(url: &str) -> (TempDir, std::path::PathBuf, TestApp) {
+    let dir = TempDir::new("policy");
+    let path = dir.path().join("policy.toml");
+    std::fs::write(&path, POLICY).unwrap();
+    let cli = <rqdash::config::Cli as clap::Parser>::parse_from([
+        "rqdash",
+        "-u",
+        url,
+        "-p",
+        "0",
+        "--http-workers",
+        "1",
+        "--auth-header",
+        "X-Forwarded-User",
+        "--trust-proxy",
+        "--policy",
+        path.to_str().unwrap(),
+    ]);
+    let mut s = rqdash::config::Settings::from_cli(cli).unwrap();
+    s.snapshot_ttl = Duration::ZERO;
+    (dir, path, TestApp::spawn(s))
+}
+
 /// RQ's keys (the dashboard's own `rqdash:` keys, such as the audit trail, left out), without
 /// TTLs.
 fn rq_keys(redis: &TestRedis) -> BTreeMap<String, Val> {
@@ -211,26 +236,7 @@ fn every_action_route_answers_each_role_and_refusals_leave_redis_alone() {
     ] {
         rq.make_jobs(&url, queue, 8, prefix, failed);
     }
-    let dir = TempDir::new("policy");
-    let path = dir.path().join("policy.toml");
-    std::fs::write(&path, POLICY).unwrap();
-    let cli = <rqdash::config::Cli as clap::Parser>::parse_from([
-        "rqdash",
-        "-u",
-        &url,
-        "-p",
-        "0",
-        "--http-workers",
-        "1",
-        "--auth-header",
-        "X-Forwarded-User",
-        "--trust-proxy",
-        "--policy",
-        path.to_str().unwrap(),
-    ]);
-    let mut s = rqdash::config::Settings::from_cli(cli).unwrap();
-    s.snapshot_ttl = Duration::ZERO;
-    let app = TestApp::spawn(s);
+    let (_dir, _, app) = spawn(&url);
 
     // Buttons follow the queue: bob acts on eu-1's failed jobs, not on us-1's, and has no
     // every-queue button; vic has none.
@@ -328,24 +334,7 @@ fn a_search_wide_requeue_by_an_eu_operator_moves_eu_jobs_only_and_the_policy_is_
     let rq = Rq::new("3.0.0");
     rq.make_jobs(&url, "eu-west", 5, "eu-", true);
     rq.make_jobs(&url, "us-east", 5, "us-", true);
-    let dir = TempDir::new("policy");
-    let path = dir.path().join("policy.toml");
-    std::fs::write(&path, POLICY).unwrap();
-    let cli = <rqdash::config::Cli as clap::Parser>::parse_from([
-        "rqdash",
-        "-u",
-        &url,
-        "-p",
-        "0",
-        "--http-workers",
-        "1",
-        "--auth-header",
-        "X-Forwarded-User",
-        "--trust-proxy",
-        "--policy",
-        path.to_str().unwrap(),
-    ]);
-    let app = TestApp::spawn(rqdash::config::Settings::from_cli(cli).unwrap());
+    let (_dir, path, app) = spawn(&url);
     let search = "queue=*&registry=failed";
     let done = wait_for(Duration::from_secs(30), "the search", || {
         let v = get(
