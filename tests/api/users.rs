@@ -100,6 +100,20 @@ fn users_from_an_htpasswd_file_sign_in_and_the_file_is_re_read() {
         );
         assert_eq!(r.status, 401, "{u}:{p}");
     }
+    // A forged proxy header next to them changes nothing (no --auth-header here).
+    let r = app.post(
+        "/0/job/job-failed-1/requeue",
+        &[
+            ("X-Forwarded-User", "carol"),
+            ("Authorization", &basic("carol", "wrong")),
+        ],
+    );
+    assert_eq!(r.status, 401);
+    let r = app.post(
+        "/0/job/job-failed-1/requeue",
+        &[("X-Forwarded-User", "carol")],
+    );
+    assert_eq!(r.status, 401);
     assert_eq!(status("job-failed-1").as_deref(), Some("failed"));
 
     // Both entries sign in, their name is shown, and they may act.
