@@ -7,8 +7,8 @@
 //! - **Where**: appended to the stream `rqdash:<prefix>:audit` of the instance acted on
 //!   ([`crate::rq::keys::Keys::dash_audit`]), so every replica writes and reads one trail. It is
 //!   capped at `--audit-max-entries` (100,000 by default) and `--audit-max-days` (90): each
-//!   append trims exactly with `MAXLEN` and `MINID`. An entry takes about 260 bytes in Redis, so the
-//!   default cap is about 26 MB (`bench/audit.py` measures it, into `bench/audit.md`).
+//!   append trims exactly with `MAXLEN` and `MINID`. An entry takes about 250 bytes in Redis, so the
+//!   default cap is about 25 MB (`bench/audit.py` measures it, into `bench/audit.md`).
 //! - **When Redis refuses the write** (read-only user, replica, out of memory): the action has
 //!   already happened and stands; the entry goes to the log (target `rqdash::audit`, as every
 //!   entry does anyway) and the audit page warns, naming the error and how many were lost.
