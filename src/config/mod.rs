@@ -299,7 +299,7 @@ impl Settings {
             Some(p) => {
                 let w = watched::Watched::open(p, "policy", policy::parse)?;
                 if w.get().limits_view() {
-                    tracing::warn!("--policy: a role limits `view` to some queues; this version limits what such a role may do on other queues, but still shows every queue to everyone who may view (see the README)");
+                    tracing::info!("--policy: a role limits `view` to some queues; pages that mix every queue's data (groups, cron, rate limits, tasks, /metrics) are refused to its users");
                 }
                 Some(std::sync::Arc::new(w))
             }

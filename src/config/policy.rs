@@ -15,7 +15,8 @@
 //! `default_roles`. An action on a queue is allowed when one of the roles grants the action and
 //! one of its patterns matches the queue. An action that concerns no single queue (suspending
 //! workers, reading the audit trail, a bulk action over every queue) needs a role that grants it
-//! on every queue (`queues = ["*"]`).
+//! on every queue (`queues = ["*"]`). A queue a user may not `view` is hidden from them
+//! ([`crate::http::viewer::Viewer::sees`]).
 
 use serde::Deserialize;
 use std::collections::BTreeSet;

@@ -126,6 +126,26 @@ impl Instance {
         self.answer(Kind::Json, r.map(|v| respond::json(&v)))
     }
 
+    /// `snap` as this viewer may see it, when a policy hides some queues from them: without
+    /// those queues, the workers that serve only those (and those queues' names in the others'
+    /// lists), and the jobs of those queues that workers are running. Totals are summed from
+    /// what is left.
+    pub fn visible(&self, snap: &Snapshot) -> Option<Snapshot> {
+        if !self.viewer.limited_view() {
+            return None;
+        }
+        let v = &self.viewer;
+        let mut s = snap.clone();
+        s.overview.queues.retain(|q| v.sees(&q.name));
+        s.overview.workers.retain_mut(|w| {
+            w.queues.retain(|q| v.sees(q));
+            !w.queues.is_empty()
+        });
+        s.current_jobs
+            .retain(|_, j| j.origin.as_deref().is_some_and(|q| v.sees(q)));
+        Some(s)
+    }
+
     /// Serves a view rendered from this instance's shared snapshot, rendering it only once per
     /// snapshot and viewer kind (see [`crate::render_cache`]); `kind` says how an error looks.
     pub async fn cached(
@@ -138,6 +158,8 @@ impl Instance {
     ) -> HttpResponse {
         let r = async {
             let snap = self.repo.snapshot().await?;
+            let shown = self.visible(&snap);
+            let render = || render(shown.as_ref().unwrap_or(&snap));
             let key = (
                 self.n,
                 view,
@@ -149,7 +171,7 @@ impl Instance {
             );
             self.state
                 .renders
-                .get_or_render(key, &snap, content_type, || render(&snap))
+                .get_or_render(key, &snap, content_type, render)
         }
         .await;
         match r {

@@ -55,6 +55,45 @@ impl Viewer {
         self.grants.as_ref().is_none_or(|g| g.may(action, queue))
     }
 
+    /// Whether they may see `queue` (the policy's `view` there).
+    pub fn sees(&self, queue: &str) -> bool {
+        self.may("view", Some(queue))
+    }
+
+    /// Whether some queues are hidden from them (a policy grants `view` on some queues only).
+    pub fn limited_view(&self) -> bool {
+        self.grants.as_ref().is_some_and(|g| !g.may("view", None))
+    }
+
+    /// `Ok` when they may see `queue`; else the same 404 as a queue that does not exist, so its
+    /// existence is not given away.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub fn require_view(&self, queue: &str) -> Result<(), AppError> {
+        if self.sees(queue) {
+            Ok(())
+        } else {
+            Err(AppError::queue_not_found(queue))
+        }
+    }
+
+    /// `Ok` unless some queues are hidden from them: a page that mixes every queue's data
+    /// (groups, cron, rate limits, tasks, the instances' totals) is then refused.
+    ///
+    /// # Errors
+    /// `Forbidden`, with the sentence.
+    pub fn require_view_everywhere(&self) -> Result<(), AppError> {
+        if self.limited_view() {
+            Err(AppError::Forbidden(
+                "this page shows every queue's data, and your roles let you view some queues only"
+                    .into(),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Whether the policy lets them do `action` on at least one queue.
     pub fn may_somewhere(&self, action: &str) -> bool {
         self.grants.as_ref().is_none_or(|g| g.may_somewhere(action))

@@ -128,6 +128,7 @@ fn workers_value(snap: &Snapshot) -> Value {
 pub async fn jobs(inst: Instance, path: web::Path<ListPath>) -> HttpResponse {
     let r = async {
         let (queue, p) = path.parse(".json")?;
+        inst.viewer.require_view(&queue)?;
         let page = inst.repo.list_jobs(&queue, p.registry, p.request()).await?;
         let urls = &inst.urls;
         let u = |k: u64| json!({ "url": urls.jobs(&queue, p.registry, p.per_page, p.desc, k) });
@@ -204,6 +205,11 @@ pub async fn job(inst: Instance, path: web::Path<JobPath>) -> HttpResponse {
             .repo
             .job(id)
             .await?
+            .filter(|j| {
+                j.origin
+                    .as_deref()
+                    .map_or(!inst.viewer.limited_view(), |q| inst.viewer.sees(q))
+            })
             .ok_or_else(|| AppError::job_not_found(id))?;
         let meta = j.meta.as_ref().map_or(json!({}), |m| m.to_json());
         let mut m = Map::new();

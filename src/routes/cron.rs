@@ -14,6 +14,7 @@ use crate::views::format::isoformat;
 /// `GET /{n}/view/cron`.
 pub async fn page(inst: Instance) -> HttpResponse {
     let r = async {
+        inst.viewer.require_view_everywhere()?;
         let c = inst.repo.cron_shared().await?;
         Ok(CronPage {
             layout: inst.layout("cron", i18n::t("nav.cron")),
@@ -28,6 +29,7 @@ pub async fn page(inst: Instance) -> HttpResponse {
 /// `GET /{n}/fragments/cron`.
 pub async fn fragment(inst: Instance) -> HttpResponse {
     let r = async {
+        inst.viewer.require_view_everywhere()?;
         let c = inst.repo.cron_shared().await?;
         Ok(CronFragment {
             v: CronView::new(&c, &inst.urls, inst.poll_ms()),
@@ -40,7 +42,11 @@ pub async fn fragment(inst: Instance) -> HttpResponse {
 
 /// `GET /{n}/data/cron.json`.
 pub async fn json(inst: Instance) -> HttpResponse {
-    let r = async { Ok(cron_value(inst.repo.cron_shared().await?.as_ref())) }.await;
+    let r = async {
+        inst.viewer.require_view_everywhere()?;
+        Ok(cron_value(inst.repo.cron_shared().await?.as_ref()))
+    }
+    .await;
     inst.json(r)
 }
 

@@ -35,6 +35,7 @@ pub struct FailuresPath {
 pub async fn page(inst: Instance, path: web::Path<FailuresPath>) -> HttpResponse {
     let r = async {
         let queue = &path.queue;
+        inst.viewer.require_view(queue)?;
         let (total, failures) = inst.repo.failures(queue, GROUP_LIMIT).await?;
         let groups = failure_groups::group(failures);
         Ok(FailuresPage::new(

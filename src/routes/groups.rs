@@ -18,6 +18,7 @@ use crate::views::groups::{group_row, GroupPage, GroupsPage, PER_PAGE};
 /// `GET /{n}/view/groups`.
 pub async fn page(inst: Instance) -> HttpResponse {
     let r = async {
+        inst.viewer.require_view_everywhere()?;
         let groups = inst.repo.groups().await?;
         Ok(GroupsPage {
             layout: inst.layout("groups", i18n::t("nav.groups")),
@@ -32,6 +33,7 @@ pub async fn page(inst: Instance) -> HttpResponse {
 /// `GET /{n}/data/groups.json`.
 pub async fn json(inst: Instance) -> HttpResponse {
     let r = async {
+        inst.viewer.require_view_everywhere()?;
         let groups: Vec<Value> = inst
             .repo
             .groups()
@@ -87,6 +89,7 @@ pub async fn show(
     q: web::Query<PageQuery>,
 ) -> HttpResponse {
     let r = async {
+        inst.viewer.require_view_everywhere()?;
         let g = summary(&inst, &path.name).await?;
         let ids = inst.repo.group_ids_newest_first(&path.name).await?;
         let pages = ids.len().div_ceil(PER_PAGE).max(1);

@@ -98,11 +98,17 @@ fn add_failure_rules(
     });
 }
 
+/// The problems the viewer may see: none about a queue their roles hide.
+fn visible(inst: &Instance, mut problems: Vec<Problem>) -> Vec<Problem> {
+    problems.retain(|p| p.queue.as_deref().is_none_or(|q| inst.viewer.sees(q)));
+    problems
+}
+
 /// `GET /{n}/data/health.json`: `problems[]` with `rule, severity, message, queue, worker, job,
 /// since`.
 pub async fn json(inst: Instance) -> HttpResponse {
     let r = async {
-        let problems = problems_of(&inst.state, inst.n).await?;
+        let problems = visible(&inst, problems_of(&inst.state, inst.n).await?);
         Ok(json!({ "problems": problems }))
     }
     .await;
@@ -112,7 +118,7 @@ pub async fn json(inst: Instance) -> HttpResponse {
 /// `GET /{n}/view/health`: every problem, with links to what it concerns.
 pub async fn page(inst: Instance) -> HttpResponse {
     let r = async {
-        let problems = problems_of(&inst.state, inst.n).await?;
+        let problems = visible(&inst, problems_of(&inst.state, inst.n).await?);
         Ok(HealthPage {
             layout: inst.layout("health", i18n::t("nav.health")),
             v: ProblemsView::new(&problems, &inst.urls, None, inst.poll_ms()),
@@ -126,7 +132,7 @@ pub async fn page(inst: Instance) -> HttpResponse {
 /// `GET /{n}/fragments/problems`: the overview's problems panel (empty when all is well).
 pub async fn panel(inst: Instance) -> HttpResponse {
     let r = async {
-        let problems = problems_of(&inst.state, inst.n).await?;
+        let problems = visible(&inst, problems_of(&inst.state, inst.n).await?);
         Ok::<_, AppError>(
             ProblemsFragment {
                 v: ProblemsView::new(&problems, &inst.urls, Some(5), inst.poll_ms()),

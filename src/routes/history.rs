@@ -81,7 +81,12 @@ fn note(mode: &Mode, range: Range) -> (String, Option<String>) {
 pub fn chart_set(inst: &Instance, queue: Option<&str>, range: Range) -> ChartSet {
     let h = &inst.state.history[inst.n];
     let now = chrono::Utc::now().timestamp();
-    let pts = h.points(queue, range, now);
+    // Every queue's totals include queues hidden from a viewer whose roles see some only.
+    let pts = if queue.is_none() && inst.viewer.limited_view() {
+        Default::default()
+    } else {
+        h.points(queue, range, now)
+    };
     let (note, warning) = note(&h.mode(), range);
     ChartSet {
         charts: charts(&pts, range.resolution(), range.as_str()),
@@ -99,6 +104,15 @@ pub fn chart_set(inst: &Instance, queue: Option<&str>, range: Range) -> ChartSet
     }
 }
 
+/// Refuses a queue hidden from the viewer (404), and every queue's figures to a viewer whose
+/// roles see some queues only.
+fn scope(inst: &Instance, queue: Option<&str>) -> Result<(), AppError> {
+    match queue {
+        Some(q) => inst.viewer.require_view(q),
+        None => inst.viewer.require_view_everywhere(),
+    }
+}
+
 /// The functions table of a queue (`None`: all) over `window`.
 pub fn functions_view(
     inst: &Instance,
@@ -107,7 +121,11 @@ pub fn functions_view(
     sort: &str,
     desc: bool,
 ) -> FunctionsView {
-    let rows = inst.state.history[inst.n].timing.rows(window, queue);
+    let rows = if queue.is_none() && inst.viewer.limited_view() {
+        Default::default()
+    } else {
+        inst.state.history[inst.n].timing.rows(window, queue)
+    };
     FunctionsView::new(rows, &inst.urls, queue, window, sort, desc)
 }
 
@@ -118,33 +136,37 @@ pub fn functions_html(inst: &Instance, queue: Option<&str>) -> Result<String, Ap
 
 /// `GET /{n}/fragments/charts?queue=&range=`.
 pub async fn charts_fragment(inst: Instance, q: web::Query<HistoryQuery>) -> HttpResponse {
-    let r = range_of(q.range.as_deref()).and_then(|range| {
-        let charts = chart_set(&inst, queue_of(&q.queue), range);
-        Ok(crate::views::charts::ChartsFragment { charts }.render()?)
-    });
+    let r = scope(&inst, queue_of(&q.queue))
+        .and_then(|()| range_of(q.range.as_deref()))
+        .and_then(|range| {
+            let charts = chart_set(&inst, queue_of(&q.queue), range);
+            Ok(crate::views::charts::ChartsFragment { charts }.render()?)
+        });
     inst.fragment(r)
 }
 
 /// `GET /{n}/fragments/functions?queue=&window=&sort=&dir=`.
 pub async fn functions_fragment(inst: Instance, q: web::Query<StatsQuery>) -> HttpResponse {
-    let r = window_of(q.window.as_deref()).and_then(|w| {
-        let desc = q.dir.as_deref() != Some("asc");
-        Ok(functions_view(
-            &inst,
-            queue_of(&q.queue),
-            w,
-            q.sort.as_deref().unwrap_or("count"),
-            desc,
-        )
-        .render()?)
-    });
+    let r = scope(&inst, queue_of(&q.queue))
+        .and_then(|()| window_of(q.window.as_deref()))
+        .and_then(|w| {
+            let desc = q.dir.as_deref() != Some("asc");
+            Ok(functions_view(
+                &inst,
+                queue_of(&q.queue),
+                w,
+                q.sort.as_deref().unwrap_or("count"),
+                desc,
+            )
+            .render()?)
+        });
     inst.fragment(r)
 }
 
 /// `GET /{n}/data/history.json?queue=&range=`: `points[]` with `t`, `finished`, `failed`,
 /// `queued`, `started`, `latency_s`, and the `resolution`.
 pub async fn json(inst: Instance, q: web::Query<HistoryQuery>) -> HttpResponse {
-    let r = range_of(q.range.as_deref()).map(|range| {
+    let r = scope(&inst, queue_of(&q.queue)).and_then(|()| range_of(q.range.as_deref())).map(|range| {
         let h = &inst.state.history[inst.n];
         let now = chrono::Utc::now().timestamp();
         let queue = queue_of(&q.queue);
@@ -183,10 +205,12 @@ pub async fn json(inst: Instance, q: web::Query<HistoryQuery>) -> HttpResponse {
 /// `failed`, `runtime_p50_s`, `runtime_p95_s`, `runtime_p99_s`, `runtime_mean_s`,
 /// `wait_p50_s`, `wait_p95_s` (seconds; `null` without samples).
 pub async fn stats_json(inst: Instance, q: web::Query<StatsQuery>) -> HttpResponse {
-    let r = window_of(q.window.as_deref()).map(|w| {
-        let queue = queue_of(&q.queue);
-        let rows = inst.state.history[inst.n].timing.rows(w, queue);
-        json!({ "queue": queue, "window": w.as_str(), "functions": rows })
-    });
+    let r = scope(&inst, queue_of(&q.queue))
+        .and_then(|()| window_of(q.window.as_deref()))
+        .map(|w| {
+            let queue = queue_of(&q.queue);
+            let rows = inst.state.history[inst.n].timing.rows(w, queue);
+            json!({ "queue": queue, "window": w.as_str(), "functions": rows })
+        });
     inst.json(r)
 }

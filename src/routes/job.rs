@@ -31,6 +31,11 @@ pub async fn page(inst: Instance, path: web::Path<JobPath>) -> HttpResponse {
             .repo
             .job(id)
             .await?
+            .filter(|j| {
+                j.origin
+                    .as_deref()
+                    .map_or(!inst.viewer.limited_view(), |q| inst.viewer.sees(q))
+            })
             .ok_or_else(|| AppError::job_not_found(id))?;
         Ok(JobDetailPage::new(
             inst.layout_for(

@@ -56,6 +56,7 @@ pub async fn index(inst: Instance) -> HttpResponse {
 }
 
 async fn view(inst: &Instance, queue: &str, p: ListParams) -> Result<JobsView, AppError> {
+    inst.viewer.require_view(queue)?;
     let jobs = inst.repo.list_jobs(queue, p.registry, p.request()).await?;
     Ok(JobsView::new(
         queue,

@@ -67,6 +67,12 @@ const JOB_STATUSES: [(&str, Registry); 7] = [
 
 /// `GET /metrics`.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    // Every queue's series: not for a viewer whose roles see some queues only.
+    if crate::http::viewer::Viewer::current(&state).limited_view() {
+        return HttpResponse::Forbidden()
+            .content_type("text/plain; charset=utf-8")
+            .body("/metrics shows every queue, and your roles let you view some queues only.\n");
+    }
     let mut workers = Family::new("rq_workers", "gauge", "RQ workers");
     let mut success = Family::new(
         "rq_workers_success_total",

@@ -60,6 +60,9 @@ pub async fn fragment(inst: Instance, q: web::Query<ListQuery>) -> HttpResponse 
 
 /// `GET /all`: the queues of every instance on one page.
 pub async fn all_instances(inst: Instance) -> HttpResponse {
+    if let Err(e) = inst.viewer.require_view_everywhere() {
+        return inst.page(Err(e));
+    }
     let mut blocks = Vec::new();
     for (i, repo) in inst.state.instances.iter().enumerate() {
         let urls = inst.viewer.urls(i);

@@ -17,6 +17,7 @@ const WAITING_SHOWN: u64 = 100;
 /// `GET /{n}/view/rate-limits`.
 pub async fn page(inst: Instance) -> HttpResponse {
     let r = async {
+        inst.viewer.require_view_everywhere()?;
         let limits = inst.repo.rate_limits().await?;
         Ok(RateLimitsPage {
             layout: inst.layout("rate-limits", i18n::t("nav.rate_limits")),
@@ -40,6 +41,7 @@ pub struct KeyPath {
 /// `GET /{n}/view/rate-limits/{key}`: the jobs waiting for a slot.
 pub async fn show(inst: Instance, path: web::Path<KeyPath>) -> HttpResponse {
     let r = async {
+        inst.viewer.require_view_everywhere()?;
         let key = &path.key;
         let state = inst
             .repo
@@ -67,6 +69,7 @@ pub async fn show(inst: Instance, path: web::Path<KeyPath>) -> HttpResponse {
 /// `GET /{n}/data/rate_limits.json`.
 pub async fn json(inst: Instance) -> HttpResponse {
     let r = async {
+        inst.viewer.require_view_everywhere()?;
         let now = Utc::now();
         let limits: Vec<Value> = inst
             .repo

@@ -85,6 +85,11 @@ async fn search(
     query: &SearchQuery,
     fresh: bool,
 ) -> Result<Arc<Search>, AppError> {
+    // A viewer whose roles see some queues only searches those one at a time.
+    match &query.queue {
+        Some(q) => inst.viewer.require_view(q)?,
+        None => inst.viewer.require_view_everywhere()?,
+    }
     if let Some(q) = &query.queue {
         if !inst.repo.queue_exists(q).await? {
             return Err(AppError::queue_not_found(q));
@@ -158,7 +163,8 @@ async fn view(inst: &Instance, s: &Search, page: u64) -> Result<SearchView, AppE
 pub async fn page(inst: Instance) -> HttpResponse {
     let r = async {
         let qs = inst.req.query_string();
-        let queues = inst.repo.queue_names().await?;
+        let mut queues = inst.repo.queue_names().await?;
+        queues.retain(|q| inst.viewer.sees(q));
         let raw: SearchForm = serde_urlencoded::from_str(qs).unwrap_or_default();
         let mut p = SearchPage {
             layout: inst.layout("search", i18n::t("nav.search")),

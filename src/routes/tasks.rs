@@ -121,6 +121,7 @@ fn view(inst: &Instance, r: &TaskRecord) -> TaskView {
 /// `GET /{n}/tasks/{id}`: a bulk task's progress page, on any replica.
 pub async fn page(inst: Instance, path: web::Path<TaskPath>) -> HttpResponse {
     let r = async {
+        inst.viewer.require_view_everywhere()?;
         let (_, record) = find(&inst, &path.id).await?;
         Ok(TaskPage {
             layout: inst.layout("queues", i18n::t("title.task")),
@@ -135,6 +136,7 @@ pub async fn page(inst: Instance, path: web::Path<TaskPath>) -> HttpResponse {
 /// `GET /{n}/fragments/tasks/{id}`: the polled progress.
 pub async fn fragment(inst: Instance, path: web::Path<TaskPath>) -> HttpResponse {
     let r = async {
+        inst.viewer.require_view_everywhere()?;
         let (_, record) = find(&inst, &path.id).await?;
         Ok(TaskFragment {
             v: view(&inst, &record),
@@ -148,6 +150,7 @@ pub async fn fragment(inst: Instance, path: web::Path<TaskPath>) -> HttpResponse
 /// `GET /{n}/data/tasks/{id}.json`.
 pub async fn json(inst: Instance, path: web::Path<TaskPath>) -> HttpResponse {
     let r = async {
+        inst.viewer.require_view_everywhere()?;
         let (_, record) = find(&inst, &path.id).await?;
         Ok(record.to_json(Utc::now()))
     }

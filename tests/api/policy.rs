@@ -16,7 +16,13 @@ default_roles = []
 [[role]]
 name = "viewer"
 actions = ["view"]
-users = ["vic"]
+users = ["vic", "bob"]
+
+[[role]]
+name = "eu-viewer"
+actions = ["view"]
+queues = ["eu-*"]
+users = ["liv"]
 
 [[role]]
 name = "eu-operator"
@@ -382,8 +388,8 @@ fn a_search_wide_requeue_by_an_eu_operator_moves_eu_jobs_only_and_the_policy_is_
     std::fs::write(
         &path,
         POLICY.replace(
-            "actions = [\"view\"]\nusers = [\"vic\"]",
-            "actions = [\"view\", \"requeue\"]\nqueues = [\"us-*\"]\nusers = [\"vic\"]",
+            "actions = [\"view\"]\nusers = [\"vic\", \"bob\"]",
+            "actions = [\"view\", \"requeue\"]\nqueues = [\"us-*\"]\nusers = [\"vic\", \"bob\"]",
         ),
     )
     .unwrap();
@@ -392,4 +398,81 @@ fn a_search_wide_requeue_by_an_eu_operator_moves_eu_jobs_only_and_the_policy_is_
     });
     assert_eq!(status(&redis, "us-0"), "queued");
     assert_eq!(vic("eu-0"), 403, "still not eu");
+}
+
+#[test]
+fn a_queue_a_role_may_not_view_is_absent_everywhere() {
+    let redis = TestRedis::start();
+    let url = redis.url();
+    let rq = Rq::new("2.12.0");
+    rq.make_jobs(&url, "eu-1", 3, "eu-f-", true);
+    rq.make_jobs(&url, "us-1", 5, "us-f-", true);
+    rq.make_jobs(&url, "us-1", 2, "us-q-", false);
+    let (_dir, _, app) = spawn(&url);
+    let ok = |path: &str| {
+        let r = get(&app, path, "liv");
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        r.text()
+    };
+    // The overview, queues.json and workers.json know eu-1 only, and its totals are eu-1's.
+    let page = ok("/0/view/queues");
+    assert!(
+        page.contains("eu-1") && !page.contains("us-1"),
+        "the overview names us-1"
+    );
+    let q: serde_json::Value = serde_json::from_str(&ok("/0/data/queues.json")).unwrap();
+    let names: Vec<&str> = q["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["eu-1"]);
+    let doc = scraper::Html::parse_document(&page);
+    let total: Vec<String> = doc
+        .select(&scraper::Selector::parse("tr.total td[data-registry=\"failed\"]").unwrap())
+        .map(|e| e.text().collect())
+        .collect();
+    assert_eq!(total, vec!["3".to_string()], "eu-1's 3 failed jobs, not 8");
+    // us-1's lists, jobs, failures, history and searches answer as if it did not exist.
+    for path in [
+        "/0/view/jobs/us-1/failed/20/asc/1",
+        "/0/data/jobs/us-1/failed/20/asc/1.json",
+        "/0/view/job/us-f-1",
+        "/0/data/job/us-f-1.json",
+        "/0/view/failures/us-1",
+        "/0/data/history.json?queue=us-1",
+        "/0/data/search.json?queue=us-1&registry=failed",
+    ] {
+        let r = get(&app, path, "liv");
+        assert_eq!(r.status, 404, "{path}: {}", r.text());
+        assert!(
+            !r.text().contains("us-f-1") || path.contains("us-f-1"),
+            "{path}"
+        );
+    }
+    assert_eq!(get(&app, "/0/view/job/eu-f-1", "liv").status, 200);
+    // Pages that mix every queue are refused, with a sentence; the search form offers eu-1 only.
+    for path in [
+        "/0/view/groups",
+        "/0/data/cron.json",
+        "/0/view/rate-limits",
+        "/0/data/history.json",
+        "/0/data/search.json?queue=*&registry=failed",
+        "/metrics",
+        "/all",
+    ] {
+        let r = get(&app, path, "liv");
+        assert_eq!(r.status, 403, "{path}: {}", r.text());
+        assert!(
+            r.text().contains("some queues only"),
+            "{path}: {}",
+            r.text()
+        );
+    }
+    let search = ok("/0/view/search");
+    assert!(search.contains("eu-1") && !search.contains("us-1"));
+    // vic, who may view every queue, still sees both.
+    let r = get(&app, "/0/view/queues", "vic");
+    assert!(r.text().contains("us-1"));
 }
