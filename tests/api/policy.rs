@@ -29,6 +29,7 @@ name = "eu-operator"
 actions = ["view", "requeue", "cancel", "delete", "bulk"]
 queues = ["eu-*", "billing"]
 users = ["bob"]
+groups = ["ops-eu"]
 
 [[role]]
 name = "admin"
@@ -53,6 +54,8 @@ fn spawn(url: &str) -> (TempDir, std::path::PathBuf, TestApp) {
         "--auth-header",
         "X-Forwarded-User",
         "--trust-proxy",
+        "--groups-header",
+        "X-Forwarded-Groups",
         "--policy",
         path.to_str().unwrap(),
     ]);
@@ -385,6 +388,26 @@ fn a_search_wide_requeue_by_an_eu_operator_moves_eu_jobs_only_and_the_policy_is_
         .status
     };
     assert_eq!(vic("us-0"), 403);
+    // A group from the proxy binds a role: carl of ops-eu may requeue eu jobs, not us ones.
+    let carl = |id: &str, groups: &str| {
+        http::request(
+            "POST",
+            &format!("{}/0/job/{id}/requeue", app.address),
+            &[
+                ("Origin", app.address.as_str()),
+                ("X-Forwarded-User", "carl"),
+                ("X-Forwarded-Groups", groups),
+            ],
+            Some(b""),
+        )
+        .status
+    };
+    rq.make_jobs(&url, "eu-west", 1, "eu-late-", true);
+    assert_eq!(carl("us-1", "ops-eu"), 403, "no role on us-*");
+    assert_eq!(carl("eu-late-0", "ops-us, staff"), 403, "no role at all");
+    assert_eq!(status(&redis, "eu-late-0"), "failed");
+    assert_eq!(carl("eu-late-0", "staff, ops-eu"), 200);
+    assert_eq!(status(&redis, "eu-late-0"), "queued");
     std::fs::write(
         &path,
         POLICY.replace(
