@@ -117,7 +117,7 @@ impl Viewer {
             suspend: !self.locked && self.may("suspend", None),
             bulk: on("bulk"),
             audit: match &self.grants {
-                Some(g) => g.may("audit", None),
+                Some(g) => g.may("audit", None) && g.may("view", None),
                 None => !self.read_only_login,
             },
         }

@@ -53,6 +53,8 @@ fn before_of(q: &[(String, String)]) -> Result<Option<String>, AppError> {
 
 /// The filter, or a 400 with the sentence; and refuses viewers without the permission.
 fn checked(inst: &Instance, q: &[(String, String)]) -> Result<Filter, AppError> {
+    // The trail names every queue's actions.
+    inst.viewer.require_view_everywhere()?;
     if !inst.viewer.perms.audit {
         return Err(AppError::Forbidden(i18n::t("audit.forbidden").to_string()));
     }

@@ -25,6 +25,11 @@ queues = ["eu-*"]
 users = ["liv"]
 
 [[role]]
+name = "auditor"
+actions = ["audit"]
+users = ["liv"]
+
+[[role]]
 name = "eu-operator"
 actions = ["view", "requeue", "cancel", "delete", "bulk"]
 queues = ["eu-*", "billing"]
@@ -484,6 +489,7 @@ fn a_queue_a_role_may_not_view_is_absent_everywhere() {
         "/0/data/search.json?queue=*&registry=failed",
         "/metrics",
         "/all",
+        "/0/data/audit.json",
     ] {
         let r = get(&app, path, "liv");
         assert_eq!(r.status, 403, "{path}: {}", r.text());
