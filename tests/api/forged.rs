@@ -314,3 +314,162 @@ fn a_post_without_origin_needs_the_users_own_form_token() {
         "a script with the token from token.json"
     );
 }
+
+/// Where the trusted proxy is, for a combination of flags.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Proxy {
+    /// No `--auth-header`.
+    Off,
+    /// `--auth-header`, the proxy on this host (requests from the test are the proxy's).
+    Here,
+    /// `--auth-header`, the proxy elsewhere (requests from the test are not the proxy's).
+    Elsewhere,
+}
+
+/// What a combination of login flags should make of a request with optional basic
+/// credentials and an `X-Forwarded-User: alice` header: the user and whether they may only look,
+/// or the refusal's status. Written from the README's rules, not from the code.
+fn expected(
+    (full, ro, users, proxy, policy): (bool, bool, bool, Proxy, bool),
+    creds: Option<(&str, &str)>,
+    header: bool,
+) -> Result<(&'static str, bool), u16> {
+    let passwords = full || users;
+    let any = passwords || proxy != Proxy::Off;
+    let refused: u16 = if passwords { 401 } else { 403 };
+    let who: Result<(&'static str, bool), u16> = if !any {
+        Ok(("anonymous", false))
+    } else if let Some(c) = creds {
+        match c {
+            ("ops", "ops-password") if full => Ok(("ops", false)),
+            ("viewer", "viewer-password") if ro => Ok(("viewer", true)),
+            ("carol", "carol pass") if users => Ok(("carol", false)),
+            // A wrong or unknown login decides alone, whatever header comes with it.
+            _ => Err(refused),
+        }
+    } else if header && proxy == Proxy::Here {
+        Ok(("alice", false))
+    } else {
+        Err(refused)
+    };
+    let who = who?;
+    // The policy: ops, carol and alice are admins, viewer views; nobody else has a role.
+    if policy && !["ops", "carol", "alice", "viewer"].contains(&who.0) {
+        return Err(403);
+    }
+    Ok(who)
+}
+
+#[test]
+fn every_combination_of_login_flags_refuses_forged_requests_and_serves_honest_ones() {
+    let redis = TestRedis::start();
+    Rq::new("2.12.0").seed(&redis.url());
+    let dir = crate::support::process::TempDir::new("logins");
+    let users = dir.path().join("users");
+    // Written by `htpasswd -nbB -C 5 carol 'carol pass'`.
+    std::fs::write(
+        &users,
+        "carol:$2y$05$WMxiKCB90lutJ0D1nfDJWuFmPlFkzAMvzr9WoRuDN222wR0l7ZQRO\n",
+    )
+    .unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[role]]\nname = \"admin\"\nactions = \"*\"\nusers = [\"ops\", \"carol\", \"alice\"]\n\n[[role]]\nname = \"viewer\"\nactions = [\"view\"]\nusers = [\"viewer\"]\n",
+    )
+    .unwrap();
+    let requests: [(Option<(&str, &str)>, bool); 7] = [
+        (None, false),
+        (None, true),
+        (Some(("ops", "guess")), true),
+        (Some(("viewer", "viewer-password")), true),
+        (Some(("ops", "ops-password")), false),
+        (Some(("carol", "carol pass")), false),
+        (Some(("viewer", "viewer-password")), false),
+    ];
+    let mut combos = 0;
+    for full in [false, true] {
+        for ro in [false, true] {
+            for with_users in [false, true] {
+                for proxy in [Proxy::Off, Proxy::Here, Proxy::Elsewhere] {
+                    for with_policy in [false, true] {
+                        if ro && !full && !with_users {
+                            continue; // refused at start: a read-only login needs a full one
+                        }
+                        combos += 1;
+                        let mut args: Vec<String> = ["rqdash", "-u", &redis.url(), "-p", "0"]
+                            .iter()
+                            .map(|s| s.to_string())
+                            .collect();
+                        let mut add = |a: &[&str]| args.extend(a.iter().map(|s| s.to_string()));
+                        add(&["--http-workers", "1"]);
+                        if full {
+                            add(&["--username", "ops", "--password", "ops-password"]);
+                        }
+                        if ro {
+                            add(&["--readonly-username", "viewer"]);
+                            add(&["--readonly-password", "viewer-password"]);
+                        }
+                        if with_users {
+                            add(&["--users-file", users.to_str().unwrap()]);
+                        }
+                        if proxy != Proxy::Off {
+                            add(&["--auth-header", "X-Forwarded-User", "--trust-proxy"]);
+                        }
+                        if proxy == Proxy::Elsewhere {
+                            add(&["--trusted-proxies", "10.9.9.9/32"]);
+                        }
+                        if with_policy {
+                            add(&["--policy", policy.to_str().unwrap()]);
+                        }
+                        let cli = <rqdash::config::Cli as clap::Parser>::parse_from(&args);
+                        let app = TestApp::spawn(Settings::from_cli(cli).unwrap());
+                        let combo = (full, ro, with_users, proxy, with_policy);
+                        for (creds, header) in requests {
+                            let auth = creds.map(|(u, p)| basic(u, p));
+                            let mut h: Vec<(&str, &str)> = Vec::new();
+                            if let Some(a) = &auth {
+                                h.push(("Authorization", a));
+                            }
+                            if header {
+                                h.push(("X-Forwarded-User", "alice"));
+                            }
+                            let what = format!("{combo:?} {creds:?} header={header}");
+                            let want = expected(combo, creds, header);
+                            let page = http::request(
+                                "GET",
+                                &format!("{}/0/view/queues", app.address),
+                                &h,
+                                None,
+                            );
+                            match want {
+                                Ok((user, _)) => {
+                                    assert_eq!(page.status, 200, "GET {what}: {}", page.text());
+                                    if user != "anonymous" {
+                                        assert!(
+                                            page.text()
+                                                .contains(&format!("<strong>{user}</strong>")),
+                                            "GET {what}: signed in as {user}"
+                                        );
+                                    }
+                                }
+                                Err(s) => assert_eq!(page.status, s, "GET {what}"),
+                            }
+                            // An action on a job that does not exist: 404 once it reaches the
+                            // handler, so nothing changes whatever the answer.
+                            let r = app.post("/0/job/no-such-job/requeue", &h);
+                            let want_post = match want {
+                                Ok((_, true)) => 403,
+                                Ok(_) => 404,
+                                Err(s) => s,
+                            };
+                            assert_eq!(r.status, want_post, "POST {what}: {}", r.text());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(combos, 42);
+    assert_eq!(status_of(&redis, "job-failed-1").as_deref(), Some("failed"));
+}
