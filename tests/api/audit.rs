@@ -8,16 +8,9 @@ use std::time::Duration;
 
 use rqdash::config::{Credentials, Settings};
 
+use crate::support::http::basic;
 use crate::support::webhook::{Mode, Receiver};
 use crate::support::{http, wait_for, Rq, TestApp, TestRedis};
-
-fn basic(user: &str, pass: &str) -> String {
-    use base64::Engine;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
-    )
-}
 
 fn settings(url: &str) -> Settings {
     let mut s = Settings::for_url(url);

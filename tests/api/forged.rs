@@ -6,6 +6,7 @@
 
 use rqdash::config::Settings;
 
+use crate::support::http::basic;
 use crate::support::{http, Rq, TestApp, TestRedis};
 
 fn status_of(redis: &TestRedis, id: &str) -> Option<String> {
@@ -20,15 +21,6 @@ fn status_of(redis: &TestRedis, id: &str) -> Option<String> {
 /// `Origin` (so what is tested is the login, not the form token).
 fn post(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> u16 {
     app.post(path, headers).status
-}
-
-/// `Basic` credentials for `user:pass`.
-fn basic(user: &str, pass: &str) -> String {
-    use base64::Engine;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
-    )
 }
 
 fn with_logins(url: &str) -> Settings {

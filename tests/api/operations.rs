@@ -2,6 +2,7 @@
 //! failure groups, several instances.
 
 use crate::support::html::{attrs, count, text, texts};
+use crate::support::http::basic;
 use crate::support::{http, Rq, Seeded, TestApp, TestRedis};
 use rqdash::config::{Credentials, Settings};
 use std::time::Duration;
@@ -100,14 +101,6 @@ fn with_auth(url: &str) -> Settings {
         password: "look".into(),
     });
     s
-}
-
-fn basic(user: &str, pass: &str) -> String {
-    use base64::Engine;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
-    )
 }
 
 #[test]

@@ -5,19 +5,12 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use crate::support::http::basic;
 use crate::support::process::TempDir;
 use crate::support::{http, Rq, TestApp, TestRedis};
 
 /// Written by `htpasswd -nbB -C 5 carol 'carol pass'` (apache2-utils).
 const CAROL: &str = "carol:$2y$05$WMxiKCB90lutJ0D1nfDJWuFmPlFkzAMvzr9WoRuDN222wR0l7ZQRO";
-
-fn basic(user: &str, pass: &str) -> String {
-    use base64::Engine;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
-    )
-}
 
 /// The users-file line `rqdash hash-password` prints for `user` with `password` on its stdin.
 fn hash_password(user: &str, password: &str) -> String {

@@ -115,6 +115,15 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&
     }
 }
 
+/// The `Authorization` value of HTTP basic auth for `user:pass`.
+pub fn basic(user: &str, pass: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+    )
+}
+
 /// HEAD.
 pub fn head(url: &str) -> Response {
     request("HEAD", url, &[], None)
