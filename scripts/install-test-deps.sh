@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing: redis-server, Debian's Chromium and
-# ChromeDriver, a CJK font (so the Chinese pages' screenshots show glyphs, not boxes), and one
-# Python venv per RQ version used as a test oracle. Idempotent.
+# ChromeDriver, a CJK font (so the Chinese pages' screenshots show glyphs, not boxes), one
+# Python venv per RQ version used as a test oracle, and Node with the npm packages of the test
+# OpenID provider (tests/oidc). Idempotent.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -17,5 +18,11 @@ fi
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 "$here/scripts/apt-install.sh" ${missing[@]+"${missing[@]}"}
 "$here/scripts/setup-rq-venvs.sh"
+# The OpenID provider the login tests run (tests/oidc/provider.mjs), at the versions of its lock.
+if [ ! -d "$here/tests/oidc/node_modules/oidc-provider" ]; then
+  (cd "$here/tests/oidc" && npm ci --no-audit --no-fund)
+fi

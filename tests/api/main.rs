@@ -48,6 +48,7 @@ mod job_detail;
 mod jobs;
 mod lists;
 mod newer;
+mod oidc_provider;
 mod operations;
 mod outages;
 mod overview;

@@ -11,8 +11,10 @@ use std::time::Duration;
 pub struct Response {
     /// Status code.
     pub status: u16,
-    /// Headers, names lower-cased.
+    /// Headers, names lower-cased; a name sent more than once keeps its last value.
     pub headers: HashMap<String, String>,
+    /// Every `Set-Cookie` value, in order (`headers` keeps only the last).
+    pub set_cookies: Vec<String>,
     /// Body bytes.
     pub body: Vec<u8>,
 }
@@ -69,6 +71,7 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&
         .and_then(|c| c.parse().ok())
         .unwrap_or_else(|| panic!("bad status line {line:?}"));
     let mut headers = HashMap::new();
+    let mut set_cookies = Vec::new();
     loop {
         line.clear();
         r.read_line(&mut line).unwrap();
@@ -77,7 +80,11 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&
             break;
         }
         if let Some((k, v)) = l.split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+            let k = k.trim().to_ascii_lowercase();
+            if k == "set-cookie" {
+                set_cookies.push(v.trim().to_string());
+            }
+            headers.insert(k, v.trim().to_string());
         }
     }
     let mut body = Vec::new();
@@ -111,6 +118,7 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&
     Response {
         status,
         headers,
+        set_cookies,
         body,
     }
 }

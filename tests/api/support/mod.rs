@@ -7,6 +7,7 @@ pub mod browser;
 pub mod html;
 pub mod http;
 pub mod nginx;
+pub mod oidc;
 pub mod process;
 pub mod redis;
 pub mod rq;
