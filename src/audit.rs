@@ -224,6 +224,8 @@ pub struct Lost {
 
 /// The audit trail's settings, webhooks and the entries it could not write.
 pub struct Audit {
+    /// What redaction hides ([`crate::redact`]): the trail is read by people it may apply to.
+    redactor: std::sync::Arc<crate::redact::Redactor>,
     max_len: u64,
     max_age: Duration,
     hooks: Webhooks,
@@ -245,11 +247,22 @@ impl Audit {
     /// The trail as `settings` configure it.
     pub fn new(settings: &Settings) -> Audit {
         Audit {
+            redactor: settings.redactor.clone(),
             max_len: settings.audit_max_entries,
             max_age: settings.audit_max_age,
             hooks: Webhooks::new(&settings.audit_webhooks, "audit"),
             lost: Mutex::new(HashMap::new()),
             unauthenticated: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Redacts an entry's free text (target and message) as every record is: before it is
+    /// logged, written or forwarded ([`crate::redact::Redactor::recorded`]).
+    pub fn redact(&self, e: &mut Entry) {
+        for f in [&mut e.target, &mut e.message] {
+            if let std::borrow::Cow::Owned(t) = self.redactor.recorded(f) {
+                *f = t;
+            }
         }
     }
 

@@ -172,6 +172,8 @@ impl Bursts {
             exc: true,
             ..Needs::default()
         };
+        // Problems go to every viewer and to the alert webhooks: redacted for all of them.
+        let blind = repo.blind();
         for (queue, count, learn) in reads {
             let Ok(chunk) = repo
                 .scan_chunk(
@@ -197,11 +199,13 @@ impl Bursts {
             if let Some(q) = snap.overview.queues.iter().find(|q| q.name == queue) {
                 f.count = q.failed;
             }
+            let redactor = blind.hides(Some(&queue));
             for c in found {
                 let Some(tb) = c.traceback.as_deref() else {
                     continue;
                 };
-                let line = last_line(tb);
+                let tb = redactor.map_or(std::borrow::Cow::Borrowed(tb), |r| r.text(tb));
+                let line = last_line(&tb);
                 let fp = fingerprint(line);
                 if learn || f.known.contains_key(&fp) {
                     f.known.insert(fp, now);

@@ -49,6 +49,12 @@
 //!   dashboard's own state ([`rq::repository::dash`]: bulk task records, leases and open alerts
 //!   under `rqdash:` keys; [`rq::repository::history`]: the history's and statistics' keys).
 //! - [`pickle`]: the inert pickle decoder (builds plain data, never executes anything).
+//! - [`redact`]: redaction (`--redact-key`, `--redact-pattern`): [`redact::Redactor`], the
+//!   rules, applied to decoded values, texts and jobs, and [`redact::Sight`], what one viewer may
+//!   see (the policy's `unredacted`). Every read of job data for display in [`rq::repository`]
+//!   takes a sight; the shared snapshot keeps its current jobs redacted for everyone; searches
+//!   match each candidate as the sight sees it; rendered answers and searches are kept apart per
+//!   sight; records (audit trail, tasks, health problems, statistics) are redacted for everyone.
 //! - [`tasks`]: bulk actions as chunked, cancellable background tasks with progress, their
 //!   records shared by every replica through Redis.
 //! - [`search`]: searches as shared, chunked, cancellable background scans, kept briefly
@@ -66,7 +72,8 @@
 //!   `rqdash:<prefix>:audit`, capped; its filters, pages and CSV.
 //!
 //! Dependencies point one way: `routes` → `http` → `views` → `rq`; `state` sits below `http`
-//! and knows nothing of views.
+//! and knows nothing of views; [`redact`] sits between RQ's decoded data ([`rq::model`],
+//! [`rq::decode`], [`pickle`]) and its readers ([`rq::repository`] and everything above).
 //!
 //! # How a request flows
 //!
@@ -106,6 +113,7 @@ pub mod history;
 pub mod http;
 pub mod i18n;
 pub mod pickle;
+pub mod redact;
 pub mod render_cache;
 pub mod routes;
 pub mod rq;

@@ -103,6 +103,9 @@ pub enum PyValue {
         /// The `BUILD` state, if any.
         state: Option<Box<PyValue>>,
     },
+    /// A value hidden by redaction ([`crate::redact`]); never decoded from a pickle. Shows as
+    /// `[redacted]` (a JSON string in [`PyValue::to_json`]).
+    Redacted,
 }
 
 /// Why a pickle could not be decoded.
@@ -1320,6 +1323,7 @@ fn write_repr(v: &PyValue, o: &mut Out, depth: usize) {
             o.s("}");
         }
         PyValue::Global(g) => o.s(short_name(g)),
+        PyValue::Redacted => o.s(crate::redact::REDACTED),
         PyValue::Object { class, args, state } => match known(class, args, state.as_deref()) {
             Some(k) => known_repr(&k, o, depth),
             None => object_repr(class, args, state.as_deref(), o, depth),
@@ -1524,6 +1528,7 @@ fn json(v: &PyValue, depth: usize) -> Value {
         PyValue::Float(f) => serde_json::Number::from_f64(*f)
             .map_or_else(|| Value::String(float_repr(*f)), Value::Number),
         PyValue::Str(s) => Value::String(s.clone()),
+        PyValue::Redacted => Value::String(crate::redact::REDACTED.into()),
         PyValue::Bytes(b) => bytes_json(b),
         PyValue::List(items)
         | PyValue::Tuple(items)

@@ -32,8 +32,10 @@ pub struct Rendered {
 
 type Entry = (Arc<Snapshot>, Arc<Rendered>);
 /// Instance, view, its variant (e.g. a list's filter and page), the viewer's link prefix and
-/// permissions (links and buttons differ by them), the language it is written in, and the
-/// signed-in user (a page carries the user's own form token and name).
+/// permissions (links and buttons differ by them), the language it is written in, the
+/// signed-in user (a page carries the user's own form token and name), and what redaction
+/// hides from them ([`crate::redact::Sight::key`]: an answer with values shown never reaches a
+/// viewer they are hidden from).
 pub type Key = (
     usize,
     &'static str,
@@ -42,6 +44,7 @@ pub type Key = (
     Perms,
     Lang,
     Option<String>,
+    String,
 );
 
 /// The most renderings kept; past that the oldest snapshot's are dropped first (all at once:

@@ -33,6 +33,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::AppError;
+use crate::redact::Sight;
 use crate::rq::actions::Found;
 use crate::rq::model::Registry;
 use crate::rq::repository::search::{Chunk, ScanBounds, ScoreRange};
@@ -93,6 +94,8 @@ pub struct Search {
     pub instance: usize,
     /// The query.
     pub query: SearchQuery,
+    /// What redaction hides from those it is for: it matches what they would see.
+    sight: Sight,
     /// Registry entries read so far.
     pub scanned: AtomicU64,
     /// Registry entries there were when it began.
@@ -109,10 +112,11 @@ pub struct Search {
 }
 
 impl Search {
-    fn new(instance: usize, query: SearchQuery) -> Search {
+    fn new(instance: usize, query: SearchQuery, sight: Sight) -> Search {
         Search {
             instance,
             query,
+            sight,
             scanned: AtomicU64::new(0),
             to_scan: AtomicU64::new(0),
             total: AtomicU64::new(0),
@@ -242,22 +246,28 @@ impl Search {
     }
 }
 
-/// The searches of this process, by instance and normalised query.
+/// Which search: instance, normalised query, and what redaction hides from those it is for
+/// ([`Sight::key`]; viewers who see different values get different scans).
+type SearchKey = (usize, String, String);
+
+/// The searches of this process, by instance, normalised query and sight.
 #[derive(Debug, Default)]
 pub struct Searches {
-    map: Mutex<HashMap<(usize, String), Arc<Search>>>,
+    map: Mutex<HashMap<SearchKey, Arc<Search>>>,
 }
 
 impl Searches {
-    /// The search of `query` on instance `n` if one is kept (running, or complete and not
-    /// expired).
-    pub fn find(&self, n: usize, query: &SearchQuery) -> Option<Arc<Search>> {
+    /// The search of `query` on instance `n` for `sight` if one is kept (running, or complete
+    /// and not expired).
+    pub fn find(&self, n: usize, query: &SearchQuery, sight: &Sight) -> Option<Arc<Search>> {
         let map = self.map.lock().ok()?;
-        map.get(&(n, query.key())).filter(|s| !s.expired()).cloned()
+        map.get(&(n, query.key(), sight.key()))
+            .filter(|s| !s.expired())
+            .cloned()
     }
 
-    /// The search of `query` on instance `n`: the one kept, or a new scan started in the
-    /// background over `repo`. `fresh` scans again unless a scan is running already.
+    /// The search of `query` on instance `n` for `sight`: the one kept, or a new scan started
+    /// in the background over `repo`. `fresh` scans again unless a scan is running already.
     ///
     /// # Errors
     /// `Conflict` when [`MAX_SEARCHES`] searches are running already.
@@ -265,11 +275,12 @@ impl Searches {
         &self,
         n: usize,
         query: &SearchQuery,
+        sight: &Sight,
         repo: Arc<Repository>,
         json_first: bool,
         fresh: bool,
     ) -> Result<Arc<Search>, AppError> {
-        let key = (n, query.key());
+        let key = (n, query.key(), sight.key());
         let mut map = self
             .map
             .lock()
@@ -301,7 +312,7 @@ impl Searches {
                 }
             }
         }
-        let search = Arc::new(Search::new(n, query.clone()));
+        let search = Arc::new(Search::new(n, query.clone(), sight.clone()));
         map.insert(key, search.clone());
         let s = search.clone();
         actix_web::rt::spawn(async move {
@@ -316,7 +327,7 @@ impl Searches {
             };
             tracing::info!(
                 instance = s.instance,
-                query = %s.query.key(),
+                query = %s.query.recorded_description(s.sight.rules()),
                 state = state.as_str(),
                 scanned = s.scanned.load(Ordering::Relaxed),
                 total = s.total.load(Ordering::Relaxed),
@@ -327,18 +338,23 @@ impl Searches {
         Ok(search)
     }
 
-    /// Stops and forgets the search of `query` on instance `n`; whether there was one.
+    /// Stops and forgets the searches of `query` on instance `n`, whoever they are for; whether
+    /// there was one.
     pub fn stop(&self, n: usize, query: &SearchQuery) -> bool {
         let Ok(mut map) = self.map.lock() else {
             return false;
         };
-        match map.remove(&(n, query.key())) {
-            Some(s) => {
+        let key = query.key();
+        let mut stopped = false;
+        map.retain(|(i, k, _), s| {
+            let hit = *i == n && *k == key;
+            if hit {
                 s.request_cancel();
-                true
+                stopped = true;
             }
-            None => false,
-        }
+            !hit
+        });
+        stopped
     }
 }
 
@@ -403,8 +419,9 @@ async fn scan(repo: &Arc<Repository>, s: &Search, json_first: bool) -> Result<bo
             let chunk = chunk.await.map_err(|e| {
                 RepoError::Redis(repo.label().to_string(), format!("scan task ended: {e}"))
             })??;
+            let redactor = s.sight.hides(Some(name));
             for c in &chunk.candidates {
-                if q.matches(c, json_first) {
+                if q.matches(c, json_first, redactor) {
                     let t = c.time.map(|t| t.timestamp_micros()).unwrap_or(i64::MIN);
                     s.add(t, c.id.clone(), &queue);
                 }

@@ -119,7 +119,8 @@ impl AppState {
                 .map(|r| {
                     Arc::new(
                         r.with_rq_major(settings.rq_version)
-                            .with_snapshot_ttl(settings.snapshot_ttl),
+                            .with_snapshot_ttl(settings.snapshot_ttl)
+                            .with_redactor(settings.redactor.clone()),
                     )
                 })
             })

@@ -92,6 +92,28 @@ pub struct Cli {
     #[arg(long, env = "RQ_DASHBOARD_POLICY")]
     pub policy: Option<std::path::PathBuf>,
 
+    /// Hide the value of every keyword argument and dict key (at any depth, in arguments,
+    /// keyword arguments, meta and results) of this name, case-insensitive: it shows as
+    /// `[redacted]` to everyone but users granted `unredacted` by --policy. Repeat, or separate
+    /// names with commas.
+    #[arg(
+        long = "redact-key",
+        env = "RQ_DASHBOARD_REDACT_KEY",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    pub redact_key: Vec<String>,
+
+    /// Hide every match of this regular expression (Rust `regex` syntax) in any decoded string of
+    /// job data, tracebacks included; repeat for several (the variable holds one: join several
+    /// with `|`).
+    #[arg(
+        long = "redact-pattern",
+        env = "RQ_DASHBOARD_REDACT_PATTERN",
+        value_name = "REGEX"
+    )]
+    pub redact_pattern: Vec<String>,
+
     /// Leave /healthz and /metrics open when authentication is on (for probes and scrapers).
     #[arg(long, env = "RQ_DASHBOARD_PUBLIC_PROBES", value_parser = FalseyValueParser::new(), default_value_t = false, num_args = 0, default_missing_value = "true")]
     pub public_probes: bool,

@@ -71,6 +71,8 @@ pub struct Settings {
     pub groups_header: Option<String>,
     /// Roles (`--policy`), when set.
     pub policy: Option<std::sync::Arc<watched::Watched<policy::Policy>>>,
+    /// What redaction hides (`--redact-key`, `--redact-pattern`; inactive without them).
+    pub redactor: std::sync::Arc<crate::redact::Redactor>,
     /// Local users (`--users-file`), when set.
     pub users: Option<std::sync::Arc<users::UsersFile>>,
     /// /healthz and /metrics need no authentication.
@@ -295,6 +297,10 @@ impl Settings {
             }
             _ => None,
         };
+        let redactor = std::sync::Arc::new(crate::redact::Redactor::new(
+            &cli.redact_key,
+            &cli.redact_pattern,
+        )?);
         let policy = match &cli.policy {
             Some(p) => {
                 let w = watched::Watched::open(p, "policy", policy::parse)?;
@@ -373,6 +379,7 @@ impl Settings {
             auth_header,
             groups_header,
             policy,
+            redactor,
             users,
             public_probes: cli.public_probes,
             trust_proxy: cli.trust_proxy,

@@ -4,8 +4,8 @@ use super::*;
 use crate::rq::model::{Overview, QueueCounts, RedisInfo, Worker};
 
 fn snap(queues: Vec<QueueCounts>, workers: Vec<Worker>, redis: RedisInfo) -> Snapshot {
-    Snapshot {
-        overview: Overview {
+    Snapshot::new(
+        Overview {
             queues,
             workers,
             dead_workers: vec![],
@@ -14,8 +14,8 @@ fn snap(queues: Vec<QueueCounts>, workers: Vec<Worker>, redis: RedisInfo) -> Sna
             fetched_at: Utc::now(),
             redis,
         },
-        current_jobs: Default::default(),
-    }
+        Default::default(),
+    )
 }
 
 #[test]

@@ -223,6 +223,11 @@ pub(super) async fn read(
             .or_else(|| text(4).and_then(|d| func_of_description(&d)))
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "(unknown)".to_string());
+        // The statistics and `/metrics` are shared by every viewer: redacted for all of them.
+        let func = match repo.blind().hides(Some(&seen.queue)) {
+            Some(r) => r.text(&func).into_owned(),
+            None => func,
+        };
         let mut func: String = func.chars().take(timing::MAX_FUNC).collect();
         let pair = (seen.queue.clone(), func.clone());
         if !st.pairs.contains(&pair) {

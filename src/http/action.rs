@@ -294,8 +294,10 @@ fn log(n: usize, e: &crate::audit::Entry) {
     }
 }
 
-/// Logs `e` (target `rqdash::audit`) and appends it to instance `n`'s trail in the background.
-fn record(state: &web::Data<AppState>, n: usize, e: crate::audit::Entry) {
+/// Redacts `e`, logs it (target `rqdash::audit`) and appends it to instance `n`'s trail in the
+/// background.
+fn record(state: &web::Data<AppState>, n: usize, mut e: crate::audit::Entry) {
+    state.audit.redact(&mut e);
     log(n, &e);
     let Some(repo) = state.instances.get(n).cloned() else {
         return;
@@ -350,6 +352,8 @@ pub fn record_unauthenticated(
     if user.is_some() {
         record(state, n, e);
     } else {
+        let mut e = e;
+        state.audit.redact(&mut e);
         log(n, &e);
         state.audit.count_unauthenticated(n);
     }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::error::AppError;
 use crate::http::respond::{self, Kind};
 use crate::http::viewer::{layout, Viewer};
+use crate::redact::Sight;
 use crate::render_cache;
 use crate::rq::{Repository, Snapshot};
 use crate::state::AppState;
@@ -126,16 +127,30 @@ impl Instance {
         self.answer(Kind::Json, r.map(|v| respond::json(&v)))
     }
 
-    /// `snap` as this viewer may see it, when a policy hides some queues from them: without
-    /// those queues, the workers that serve only those (and those queues' names in the others'
-    /// lists), and the jobs of those queues that workers are running. Totals are summed from
-    /// what is left.
+    /// What redaction hides from this viewer ([`crate::redact`]): pass it to every read of job
+    /// data.
+    pub fn sight(&self) -> Sight {
+        self.viewer.sight(&self.state)
+    }
+
+    /// `snap` as this viewer may see it, when that differs from the shared one: when a policy
+    /// hides some queues from them, without those queues, the workers that serve only those (and
+    /// those queues' names in the others' lists), and the jobs of those queues that workers are
+    /// running (totals are summed from what is left); when their roles grant `unredacted`, the
+    /// current jobs they may see unredacted.
     pub fn visible(&self, snap: &Snapshot) -> Option<Snapshot> {
-        if !self.viewer.limited_view() {
+        let unredacted = snap.current_jobs_for(&self.sight());
+        if !self.viewer.limited_view() && unredacted.is_none() {
             return None;
         }
         let v = &self.viewer;
         let mut s = snap.clone();
+        if let Some(jobs) = unredacted {
+            s.current_jobs = jobs;
+        }
+        if !v.limited_view() {
+            return Some(s);
+        }
         s.overview.queues.retain(|q| v.sees(&q.name));
         s.overview.workers.retain_mut(|w| {
             w.queues.retain(|q| v.sees(q));
@@ -158,8 +173,7 @@ impl Instance {
     ) -> HttpResponse {
         let r = async {
             let snap = self.repo.snapshot().await?;
-            let shown = self.visible(&snap);
-            let render = || render(shown.as_ref().unwrap_or(&snap));
+            let render = || render(self.visible(&snap).as_ref().unwrap_or(&snap));
             let key = (
                 self.n,
                 view,
@@ -168,6 +182,7 @@ impl Instance {
                 self.viewer.perms,
                 crate::i18n::current(),
                 self.viewer.user.clone(),
+                self.sight().key(),
             );
             self.state
                 .renders

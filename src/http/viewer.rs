@@ -6,6 +6,7 @@ use crate::config::policy::Grants;
 use crate::error::AppError;
 use crate::http::context;
 use crate::i18n::{self, Lang};
+use crate::redact::Sight;
 use crate::state::AppState;
 use crate::views::layout::{InstanceLink, Layout, Link, Perms};
 use crate::views::urls::Urls;
@@ -148,6 +149,11 @@ impl Viewer {
         }))
     }
 
+    /// What redaction hides from them ([`crate::redact`]): pass it to every read of job data.
+    pub fn sight(&self, state: &AppState) -> Sight {
+        Sight::of(state.settings.redactor.clone(), self.grants.clone())
+    }
+
     /// The URLs of instance `n` for this viewer.
     pub fn urls(&self, n: usize) -> Urls {
         Urls {
@@ -167,7 +173,13 @@ pub fn layout(
     title: impl Into<String>,
 ) -> Layout {
     let shown = if n < state.instances.len() { n } else { 0 };
+    // The language switcher sends them back here: a search's text in it is shown back, masked
+    // as every other echo of what redaction hides from them.
     let here = context::current().here;
+    let here = match viewer.sight(state).hides(None) {
+        Some(r) => r.text(&here).into_owned(),
+        None => here,
+    };
     let (redis_version, rq_versions) = state.instances[shown].versions();
     Layout {
         urls: viewer.urls(shown),

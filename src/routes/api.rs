@@ -129,7 +129,10 @@ pub async fn jobs(inst: Instance, path: web::Path<ListPath>) -> HttpResponse {
     let r = async {
         let (queue, p) = path.parse(".json")?;
         inst.viewer.require_view(&queue)?;
-        let page = inst.repo.list_jobs(&queue, p.registry, p.request()).await?;
+        let page = inst
+            .repo
+            .list_jobs(&queue, p.registry, p.request(), &inst.sight())
+            .await?;
         let urls = &inst.urls;
         let u = |k: u64| json!({ "url": urls.jobs(&queue, p.registry, p.per_page, p.desc, k) });
         let pages = p.pages(page.total);
@@ -203,7 +206,7 @@ pub async fn job(inst: Instance, path: web::Path<JobPath>) -> HttpResponse {
             .ok_or_else(|| AppError::NotFound(format!("no page at “{}”", path.id)))?;
         let j = inst
             .repo
-            .job(id)
+            .job(id, &inst.sight())
             .await?
             .filter(|j| {
                 j.origin

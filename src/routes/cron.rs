@@ -11,11 +11,16 @@ use crate::rq::repository::cron::CronOverview;
 use crate::views::cron::{CronFragment, CronPage, CronView};
 use crate::views::format::isoformat;
 
+/// The shared cron state as this viewer may see it (redacted, [`crate::redact`]).
+async fn cron(inst: &Instance) -> Result<std::sync::Arc<CronOverview>, crate::error::AppError> {
+    Ok(inst.repo.cron_shared().await?.seen_by(&inst.sight()))
+}
+
 /// `GET /{n}/view/cron`.
 pub async fn page(inst: Instance) -> HttpResponse {
     let r = async {
         inst.viewer.require_view_everywhere()?;
-        let c = inst.repo.cron_shared().await?;
+        let c = cron(&inst).await?;
         Ok(CronPage {
             layout: inst.layout("cron", i18n::t("nav.cron")),
             v: CronView::new(&c, &inst.urls, inst.poll_ms()),
@@ -30,7 +35,7 @@ pub async fn page(inst: Instance) -> HttpResponse {
 pub async fn fragment(inst: Instance) -> HttpResponse {
     let r = async {
         inst.viewer.require_view_everywhere()?;
-        let c = inst.repo.cron_shared().await?;
+        let c = cron(&inst).await?;
         Ok(CronFragment {
             v: CronView::new(&c, &inst.urls, inst.poll_ms()),
         }
@@ -44,7 +49,7 @@ pub async fn fragment(inst: Instance) -> HttpResponse {
 pub async fn json(inst: Instance) -> HttpResponse {
     let r = async {
         inst.viewer.require_view_everywhere()?;
-        Ok(cron_value(inst.repo.cron_shared().await?.as_ref()))
+        Ok(cron_value(cron(&inst).await?.as_ref()))
     }
     .await;
     inst.json(r)

@@ -36,7 +36,10 @@ pub async fn page(inst: Instance, path: web::Path<FailuresPath>) -> HttpResponse
     let r = async {
         let queue = &path.queue;
         inst.viewer.require_view(queue)?;
-        let (total, failures) = inst.repo.failures(queue, GROUP_LIMIT).await?;
+        let (total, failures) = inst
+            .repo
+            .failures(queue, GROUP_LIMIT, &inst.sight())
+            .await?;
         let groups = failure_groups::group(failures);
         Ok(FailuresPage::new(
             inst.layout_for(
@@ -75,7 +78,11 @@ async fn group_action(act: &Action, path: &FailuresPath) -> Result<Done, AppErro
     }
     act.require(action.permission(), Some(&path.queue))?;
     act.require("bulk", Some(&path.queue))?;
-    let (_, failures) = act.inst.repo.failures(&path.queue, GROUP_LIMIT).await?;
+    let (_, failures) = act
+        .inst
+        .repo
+        .failures(&path.queue, GROUP_LIMIT, &act.inst.sight())
+        .await?;
     let g = failure_groups::group(failures)
         .into_iter()
         .find(|g| g.key == path.key)
@@ -92,11 +99,14 @@ async fn group_action(act: &Action, path: &FailuresPath) -> Result<Done, AppErro
         .iter()
         .map(|id| Found::in_place(id.clone(), &path.queue, Registry::Failed))
         .collect();
+    // Records (the task, the audit trail) are read by others: the exception as redaction shows
+    // it to everyone, fingerprinted from the redacted text so no trace of a hidden value is left.
+    let redactor = &act.inst.state.settings.redactor;
     let what = format!(
         "{} the {} that failed with “{}”",
         action.verb(),
         plural(jobs.len() as u64, "job", "jobs"),
-        g.fingerprint
+        failure_groups::fingerprint(&redactor.text(&g.example))
     );
     let op = BulkOp::Jobs {
         action,

@@ -100,7 +100,7 @@ pub async fn show(
             .take(PER_PAGE)
             .cloned()
             .collect();
-        let jobs = inst.repo.job_summaries(&slice).await?;
+        let jobs = inst.repo.job_summaries(&slice, &inst.sight()).await?;
         Ok(GroupPage::new(
             inst.layout("groups", i18n::tf("title.group", &[("name", &path.name)])),
             &g,

@@ -29,7 +29,7 @@ pub async fn page(inst: Instance, path: web::Path<JobPath>) -> HttpResponse {
         let id = &path.id;
         let job = inst
             .repo
-            .job(id)
+            .job(id, &inst.sight())
             .await?
             .filter(|j| {
                 j.origin
@@ -44,6 +44,7 @@ pub async fn page(inst: Instance, path: web::Path<JobPath>) -> HttpResponse {
                 i18n::tf("title.job", &[("id", &id)]),
             ),
             &job,
+            inst.sight().hides(job.origin.as_deref()).is_some(),
         )
         .render()?)
     }

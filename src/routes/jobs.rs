@@ -57,7 +57,10 @@ pub async fn index(inst: Instance) -> HttpResponse {
 
 async fn view(inst: &Instance, queue: &str, p: ListParams) -> Result<JobsView, AppError> {
     inst.viewer.require_view(queue)?;
-    let jobs = inst.repo.list_jobs(queue, p.registry, p.request()).await?;
+    let jobs = inst
+        .repo
+        .list_jobs(queue, p.registry, p.request(), &inst.sight())
+        .await?;
     Ok(JobsView::new(
         queue,
         p,

@@ -50,7 +50,10 @@ pub async fn show(inst: Instance, path: web::Path<KeyPath>) -> HttpResponse {
             .into_iter()
             .find(|l| &l.key == key)
             .ok_or_else(|| AppError::NotFound(format!("no rate limit with key “{key}”")))?;
-        let (total, jobs) = inst.repo.rate_limit_waiting(key, 0, WAITING_SHOWN).await?;
+        let (total, jobs) = inst
+            .repo
+            .rate_limit_waiting(key, 0, WAITING_SHOWN, &inst.sight())
+            .await?;
         Ok(RateLimitPage::new(
             inst.layout(
                 "rate-limits",

@@ -79,6 +79,25 @@ fn parse(qs: &str, per_page_default: u64) -> Result<Request, AppError> {
     })
 }
 
+/// Refuses a search whose text redaction hides from this viewer: it could find nothing they
+/// may see, and answering it would show the text back (the refusal shows it masked).
+///
+/// # Errors
+/// `BadRequest`.
+fn refuse_hidden_text(inst: &Instance, query: &SearchQuery) -> Result<(), AppError> {
+    let sight = inst.sight();
+    match sight
+        .hides(query.queue.as_deref())
+        .and_then(|r| query.hidden_text(r))
+    {
+        Some(masked) => Err(AppError::BadRequest(format!(
+            "the search text “{masked}” holds what this dashboard's redaction rules hide from you: it shows to you as {}, so no search can find it",
+            crate::redact::REDACTED
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The search of `query`, kept or started; a named queue must exist.
 async fn search(
     inst: &Instance,
@@ -90,6 +109,7 @@ async fn search(
         Some(q) => inst.viewer.require_view(q)?,
         None => inst.viewer.require_view_everywhere()?,
     }
+    refuse_hidden_text(inst, query)?;
     if let Some(q) = &query.queue {
         if !inst.repo.queue_exists(q).await? {
             return Err(AppError::queue_not_found(q));
@@ -98,6 +118,7 @@ async fn search(
     inst.state.searches.get_or_start(
         inst.n,
         query,
+        &inst.sight(),
         inst.repo.clone(),
         inst.state.settings.json,
         fresh,
@@ -147,7 +168,7 @@ pub async fn json(inst: Instance) -> HttpResponse {
 
 async fn view(inst: &Instance, s: &Search, page: u64) -> Result<SearchView, AppError> {
     let ids = s.ids(((page - 1) * PER_PAGE) as usize, PER_PAGE as usize);
-    let jobs = inst.repo.job_summaries(&ids).await?;
+    let jobs = inst.repo.job_summaries(&ids, &inst.sight()).await?;
     Ok(SearchView::new(
         s,
         page,
@@ -165,7 +186,12 @@ pub async fn page(inst: Instance) -> HttpResponse {
         let qs = inst.req.query_string();
         let mut queues = inst.repo.queue_names().await?;
         queues.retain(|q| inst.viewer.sees(q));
-        let raw: SearchForm = serde_urlencoded::from_str(qs).unwrap_or_default();
+        let mut raw: SearchForm = serde_urlencoded::from_str(qs).unwrap_or_default();
+        // The form shows the text back: masked where redaction hides it from this viewer.
+        let scope = Some(raw.queue.as_str()).filter(|q| !matches!(*q, "" | "*"));
+        if let Some(r) = inst.sight().hides(scope) {
+            raw = raw.masked(r);
+        }
         let mut p = SearchPage {
             layout: inst.layout("search", i18n::t("nav.search")),
             form: SearchForm {
@@ -248,6 +274,9 @@ async fn on_matches(act: &Action, verb: &str) -> Result<Done, AppError> {
         .ok_or_else(|| AppError::BadRequest("the search's fields are not valid".into()))?
         .parse()?;
     let form = query.to_form();
+    refuse_hidden_text(inst, &query)?;
+    // What others read of it (the answer goes to the audit trail and the task's record).
+    let described = query.recorded_description(&inst.state.settings.redactor);
     if verb == "stop" {
         if !inst.viewer.may_somewhere("bulk") {
             act.require("bulk", query.queue.as_deref())?;
@@ -255,7 +284,7 @@ async fn on_matches(act: &Action, verb: &str) -> Result<Done, AppError> {
         let stopped = inst.state.searches.stop(inst.n, &query);
         return Ok(Done::to(
             if stopped {
-                format!("stopped the search of {}", query.describe())
+                format!("stopped the search of {described}")
             } else {
                 "no such search is running".to_string()
             },
@@ -290,12 +319,15 @@ async fn on_matches(act: &Action, verb: &str) -> Result<Done, AppError> {
         )));
     }
     let poll = inst.urls.search_json(&form, 1);
-    let s = inst.state.searches.find(inst.n, &query).ok_or_else(|| {
-        AppError::Conflict(format!(
-            "no finished search of {}: search first (GET {poll}) and act once it is complete",
-            query.describe()
-        ))
-    })?;
+    let s = inst
+        .state
+        .searches
+        .find(inst.n, &query, &inst.sight())
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "no finished search of {described}: search first (GET {poll}) and act once it is complete"
+            ))
+        })?;
     if !s.complete() {
         return Err(AppError::Conflict(format!(
             "the search is not complete yet ({} entries scanned): poll {poll} until it is",
@@ -337,11 +369,10 @@ async fn on_matches(act: &Action, verb: &str) -> Result<Done, AppError> {
     }
     let n = jobs.len() as u64;
     let mut what = format!(
-        "{} the {} {} matching {}",
+        "{} the {} {} matching {described}",
         action.verb(),
         thousands(n),
         if n == 1 { "job" } else { "jobs" },
-        query.describe()
     );
     if spared > 0 {
         what.push_str(&format!(

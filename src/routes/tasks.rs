@@ -22,6 +22,14 @@ use crate::views::tasks::{TaskFragment, TaskPage, TaskView};
 /// # Errors
 /// When Redis does not answer (the task's own failure included: 503/504 as the cause says).
 pub async fn start(act: &Action, op: BulkOp, what: String) -> Result<Done, AppError> {
+    // Every replica's viewers read the task's record: redacted for all of them.
+    let what = act
+        .inst
+        .state
+        .settings
+        .redactor
+        .recorded(&what)
+        .into_owned();
     let plan = tasks::plan(&act.inst.repo, &op).await?;
     let task = act
         .inst

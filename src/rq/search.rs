@@ -14,10 +14,14 @@
 //! - `since` / `until`: the job's time, which is `ended_at` when it has one, else `enqueued_at`,
 //!   else `created_at` (not the registry score, whose meaning differs per registry: an expiry for
 //!   failed and finished jobs). Both bounds are inclusive.
+//!
+//! Under redaction rules ([`crate::redact`]), `func`, `exc` and `q` look at the job as the viewer
+//! sees it, so a value hidden from them is never found.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 use crate::error::AppError;
+use crate::redact::Redactor;
 use crate::rq::decode::{self, Call};
 use crate::rq::model::Registry;
 
@@ -164,6 +168,16 @@ pub fn parse_time(name: &str, v: &str) -> Result<Option<i64>, AppError> {
 }
 
 impl SearchForm {
+    /// The fields as typed, with what `r` hides masked: to show a search back to a viewer the
+    /// redaction rules apply to (the text of the form, never the search run).
+    pub fn masked(&self, r: &Redactor) -> SearchForm {
+        let mut f = self.clone();
+        for t in [&mut f.func, &mut f.exc, &mut f.q] {
+            r.text_in(t);
+        }
+        f
+    }
+
     /// Validates and normalises the form.
     ///
     /// # Errors
@@ -279,6 +293,33 @@ impl SearchQuery {
         s
     }
 
+    /// The text criterion `r` would hide, masked; `None` when there is none. A search for hidden
+    /// text finds nothing for a viewer the rules apply to, and answering it would show the text
+    /// back.
+    pub fn hidden_text(&self, r: &Redactor) -> Option<String> {
+        self.typed.0[..3].iter().find_map(|t| match r.text(t) {
+            std::borrow::Cow::Owned(masked) => Some(masked),
+            std::borrow::Cow::Borrowed(_) => None,
+        })
+    }
+
+    /// What this search is, for records others read (task descriptions, the audit trail):
+    /// while a redaction rule is set, the free texts that look into job data (`q`, `exc`) are
+    /// hidden whole, since a value typed by someone who may see it cannot be told from any other
+    /// text; the function name is redacted.
+    pub fn recorded_description(&self, r: &Redactor) -> String {
+        let mut q = self.clone();
+        if r.is_active() {
+            for i in [1, 2] {
+                if !q.typed.0[i].is_empty() {
+                    q.typed.0[i] = crate::redact::REDACTED.into();
+                }
+            }
+            r.text_in(&mut q.typed.0[0]);
+        }
+        q.describe()
+    }
+
     /// What a candidate must carry for this search.
     pub fn needs(&self) -> Needs {
         Needs {
@@ -289,8 +330,10 @@ impl SearchQuery {
         }
     }
 
-    /// Whether `c` matches every criterion.
-    pub fn matches(&self, c: &Candidate, json_first: bool) -> bool {
+    /// Whether `c` matches every criterion. With `redactor` (the viewer may not see this job's
+    /// values, [`crate::redact::Sight::hides`]) the text criteria look at the redacted job, as
+    /// the viewer would see it: a hidden value is never found.
+    pub fn matches(&self, c: &Candidate, json_first: bool, redactor: Option<&Redactor>) -> bool {
         if !c.exists {
             return false;
         }
@@ -312,8 +355,8 @@ impl SearchQuery {
             let line = c
                 .traceback
                 .as_deref()
-                .map(crate::rq::failure_groups::last_line);
-            if !line.is_some_and(|l| has(l, e)) {
+                .map(|t| seen(redactor, crate::rq::failure_groups::last_line(t)));
+            if !line.is_some_and(|l| has(&l, e)) {
                 return false;
             }
         }
@@ -323,20 +366,34 @@ impl SearchQuery {
         let call = c
             .data
             .as_deref()
-            .and_then(|d| decode::job_data(d, json_first).ok());
+            .and_then(|d| decode::job_data(d, json_first).ok())
+            .map(|mut call| {
+                if let Some(r) = redactor {
+                    r.call(&mut call);
+                }
+                call
+            });
         if let Some(f) = &self.func {
             if !call.as_ref().is_some_and(|call| has(&call.func_name, f)) {
                 return false;
             }
         }
         if let Some(q) = &self.q {
-            let in_desc = c.description.as_deref().is_some_and(|d| has(d, q));
+            let in_desc = c
+                .description
+                .as_deref()
+                .is_some_and(|d| has(&seen(redactor, d), q));
             if !in_desc && !call.as_ref().is_some_and(|call| args_contain(call, q)) {
                 return false;
             }
         }
         true
     }
+}
+
+/// `t` as a viewer sees it: redacted by `redactor` when the rules apply to them.
+fn seen<'a>(redactor: Option<&Redactor>, t: &'a str) -> std::borrow::Cow<'a, str> {
+    redactor.map_or(std::borrow::Cow::Borrowed(t), |r| r.text(t))
 }
 
 /// Whether any argument's repr (or `name=repr` of a keyword argument) contains `needle`
@@ -472,17 +529,17 @@ mod tests {
             worker: Some("host-w1".into()),
             ..Candidate::default()
         };
-        assert!(q.matches(&c, false));
+        assert!(q.matches(&c, false, None));
         let regexy = Candidate {
             description: Some("call aXXb(1)".into()),
             ..c.clone()
         };
         assert!(
-            !q.matches(&regexy, false),
+            !q.matches(&regexy, false, None),
             "regex characters are plain text"
         );
         let gone = Candidate { exists: false, ..c };
-        assert!(!q.matches(&gone, false));
+        assert!(!q.matches(&gone, false, None));
     }
 
     #[test]
@@ -493,16 +550,19 @@ mod tests {
             traceback: Some("Traceback:\n  File x\nValueError: bad input\n".into()),
             ..Candidate::default()
         };
-        assert!(q.matches(&c, false));
+        assert!(q.matches(&c, false, None));
         let earlier = Candidate {
             traceback: Some("ValueError: bad input\nDuring handling:\nKeyError: 'k'\n".into()),
             ..c.clone()
         };
-        assert!(!q.matches(&earlier, false), "only the last line counts");
+        assert!(
+            !q.matches(&earlier, false, None),
+            "only the last line counts"
+        );
         let none = Candidate {
             traceback: None,
             ..c
         };
-        assert!(!q.matches(&none, false));
+        assert!(!q.matches(&none, false, None));
     }
 }

@@ -130,6 +130,8 @@ pub struct JobDetailPage {
     pub same_function: Option<String>,
     /// Failed jobs of every queue with the same exception (last traceback line).
     pub same_exception: Option<String>,
+    /// Whether redaction hides this job's values from the viewer (a note says so).
+    pub redacted: bool,
 }
 
 fn related(rows: &[RelatedJob], urls: &Urls) -> Vec<RelatedRow> {
@@ -154,8 +156,8 @@ fn repr(d: &Decoded) -> String {
 }
 
 impl JobDetailPage {
-    /// Builds the job page.
-    pub fn new(layout: Layout, j: &JobDetail) -> JobDetailPage {
+    /// Builds the job page; `redacted` says the viewer sees `j` redacted ([`crate::redact`]).
+    pub fn new(layout: Layout, j: &JobDetail, redacted: bool) -> JobDetailPage {
         let now = Utc::now();
         let urls = layout.urls.clone();
         let (status, status_css) = status_of(&j.status);
@@ -365,6 +367,7 @@ impl JobDetailPage {
                 })
                 .collect(),
             raw: j.raw_fields.clone(),
+            redacted,
             actions: job_actions(
                 &layout.urls,
                 layout.perms,

@@ -257,3 +257,43 @@ fn the_audit_page_lists_actions_live_and_links_each_to_its_job() {
             .map(|_| ())
     });
 }
+
+#[test]
+fn a_redacted_job_page_shows_each_hidden_value_as_redacted() {
+    // Arrange: secrets planted by real RQ in a job's arguments, keyword arguments, meta and
+    // return value; redaction rules and no policy, so nobody sees them.
+    let (secret, key_secret) = ("sk-LEAK7f3a9c1e5d", "KEYONLY-4242-zz");
+    let redis = TestRedis::start();
+    Rq::new("2.12.0").plant_secret(&redis.url(), secret, key_secret);
+    let rules = [
+        "--redact-key",
+        "api_key,password,token",
+        "--redact-pattern",
+        "sk-LEAK[0-9a-f]{10}",
+    ];
+    let app = TestApp::spawn(crate::support::settings_from_flags(&redis.url(), &rules));
+    let browser = Browser::start_with_size(1366, 1500);
+
+    // Act
+    browser.goto(&format!("{}/0/view/job/secret-result", app.address));
+
+    // Assert: the values read as [redacted] where they were; the rest of the job is as it was.
+    let text = browser
+        .eval("return document.body.innerText;")
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        !text.contains(secret) && !text.contains(key_secret),
+        "{text}"
+    );
+    for id in ["#job-args", "#job-kwargs", "#job-result", "#job-meta"] {
+        let shown = browser.text(id).unwrap_or_default();
+        assert!(shown.contains("[redacted]"), "{id}: {shown}");
+    }
+    let kwargs = browser.text("#job-kwargs").unwrap_or_default();
+    assert!(kwargs.contains("api_key=[redacted]"), "{kwargs}");
+    assert!(kwargs.contains("'name': 'ann'"), "{kwargs}");
+    assert!(browser.text("#job-redacted").is_some());
+    browser.screenshot(&screenshot_dir().join("redacted-job.png"));
+}

@@ -54,6 +54,7 @@ mod outages;
 mod overview;
 mod policy;
 mod proxy;
+mod redaction;
 mod replicas;
 mod search;
 mod security;

@@ -31,6 +31,19 @@ def echo(value):
     return value
 
 
+def reveal(*args, **kwargs):
+    """Return every argument: ``{'args': [...], 'kwargs': {...}}`` (redaction fixtures: the return
+    value holds whatever secret the call was given)."""
+    return {'args': list(args), 'kwargs': kwargs}
+
+
+def hold(seconds, **kwargs):
+    """Sleep for ``seconds``, then return ``'held'``; the keyword arguments only show in the job's
+    description (redaction fixtures: a running job whose description holds a secret)."""
+    time.sleep(float(seconds))
+    return 'held'
+
+
 def retry_later(seconds):
     """Return ``rq.Retry(max=2, interval=seconds)``: RQ 2.x+ then records a RETRIED result and schedules
     the job again (it is not a failure)."""

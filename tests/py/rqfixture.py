@@ -18,8 +18,8 @@ literal 'Z', i.e. RQ's own `utcformat`), or null.
 Subcommands: seed, oracle, busy-worker, idle-worker, enqueue, act, make-jobs, hostile, burst (see README.md
 and `--help`), and, from rqfixture_newer.py, the RQ 2.x/3.0 state: cron, stale-cron, cron-oracle,
 scheduler-worker, scheduler-oracle, groups, groups-oracle, rate-limits, rate-limits-oracle, retries,
-retries-oracle, executions (see RQ_NEWER_KEYS.md), and, from rqfixture_search.py, search-seed,
-search-oracle and search-jobs.
+retries-oracle, executions (see RQ_NEWER_KEYS.md), from rqfixture_search.py, search-seed,
+search-oracle and search-jobs, and, from rqfixture_redact.py, plant-secret and secret-worker.
 """
 
 import argparse
@@ -961,6 +961,10 @@ def build_parser():
     import rqfixture_concurrency  # the concurrency suite: counted runs, a producer, maintenance on a signal
 
     rqfixture_concurrency.register(sub, common, sys.modules[__name__])
+
+    import rqfixture_redact  # redaction: jobs holding secrets everywhere job data shows, and a busy worker
+
+    rqfixture_redact.register(sub, common, sys.modules[__name__])
     return parser
 
 

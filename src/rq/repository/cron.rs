@@ -4,9 +4,11 @@
 use chrono::Utc;
 use redis::Value;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::resp::{bytes_of, hash_of, int_of, items_of, members_with_scores, text_of};
 use super::{RepoError, Repository};
+use crate::redact::Sight;
 use crate::rq::decode;
 use crate::rq::model::cron::{CronJob, CronJobState, CronRun, CronScheduler, LegacyScheduledJob};
 use crate::rq::model::{from_epoch_secs, JobStatus};
@@ -29,6 +31,34 @@ pub struct CronOverview {
     pub legacy: Vec<LegacyScheduledJob>,
     /// How many jobs `rq-scheduler` holds in all.
     pub legacy_total: u64,
+}
+
+impl CronOverview {
+    /// The cron state as `sight` sees it: the cron jobs' functions and arguments, and the
+    /// `rq-scheduler` jobs' descriptions, redacted by their queue (a copy only when something
+    /// may be hidden from it).
+    pub fn seen_by(self: Arc<Self>, sight: &Sight) -> Arc<CronOverview> {
+        if sight.hides(None).is_none() {
+            return self;
+        }
+        let mut c = (*self).clone();
+        let jobs = c
+            .jobs
+            .iter_mut()
+            .map(|j| &mut j.job)
+            .chain(c.schedulers.iter_mut().flat_map(|s| s.jobs.iter_mut()));
+        for j in jobs {
+            if let Some(r) = sight.hides(Some(&j.queue_name)) {
+                r.cron_job(j);
+            }
+        }
+        for l in &mut c.legacy {
+            if let (Some(r), Some(d)) = (sight.hides(l.queue.as_deref()), &mut l.description) {
+                r.text_in(d);
+            }
+        }
+        Arc::new(c)
+    }
 }
 
 impl Repository {

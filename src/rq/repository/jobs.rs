@@ -9,6 +9,7 @@ use super::resp::{
     members_with_scores, stream_entries, text_of, texts_of,
 };
 use super::{JobPage, PageRequest, RepoError, Repository};
+use crate::redact::Sight;
 use crate::rq::model::{
     from_epoch_secs, Execution, JobDetail, JobStatus, JobSummary, Registry, RelatedJob,
     ResultEntry, SUMMARY_FIELDS,
@@ -21,7 +22,8 @@ const MAX_EXECUTIONS: usize = 100;
 
 impl Repository {
     /// Reads the newest `limit` failed jobs of a queue with their latest traceback, for grouping:
-    /// the registry size and (id, score, traceback) newest first. Two round trips.
+    /// the registry size and (id, score, traceback) newest first, redacted for `sight`. Two round
+    /// trips.
     ///
     /// # Errors
     /// When Redis does not answer.
@@ -29,6 +31,7 @@ impl Repository {
         &self,
         queue: &str,
         limit: u64,
+        sight: &Sight,
     ) -> Result<(u64, Vec<(String, f64, Option<String>)>), RepoError> {
         let key = self.keys.registry(Registry::Failed, queue);
         let mut p = redis::pipe();
@@ -60,6 +63,7 @@ impl Repository {
                 .and_then(|b| crate::rq::decode::exc_info_field(&b));
             out.push((id, score, latest.or(hash)));
         }
+        sight.failures(queue, &mut out);
         Ok((total, out))
     }
 
@@ -73,7 +77,8 @@ impl Repository {
             .arg(1);
     }
 
-    /// Reads the list rows of `ids` (with their registry scores) in one round trip.
+    /// Reads the list rows of `ids` (with their registry scores) in one round trip, as stored:
+    /// callers redact them for their sight.
     pub(super) async fn job_rows(
         &self,
         ids: &[String],
@@ -141,16 +146,23 @@ impl Repository {
         Ok(Some(text_of(r.next().unwrap_or(Value::Nil))))
     }
 
-    /// Reads the list rows of `ids` (with their latest result), in one round trip.
+    /// Reads the list rows of `ids` (with their latest result), in one round trip, redacted for
+    /// `sight`.
     ///
     /// # Errors
     /// When Redis does not answer.
-    pub async fn job_summaries(&self, ids: &[String]) -> Result<Vec<JobSummary>, RepoError> {
-        self.job_rows(ids, &[], true).await
+    pub async fn job_summaries(
+        &self,
+        ids: &[String],
+        sight: &Sight,
+    ) -> Result<Vec<JobSummary>, RepoError> {
+        let mut rows = self.job_rows(ids, &[], true).await?;
+        sight.summaries(&mut rows);
+        Ok(rows)
     }
 
     /// Reads one page of a queue or registry: `[offset, offset + limit)` in the requested order,
-    /// in two round trips whatever the registry's size.
+    /// in two round trips whatever the registry's size, redacted for `sight`.
     ///
     /// # Errors
     /// When Redis does not answer.
@@ -159,6 +171,7 @@ impl Repository {
         queue: &str,
         registry: Registry,
         page: PageRequest,
+        sight: &Sight,
     ) -> Result<JobPage, RepoError> {
         let key = self.keys.registry(registry, queue);
         let (start, stop) = (page.offset, page.offset + page.limit.max(1) - 1);
@@ -243,6 +256,7 @@ impl Repository {
         for (job, exec) in jobs.iter_mut().zip(executions) {
             job.execution = exec;
         }
+        sight.summaries(&mut jobs);
         Ok(JobPage {
             problem: None,
             total,
@@ -251,11 +265,12 @@ impl Repository {
         })
     }
 
-    /// Reads everything about one job, in two round trips; `None` when it does not exist.
+    /// Reads everything about one job, in two round trips, redacted for `sight`; `None` when it
+    /// does not exist.
     ///
     /// # Errors
     /// When Redis does not answer.
-    pub async fn job(&self, id: &str) -> Result<Option<JobDetail>, RepoError> {
+    pub async fn job(&self, id: &str, sight: &Sight) -> Result<Option<JobDetail>, RepoError> {
         let mut p = redis::pipe();
         p.ignore_errors()
             .cmd("HGETALL")
@@ -376,6 +391,7 @@ impl Repository {
             .zip(r)
             .find(|(_, v)| float_of(v.clone()).is_some())
             .map(|(name, _)| name);
+        sight.detail(&mut job);
         Ok(Some(job))
     }
 }

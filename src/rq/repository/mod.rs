@@ -21,8 +21,10 @@
 //! that spells key names. Reads never write: no cleanup, no `LREM` of missing jobs, never `KEYS`.
 //! Callers get `rq::model` values and a typed [`RepoError`], never a `redis::Value` or a key.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::redact::{Redactor, Sight};
 use crate::rq::keys::Keys;
 use crate::rq::model::JobSummary;
 use conn::Target;
@@ -119,6 +121,9 @@ pub struct Repository {
     /// The RQ major version forced by `--rq-version`, if any.
     rq_major: Option<u8>,
     snapshot: snapshot::Shared,
+    /// The redaction rules: what is read for everyone (the snapshot's current jobs, the
+    /// statistics' function names) is redacted with them.
+    redactor: Arc<Redactor>,
 }
 
 impl std::fmt::Debug for Repository {
@@ -155,6 +160,7 @@ impl Repository {
             json_first,
             rq_major: None,
             snapshot: snapshot::Shared::default(),
+            redactor: Arc::default(),
         })
     }
 
@@ -168,6 +174,18 @@ impl Repository {
     pub fn with_rq_major(mut self, major: Option<u8>) -> Repository {
         self.rq_major = major;
         self
+    }
+
+    /// Applies the redaction rules (`--redact-key`, `--redact-pattern`) to what is read for
+    /// everyone.
+    pub fn with_redactor(mut self, redactor: Arc<Redactor>) -> Repository {
+        self.redactor = redactor;
+        self
+    }
+
+    /// The sight of what is read for everyone (see [`crate::redact::Sight::blind`]).
+    pub fn blind(&self) -> Sight {
+        Sight::blind(self.redactor.clone())
     }
 
     /// Returns the display label (the URL with credentials masked).

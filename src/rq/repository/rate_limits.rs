@@ -96,8 +96,8 @@ impl Repository {
         Ok(out)
     }
 
-    /// One page of the jobs waiting for a slot of rate limit `key`, oldest first, and how many
-    /// wait in all.
+    /// One page of the jobs waiting for a slot of rate limit `key`, oldest first (redacted for
+    /// `sight`), and how many wait in all.
     ///
     /// # Errors
     /// When Redis does not answer.
@@ -106,6 +106,7 @@ impl Repository {
         key: &str,
         offset: u64,
         limit: u64,
+        sight: &crate::redact::Sight,
     ) -> Result<(u64, Vec<JobSummary>), RepoError> {
         let zkey = self.keys.rate_limit_waiting(key);
         let mut p = redis::pipe();
@@ -123,6 +124,8 @@ impl Repository {
             members_with_scores(r.next().unwrap_or(Value::Nil))
                 .into_iter()
                 .unzip();
-        Ok((total, self.job_rows(&ids, &scores, false).await?))
+        let mut rows = self.job_rows(&ids, &scores, false).await?;
+        sight.summaries(&mut rows);
+        Ok((total, rows))
     }
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use super::cron::CronOverview;
 use super::rate_limits::RateLimitState;
 use super::{RepoError, Repository};
+use crate::redact::Sight;
 use crate::rq::model::{JobSummary, Overview};
 
 /// The overview and the workers (with their current jobs), read together and shared.
@@ -17,8 +18,29 @@ use crate::rq::model::{JobSummary, Overview};
 pub struct Snapshot {
     /// Counts, workers, suspension.
     pub overview: Overview,
-    /// Summaries of the jobs workers are running, by id.
+    /// Summaries of the jobs workers are running, by id, redacted for everyone
+    /// ([`Repository::blind`]).
     pub current_jobs: HashMap<String, JobSummary>,
+    /// The same rows unredacted, kept only while redaction rules are set: for the viewers who
+    /// may see them ([`Snapshot::current_jobs_for`]).
+    clear_jobs: Option<HashMap<String, JobSummary>>,
+}
+
+impl Snapshot {
+    /// A snapshot of `overview` and `current_jobs` (rows shown to everyone as they are).
+    pub fn new(overview: Overview, current_jobs: HashMap<String, JobSummary>) -> Snapshot {
+        Snapshot {
+            overview,
+            current_jobs,
+            clear_jobs: None,
+        }
+    }
+
+    /// The current jobs as `sight` sees them, when that differs from [`Snapshot::current_jobs`]
+    /// (some of them unredacted).
+    pub fn current_jobs_for(&self, sight: &Sight) -> Option<HashMap<String, JobSummary>> {
+        sight.current_jobs(&self.current_jobs, self.clear_jobs.as_ref())
+    }
 }
 
 /// A shared read: when it began, when it finished, the generation it belongs to, what it gave.
@@ -150,7 +172,12 @@ impl Repository {
             .iter()
             .filter_map(|w| w.current_job.clone())
             .collect();
-        let rows = self.job_rows(&ids, &[], false).await?;
+        let mut rows = self.job_rows(&ids, &[], false).await?;
+        let clear = self.redactor.is_active().then(|| {
+            let clear = ids.iter().cloned().zip(rows.iter().cloned()).collect();
+            self.blind().summaries(&mut rows);
+            clear
+        });
         if let Ok(mut v) = self.snapshot.versions.lock() {
             *v = (
                 overview.redis.version.clone(),
@@ -160,6 +187,7 @@ impl Repository {
         Ok(Snapshot {
             overview,
             current_jobs: ids.into_iter().zip(rows).collect(),
+            clear_jobs: clear,
         })
     }
 }

@@ -1,5 +1,5 @@
 //! Test support: a private redis-server, real RQ, the dashboard on a free port, an HTTP client,
-//! HTML helpers and a WebDriver client for headless Chromium.
+//! HTML helpers, a WebDriver client for headless Chromium and a real OpenID provider.
 
 #![allow(dead_code)]
 
@@ -202,6 +202,15 @@ pub fn is_history_key(k: &str) -> bool {
     ]
     .iter()
     .any(|p| k.starts_with(p))
+}
+
+/// Settings for one Redis URL as the command line `flags` set them (on a free port, one HTTP
+/// worker), validated as at start-up.
+pub fn settings_from_flags(url: &str, flags: &[&str]) -> Settings {
+    let mut args = vec!["rqdash", "-u", url, "-p", "0", "--http-workers", "1"];
+    args.extend_from_slice(flags);
+    let cli = <rqdash::config::Cli as clap::Parser>::parse_from(args);
+    Settings::from_cli(cli).expect("valid flags")
 }
 
 /// Polls `f` every 50 ms until it returns `Some`, or panics with `what` after `timeout`.

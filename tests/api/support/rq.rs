@@ -206,6 +206,25 @@ impl Rq {
         self.run(c)
     }
 
+    /// Plants jobs holding `secret` as free text and `key_secret` under key names (`api_key`,
+    /// `password`, `token`) in their arguments, keyword arguments (nested too), meta, a return
+    /// value and a traceback, on queue `secrets`, run by a real burst worker (`plant-secret` in
+    /// rqfixture_redact.py); returns `ids` by role (`call`, `result`, `failure`, `scheduled`,
+    /// `deferred`).
+    pub fn plant_secret(&self, url: &str, secret: &str, key_secret: &str) -> Value {
+        let mut c = self.command("plant-secret", url);
+        c.args(["--secret", secret, "--key-secret", key_secret]);
+        self.run(c)
+    }
+
+    /// Starts a worker on `secrets-busy` running job `secret-busy`, whose description holds
+    /// both secrets (`secret-worker` in rqfixture_redact.py).
+    pub fn secret_worker(&self, url: &str, secret: &str, key_secret: &str) -> Worker {
+        let mut c = self.command("secret-worker", url);
+        c.args(["--secret", secret, "--key-secret", key_secret]);
+        Worker::spawn(c)
+    }
+
     /// Starts a worker that runs `sleep(600)` with id `job_id` on `queue`.
     pub fn busy_worker(&self, url: &str, queue: &str, job_id: &str) -> Worker {
         self.busy_worker_with_timeout(url, queue, job_id, 900)
