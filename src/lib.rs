@@ -12,6 +12,9 @@
 //! - [`startup`]: [`startup::Application`] binds the listener, builds the state, mounts the route
 //!   table under the URL prefix inside the middleware, starts each instance's background loop
 //!   (history samples, health rules, alerts).
+//! - [`oidc`]: single sign-on with OpenID Connect (`--oidc-issuer`): the code flow with PKCE,
+//!   ID tokens checked against the issuer's keys, the session in a cookie sealed with
+//!   `--secret-key`.
 //! - [`healthcheck`]: `rqdash --healthcheck`, the container probe.
 //! - [`telemetry`]: logging, text or JSON.
 //! - [`state`]: [`state::AppState`], built once: settings, one repository per Redis instance, bulk
@@ -26,7 +29,8 @@
 //! - [`routes`]: the one route table ([`routes::configure`]) and one handler file per area:
 //!   overview, jobs (lists), job, queues (queue actions), failures, workers, tasks, search, cron,
 //!   groups, rate limits, api (rq-dashboard's JSON), metrics, health, history (charts, functions
-//!   table, `history.json`, `stats.json`), assets.
+//!   table, `history.json`, `stats.json`), assets, auth (single sign-on's sign-in and
+//!   sign-out pages).
 //! - [`views`]: one askama struct per page or fragment, one file per page, plus [`views::urls`]
 //!   (the only place that writes a URL), [`views::format`], [`views::layout`],
 //!   [`views::buttons`] (the button catalogue), [`views::charts`] and [`views::lists`] (filter,
@@ -112,6 +116,7 @@ pub mod healthcheck;
 pub mod history;
 pub mod http;
 pub mod i18n;
+pub mod oidc;
 pub mod pickle;
 pub mod redact;
 pub mod render_cache;

@@ -308,6 +308,45 @@ pub struct Cli {
         conflicts_with = "secret_key"
     )]
     pub secret_key_file: Option<std::path::PathBuf>,
+
+    /// Sign users in with OpenID Connect at this issuer (e.g. `https://login.example.com/realms/x`);
+    /// needs `--oidc-client-id`, `--public-url` (the redirect is `<public url>/auth/callback`) and
+    /// `--secret-key` (it seals the session cookie, so every replica accepts it).
+    #[arg(long, env = "RQ_DASHBOARD_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+
+    /// The client id this dashboard is registered under at the OpenID provider.
+    #[arg(long, env = "RQ_DASHBOARD_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+
+    /// The client secret given by the OpenID provider.
+    #[arg(long, env = "RQ_DASHBOARD_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+
+    /// Read the client secret from this file instead (so it never shows in `ps`).
+    #[arg(
+        long,
+        env = "RQ_DASHBOARD_OIDC_CLIENT_SECRET_FILE",
+        conflicts_with = "oidc_client_secret"
+    )]
+    pub oidc_client_secret_file: Option<std::path::PathBuf>,
+
+    /// The ID-token claim (or userinfo claim) holding the user's groups, matched by the policy's
+    /// `groups`.
+    #[arg(long, env = "RQ_DASHBOARD_OIDC_GROUPS_CLAIM", default_value = "groups")]
+    pub oidc_groups_claim: String,
+
+    /// The scopes asked for, space- or comma-separated (`openid` is always asked for).
+    #[arg(
+        long,
+        env = "RQ_DASHBOARD_OIDC_SCOPES",
+        default_value = "openid profile email groups"
+    )]
+    pub oidc_scopes: String,
+
+    /// How long a single sign-on session lasts, in hours, before the user signs in again.
+    #[arg(long, env = "RQ_DASHBOARD_OIDC_SESSION_HOURS", default_value_t = 12)]
+    pub oidc_session_hours: u64,
 }
 
 /// Commands other than serving the dashboard.

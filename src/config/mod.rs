@@ -75,6 +75,8 @@ pub struct Settings {
     pub redactor: std::sync::Arc<crate::redact::Redactor>,
     /// Local users (`--users-file`), when set.
     pub users: Option<std::sync::Arc<users::UsersFile>>,
+    /// Single sign-on (`--oidc-issuer`), when set.
+    pub oidc: Option<std::sync::Arc<crate::oidc::Oidc>>,
     /// /healthz and /metrics need no authentication.
     pub public_probes: bool,
     /// Trust X-Forwarded-Prefix, X-Forwarded-For and the auth header, from the trusted proxies.
@@ -129,6 +131,81 @@ pub struct Settings {
     /// How long a new process waits before its memory-kept rules' silence resolves an alert
     /// ([`crate::alerts::WARM_UP`]; tests shorten it).
     pub alert_warm_up: Duration,
+}
+
+/// The path of an `http(s)://` URL, without a trailing slash (`/dash` of
+/// `https://rq.example.com/dash/`; empty for the root).
+fn url_path(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    path.trim_end_matches('/').to_string()
+}
+
+/// The single sign-on settings (`--oidc-*`), checked: an issuer needs a client id, a public URL
+/// (for the redirect) and a secret key (for the session cookie).
+fn oidc_from_cli(
+    cli: &Cli,
+    secret: Option<&Secret>,
+    public_url: Option<&str>,
+) -> Result<Option<std::sync::Arc<crate::oidc::Oidc>>, String> {
+    let Some(issuer) = cli
+        .oidc_issuer
+        .as_deref()
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+    else {
+        return Ok(None);
+    };
+    if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+        return Err(format!(
+            "invalid --oidc-issuer {issuer:?}: give the provider's issuer URL, like https://login.example.com/realms/ops"
+        ));
+    }
+    let client_id = cli
+        .oidc_client_id
+        .clone()
+        .filter(|c| !c.is_empty())
+        .ok_or("--oidc-issuer needs --oidc-client-id: the id this dashboard is registered under at the provider")?;
+    let public_url = public_url.ok_or(
+        "--oidc-issuer needs --public-url: the address users open (the provider sends them back to <public url>/auth/callback)",
+    )?;
+    let secret = secret.ok_or(
+        "--oidc-issuer needs --secret-key: it seals the session cookie, so every replica and a restart accept it",
+    )?;
+    let client_secret = match (&cli.oidc_client_secret, &cli.oidc_client_secret_file) {
+        (_, Some(f)) => Some(
+            std::fs::read_to_string(f)
+                .map(|s| s.trim().to_string())
+                .map_err(|e| {
+                    format!("cannot read --oidc-client-secret-file {}: {e}", f.display())
+                })?,
+        ),
+        (s, None) => s.clone(),
+    }
+    .filter(|s| !s.is_empty());
+    if !(1..=24 * 90).contains(&cli.oidc_session_hours) {
+        return Err("--oidc-session-hours must be between 1 and 2160 (90 days)".into());
+    }
+    let scopes = cli
+        .oidc_scopes
+        .split([' ', ','])
+        .filter(|s| !s.is_empty() && *s != "openid")
+        .map(str::to_string)
+        .collect();
+    let cfg = crate::oidc::Config {
+        issuer: issuer.to_string(),
+        client_id,
+        client_secret,
+        groups_claim: cli.oidc_groups_claim.trim().to_string(),
+        scopes,
+        session: Duration::from_secs(cli.oidc_session_hours * 3600),
+        public_url: public_url.to_string(),
+        cookie_path: url_path(public_url),
+    };
+    Ok(Some(std::sync::Arc::new(crate::oidc::Oidc::new(
+        cfg, &secret.0,
+    ))))
 }
 
 impl Settings {
@@ -267,6 +344,7 @@ impl Settings {
                 ));
             }
         }
+        let oidc = oidc_from_cli(&cli, secret_key.as_ref(), public_url.as_deref())?;
         let password = match (&cli.password, &cli.password_file) {
             (_, Some(f)) => Some(read_file(f, "--password-file")?),
             (p, None) => p.clone(),
@@ -381,6 +459,7 @@ impl Settings {
             policy,
             redactor,
             users,
+            oidc,
             public_probes: cli.public_probes,
             trust_proxy: cli.trust_proxy,
             trusted_proxies,

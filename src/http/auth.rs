@@ -1,5 +1,7 @@
 //! Who a request is from: basic auth (the full and the read-only credential), a trusted proxy's
-//! user header (and its groups header), the local users of `--users-file`, and the path prefix a trusted proxy serves the dashboard under. Public probes
+//! user header (and its groups header), the local users of `--users-file`, the single sign-on
+//! session cookie ([`crate::oidc`]), and the path prefix a trusted proxy serves the dashboard
+//! under. Public probes
 //! (`<prefix>/healthz`, `<prefix>/metrics`, exactly) pass when `--public-probes` says so.
 //!
 //! A forwarded header is believed only with `--trust-proxy` and only from a peer among
@@ -106,6 +108,77 @@ fn groups(req: &ServiceRequest, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether `path` is one of the sign-in pages of single sign-on (`<prefix>/auth/…`), which
+/// everybody may open.
+fn sign_in_path(path: &str, s: &Settings) -> bool {
+    s.oidc.is_some()
+        && path
+            .strip_prefix(s.url_prefix.as_str())
+            .is_some_and(|p| p.starts_with("/auth/"))
+}
+
+/// The single sign-on session the request's cookie holds, when it opens under the secret key
+/// and has not expired.
+fn sso_session(req: &ServiceRequest, s: &Settings) -> Option<crate::oidc::Session> {
+    let oidc = s.oidc.as_ref()?;
+    let cookie = req.cookie(crate::oidc::SESSION_COOKIE)?;
+    oidc.session(cookie.value())
+}
+
+/// The answer to a request without a sign-in when single sign-on is on: a page is sent to the
+/// sign-in (htmx told to go there too); a script gets 401 and a sentence (and the basic-auth
+/// challenge when passwords work as well).
+fn sign_in_first(
+    req: &ServiceRequest,
+    s: &Settings,
+    ctx: &RequestCtx,
+    passwords: bool,
+) -> HttpResponse {
+    let base = format!("{}{}", ctx.forwarded_prefix, s.url_prefix);
+    let here = format!(
+        "{}{}",
+        ctx.forwarded_prefix,
+        req.uri().path_and_query().map_or("/", |p| p.as_str())
+    );
+    let login = format!(
+        "{base}/auth/login?next={}",
+        percent_encoding::utf8_percent_encode(&here, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let path = req.path();
+    let machine = path.contains("/data/")
+        || path.ends_with(".json")
+        || path.ends_with(".csv")
+        || path.ends_with("/metrics")
+        || req.method() != actix_web::http::Method::GET;
+    if req.headers().contains_key("hx-request") {
+        return HttpResponse::Unauthorized()
+            .insert_header(("HX-Redirect", format!("{base}/auth/login")))
+            .content_type("text/plain; charset=utf-8")
+            .body("Your sign-in has ended: sign in again.");
+    }
+    if !machine {
+        return HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, login))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish();
+    }
+    let mut r = HttpResponse::Unauthorized();
+    if passwords {
+        r.insert_header((
+            header::WWW_AUTHENTICATE,
+            "Basic realm=\"rqdash\", charset=\"UTF-8\"",
+        ));
+    }
+    r.content_type("text/plain; charset=utf-8").body(format!(
+        "This dashboard needs a sign-in: open {base}/auth/login in a browser{}.",
+        if passwords {
+            ", or send a user name and password"
+        } else {
+            ""
+        }
+    ))
+}
+
 /// Who the request is from, or the answer refusing it.
 pub async fn authenticate(
     req: &ServiceRequest,
@@ -128,13 +201,13 @@ pub async fn authenticate(
         ctx.forwarded_prefix = forwarded_prefix(req);
     }
     let passwords = s.auth.is_some() || s.users.is_some();
-    if !passwords && s.auth_header.is_none() {
+    if !passwords && s.auth_header.is_none() && s.oidc.is_none() {
         return Ok(ctx);
     }
     let path = req.path();
     let probe =
         path == format!("{}/healthz", s.url_prefix) || path == format!("{}/metrics", s.url_prefix);
-    if s.public_probes && probe {
+    if (s.public_probes && probe) || sign_in_path(path, s) {
         return Ok(ctx);
     }
     // Credentials, when sent, decide alone: a header never lifts a read-only or wrong login.
@@ -167,6 +240,11 @@ pub async fn authenticate(
                 return Ok(ctx);
             }
         }
+    } else if let Some(session) = sso_session(req, s) {
+        ctx.user = Some(session.user);
+        ctx.groups = session.groups;
+        ctx.sso = true;
+        return Ok(ctx);
     } else if let Some(h) = s.auth_header.as_ref().filter(|_| trusted) {
         if let Some(user) = req
             .headers()
@@ -182,7 +260,9 @@ pub async fn authenticate(
             return Ok(ctx);
         }
     }
-    if passwords {
+    if s.oidc.is_some() {
+        Err(Box::new(sign_in_first(req, s, &ctx, passwords)))
+    } else if passwords {
         Err(Box::new(
             HttpResponse::Unauthorized()
                 .insert_header((
@@ -216,7 +296,7 @@ pub fn apply_policy(
     let path = req.path();
     let probe =
         path == format!("{}/healthz", s.url_prefix) || path == format!("{}/metrics", s.url_prefix);
-    if s.public_probes && probe {
+    if (s.public_probes && probe) || sign_in_path(path, s) {
         return Ok(());
     }
     let user = ctx.user.clone().unwrap_or_else(|| "anonymous".into());

@@ -18,6 +18,8 @@ pub struct RequestCtx {
     pub groups: Vec<String>,
     /// What the policy grants the user (`--policy`), when there is one.
     pub grants: Option<std::sync::Arc<crate::config::policy::Grants>>,
+    /// The user signed in with single sign-on (`--oidc-issuer`): the header offers sign-out.
+    pub sso: bool,
     /// The user holds the read-only credential: pages, no actions.
     pub read_only: bool,
     /// The path and query the browser asked for, with the proxy's prefix: where the language

@@ -205,6 +205,13 @@ pub fn layout(
         csrf_token: state.csrf_token(viewer.user.as_deref()),
         perms: viewer.perms,
         user: viewer.user.clone(),
+        sign_out: context::current().sso.then(|| {
+            let ctx = context::current();
+            format!(
+                "{}{}/auth/logout",
+                ctx.forwarded_prefix, state.settings.url_prefix
+            )
+        }),
         lang: i18n::code(),
         languages: Lang::all()
             .map(|l| {

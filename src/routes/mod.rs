@@ -13,6 +13,7 @@ use actix_web::{guard, web, Route};
 pub mod api;
 pub mod assets;
 pub mod audit;
+pub mod auth;
 pub mod cron;
 pub mod failures;
 pub mod groups;
@@ -72,6 +73,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(&at("/suspend"), web::post().to(workers::suspend))
             .route(&at("/resume"), web::post().to(workers::resume));
     }
+    cfg.route("/auth/login", read().to(auth::login))
+        .route("/auth/callback", read().to(auth::callback))
+        .route("/auth/logout", read().to(auth::logout))
+        .route("/auth/logout", web::post().to(auth::logout))
+        .route("/auth/signed-out", read().to(auth::signed_out));
     cfg.route("/", read().to(overview::page))
         .route("/healthz", read().to(health::healthz))
         .route("/metrics", read().to(metrics::metrics))

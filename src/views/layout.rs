@@ -89,6 +89,8 @@ pub struct Layout {
     pub perms: Perms,
     /// The signed-in user's name, shown in the header.
     pub user: Option<String>,
+    /// Where to sign out, for a user signed in with single sign-on.
+    pub sign_out: Option<String>,
     /// The page's language code, for `<html lang>`.
     pub lang: &'static str,
     /// The language switcher: each language by its own name, linking to the switch that comes
@@ -105,6 +107,22 @@ pub struct Link {
     pub url: String,
     /// Whether it is the current one.
     pub current: bool,
+}
+
+/// A page of the single sign-on: why a sign-in failed, or that the user signed out.
+#[derive(Template)]
+#[template(path = "auth/message.html")]
+pub struct AuthPage {
+    /// Layout.
+    pub layout: Layout,
+    /// Title.
+    pub heading: String,
+    /// What happened, for a person.
+    pub message: String,
+    /// HTTP status code.
+    pub code: u16,
+    /// Where to sign in again.
+    pub link: Option<String>,
 }
 
 /// A full error page.

@@ -5,7 +5,7 @@ use crate::support::{wait_for, Rq, Seeded, TestApp, TestRedis};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-fn screenshot_dir() -> PathBuf {
+pub fn screenshot_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
 }
 

@@ -1,7 +1,8 @@
 //! Forged requests next to honest ones, for each way a request could claim more than it is: a
 //! user header from someone other than the trusted proxy, a header next to a read-only or wrong
 //! login, a probe path that only ends like one, a host name reached through DNS rebinding, a
-//! forwarded prefix that leaves the site, and a Redis password in a `unix://` URL. Each refusal
+//! forwarded prefix that leaves the site, a single sign-on session cookie sealed with another key,
+//! and a Redis password in a `unix://` URL. Each refusal
 //! leaves Redis as it was.
 
 use rqdash::config::Settings;
@@ -318,17 +319,41 @@ enum Proxy {
     Elsewhere,
 }
 
-/// What a combination of login flags should make of a request with optional basic
-/// credentials and an `X-Forwarded-User: alice` header: the user and whether they may only look,
-/// or the refusal's status. Written from the README's rules, not from the code.
+/// The single sign-on session cookie a request carries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Session {
+    /// None.
+    None,
+    /// Sam's, sealed with the dashboard's `--secret-key`.
+    Honest,
+    /// Sam's, sealed with another key (what anyone without the secret can make).
+    Forged,
+}
+
+/// The flags of one combination: full login, read-only login, users file, proxy, policy, single
+/// sign-on.
+type Combo = (bool, bool, bool, Proxy, bool, bool);
+
+/// What a combination of login flags should make of a request with optional basic credentials,
+/// an `X-Forwarded-User: alice` header and a session cookie: the user and whether they may only
+/// look, or the refusal's status (for a page: single sign-on sends it to the sign-in, 303). Written
+/// from the README's rules, not from the code.
 fn expected(
-    (full, ro, users, proxy, policy): (bool, bool, bool, Proxy, bool),
+    (full, ro, users, proxy, policy, sso): Combo,
     creds: Option<(&str, &str)>,
     header: bool,
+    session: Session,
+    page: bool,
 ) -> Result<(&'static str, bool), u16> {
     let passwords = full || users;
-    let any = passwords || proxy != Proxy::Off;
-    let refused: u16 = if passwords { 401 } else { 403 };
+    let any = passwords || proxy != Proxy::Off || sso;
+    let refused: u16 = if sso && page {
+        303
+    } else if passwords || sso {
+        401
+    } else {
+        403
+    };
     let who: Result<(&'static str, bool), u16> = if !any {
         Ok(("anonymous", false))
     } else if let Some(c) = creds {
@@ -336,20 +361,55 @@ fn expected(
             ("ops", "ops-password") if full => Ok(("ops", false)),
             ("viewer", "viewer-password") if ro => Ok(("viewer", true)),
             ("carol", "carol pass") if users => Ok(("carol", false)),
-            // A wrong or unknown login decides alone, whatever header comes with it.
+            // A wrong or unknown login decides alone, whatever header or cookie comes with it.
             _ => Err(refused),
         }
+    } else if sso && session == Session::Honest {
+        Ok(("sam", false))
     } else if header && proxy == Proxy::Here {
         Ok(("alice", false))
     } else {
         Err(refused)
     };
     let who = who?;
-    // The policy: ops, carol and alice are admins, viewer views; nobody else has a role.
-    if policy && !["ops", "carol", "alice", "viewer"].contains(&who.0) {
+    // The policy: ops, carol, alice and sam are admins, viewer views; nobody else has a role.
+    if policy && !["ops", "carol", "alice", "sam", "viewer"].contains(&who.0) {
         return Err(403);
     }
     Ok(who)
+}
+
+/// A request of the matrix: basic credentials, an `X-Forwarded-User` header, a session cookie.
+type Request = (Option<(&'static str, &'static str)>, bool, Session);
+
+/// The `Cookie` header of `session` for a dashboard sealing with `secret`.
+fn session_cookie(session: Session, secret: &str) -> Option<String> {
+    let key = match session {
+        Session::None => return None,
+        Session::Honest => secret,
+        Session::Forged => "a key the attacker chose, not the dashboard's",
+    };
+    let oidc = rqdash::oidc::Oidc::new(
+        rqdash::oidc::Config {
+            issuer: "http://127.0.0.1:1".into(),
+            client_id: "rqdash".into(),
+            client_secret: None,
+            groups_claim: "groups".into(),
+            scopes: vec![],
+            session: std::time::Duration::from_secs(3600),
+            public_url: "http://127.0.0.1".into(),
+            cookie_path: String::new(),
+        },
+        key,
+    );
+    let sam = rqdash::oidc::Session {
+        user: "sam".into(),
+        groups: vec![],
+        expires: u64::try_from(chrono::Utc::now().timestamp()).unwrap() + 3600,
+        hint: None,
+    };
+    let c = oidc.session_cookie(&sam);
+    Some(format!("{}={}", c.name(), c.value()))
 }
 
 #[test]
@@ -367,24 +427,31 @@ fn every_combination_of_login_flags_refuses_forged_requests_and_serves_honest_on
     let policy = dir.path().join("policy.toml");
     std::fs::write(
         &policy,
-        "[[role]]\nname = \"admin\"\nactions = \"*\"\nusers = [\"ops\", \"carol\", \"alice\"]\n\n[[role]]\nname = \"viewer\"\nactions = [\"view\"]\nusers = [\"viewer\"]\n",
+        "[[role]]\nname = \"admin\"\nactions = \"*\"\nusers = [\"ops\", \"carol\", \"alice\", \"sam\"]\n\n[[role]]\nname = \"viewer\"\nactions = [\"view\"]\nusers = [\"viewer\"]\n",
     )
     .unwrap();
-    let requests: [(Option<(&str, &str)>, bool); 7] = [
-        (None, false),
-        (None, true),
-        (Some(("ops", "guess")), true),
-        (Some(("viewer", "viewer-password")), true),
-        (Some(("ops", "ops-password")), false),
-        (Some(("carol", "carol pass")), false),
-        (Some(("viewer", "viewer-password")), false),
+    const SECRET: &str = "the dashboard's own secret key";
+    let requests: [Request; 11] = [
+        (None, false, Session::None),
+        (None, true, Session::None),
+        (Some(("ops", "guess")), true, Session::None),
+        (Some(("viewer", "viewer-password")), true, Session::None),
+        (Some(("ops", "ops-password")), false, Session::None),
+        (Some(("carol", "carol pass")), false, Session::None),
+        (Some(("viewer", "viewer-password")), false, Session::None),
+        (None, false, Session::Honest),
+        (None, true, Session::Forged),
+        (Some(("ops", "guess")), false, Session::Honest),
+        (Some(("viewer", "viewer-password")), false, Session::Honest),
     ];
     let mut combos = 0;
     for full in [false, true] {
         for ro in [false, true] {
             for with_users in [false, true] {
                 for proxy in [Proxy::Off, Proxy::Here, Proxy::Elsewhere] {
-                    for with_policy in [false, true] {
+                    for (with_policy, sso) in
+                        [(false, false), (true, false), (false, true), (true, true)]
+                    {
                         if ro && !full && !with_users {
                             continue; // refused at start: a read-only login needs a full one
                         }
@@ -414,11 +481,17 @@ fn every_combination_of_login_flags_refuses_forged_requests_and_serves_honest_on
                         if with_policy {
                             add(&["--policy", policy.to_str().unwrap()]);
                         }
+                        if sso {
+                            add(&["--oidc-issuer", "http://127.0.0.1:1", "--oidc-client-id"]);
+                            add(&["rqdash", "--public-url", "http://127.0.0.1"]);
+                            add(&["--secret-key", SECRET]);
+                        }
                         let cli = <rqdash::config::Cli as clap::Parser>::parse_from(&args);
                         let app = TestApp::spawn(Settings::from_cli(cli).unwrap());
-                        let combo = (full, ro, with_users, proxy, with_policy);
-                        for (creds, header) in requests {
+                        let combo = (full, ro, with_users, proxy, with_policy, sso);
+                        for (creds, header, session) in requests {
                             let auth = creds.map(|(u, p)| basic(u, p));
+                            let cookie = session_cookie(session, SECRET);
                             let mut h: Vec<(&str, &str)> = Vec::new();
                             if let Some(a) = &auth {
                                 h.push(("Authorization", a));
@@ -426,8 +499,12 @@ fn every_combination_of_login_flags_refuses_forged_requests_and_serves_honest_on
                             if header {
                                 h.push(("X-Forwarded-User", "alice"));
                             }
-                            let what = format!("{combo:?} {creds:?} header={header}");
-                            let want = expected(combo, creds, header);
+                            if let Some(c) = &cookie {
+                                h.push(("Cookie", c));
+                            }
+                            let what =
+                                format!("{combo:?} {creds:?} header={header} session={session:?}");
+                            let want = expected(combo, creds, header, session, true);
                             let page = http::request(
                                 "GET",
                                 &format!("{}/0/view/queues", app.address),
@@ -450,7 +527,7 @@ fn every_combination_of_login_flags_refuses_forged_requests_and_serves_honest_on
                             // An action on a job that does not exist: 404 once it reaches the
                             // handler, so nothing changes whatever the answer.
                             let r = app.post("/0/job/no-such-job/requeue", &h);
-                            let want_post = match want {
+                            let want_post = match expected(combo, creds, header, session, false) {
                                 Ok((_, true)) => 403,
                                 Ok(_) => 404,
                                 Err(s) => s,
@@ -462,6 +539,6 @@ fn every_combination_of_login_flags_refuses_forged_requests_and_serves_honest_on
             }
         }
     }
-    assert_eq!(combos, 42);
+    assert_eq!(combos, 84);
     assert_eq!(status_of(&redis, "job-failed-1").as_deref(), Some("failed"));
 }

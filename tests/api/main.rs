@@ -59,5 +59,6 @@ mod replicas;
 mod search;
 mod security;
 mod sentinel;
+mod sso;
 mod users;
 mod workers;
