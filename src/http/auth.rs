@@ -108,13 +108,14 @@ fn groups(req: &ServiceRequest, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether `path` is one of the sign-in pages of single sign-on (`<prefix>/auth/…`), which
-/// everybody may open.
+/// Whether `path` is one of the sign-in pages of single sign-on (`<prefix>/auth/…`), or the
+/// stylesheet, scripts and icon they are drawn with (the same for everybody), which everybody
+/// may open.
 fn sign_in_path(path: &str, s: &Settings) -> bool {
     s.oidc.is_some()
-        && path
-            .strip_prefix(s.url_prefix.as_str())
-            .is_some_and(|p| p.starts_with("/auth/"))
+        && path.strip_prefix(s.url_prefix.as_str()).is_some_and(|p| {
+            p.starts_with("/auth/") || p.starts_with("/static/") || p == "/favicon.ico"
+        })
 }
 
 /// The single sign-on session the request's cookie holds, when it opens under the secret key
@@ -145,7 +146,15 @@ fn sign_in_first(
         percent_encoding::utf8_percent_encode(&here, percent_encoding::NON_ALPHANUMERIC)
     );
     let path = req.path();
-    let machine = path.contains("/data/")
+    // Only a page the browser navigates to goes to the sign-in: an image, a script or a fetch
+    // (`Sec-Fetch-Dest` other than `document`) must not start a sign-in of its own.
+    let subresource = req
+        .headers()
+        .get("sec-fetch-dest")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|d| d != "document" && d != "iframe");
+    let machine = subresource
+        || path.contains("/data/")
         || path.ends_with(".json")
         || path.ends_with(".csv")
         || path.ends_with("/metrics")

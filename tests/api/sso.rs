@@ -4,7 +4,8 @@
 //! the secret and by no other, sign-out at the provider too, and the refusals: a replayed
 //! state, a wrong nonce, a bad signature, a wrong audience, an expired token, a provider that is
 //! down, a tampered session cookie. Key rotation at the provider is followed. The browser half
-//! (Chromium) is in `browser::single_sign_on_in_chromium`.
+//! (Chromium) is at the end: sign-in, the role, a second replica and sign-out, and each refusal
+//! on its page.
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -362,6 +363,15 @@ fn refused_after(
     );
     assert_eq!(r.status, 401, "{}", r.text());
     assert!(r.text().contains("id=\"sign-in-again\""), "{}", r.text());
+    let dropped = r
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("rqdash_login="));
+    assert!(
+        dropped.is_some_and(|c| c.contains("Max-Age=0") && c.contains("Path=/auth/")),
+        "the login cookie is dropped: {:?}",
+        r.set_cookies
+    );
     r.text()
 }
 
@@ -457,6 +467,26 @@ fn a_provider_that_is_down_gets_a_page_that_says_so_and_bad_flags_a_sentence() {
     assert!(r.text().contains("id=\"sign-in-again\""));
     let r = app.get("/auth/callback?code=x&state=y");
     assert_eq!(r.status, 400, "{}", r.text());
+    // The sign-in pages are drawn with the stylesheet, scripts and icon, the same for everybody:
+    // they answer without a session, and a subresource never starts a sign-in of its own (its
+    // login cookie would replace the one of the sign-in in progress).
+    let page = app.get("/auth/signed-out").text();
+    let css = page
+        .split('"')
+        .find(|p| p.contains("/static/") && p.contains(".css"))
+        .expect("a stylesheet link")
+        .to_string();
+    assert_eq!(app.get(&css).status, 200, "{css}");
+    assert_eq!(app.get("/favicon.ico").status, 200);
+    let icon = http::request(
+        "GET",
+        &format!("{}/0/view/queues", app.address),
+        &[("Sec-Fetch-Dest", "image")],
+        None,
+    );
+    assert_eq!(icon.status, 401);
+    assert!(cookie(&icon, "rqdash_login").is_none());
+    assert_eq!(app.get("/0/view/queues").status, 303, "a page still goes to the sign-in");
 
     // Flags: each missing piece is named.
     let parse = |extra: &[&str]| {
@@ -556,4 +586,109 @@ fn single_sign_on_in_chromium_shows_the_user_enforces_their_role_and_signs_out()
     // The dashboard asks for a sign-in again, and so does the provider (its session ended).
     browser.goto(&format!("{}/", a.address));
     wait_shown(&browser, "#login-form", "");
+}
+
+/// Signs erin in at the provider in the browser from the login form on screen.
+fn sign_in_in_browser(browser: &crate::support::browser::Browser) {
+    wait_shown(browser, "#login-form", "");
+    browser.eval(
+        "document.getElementById('login').value = 'erin';
+         document.getElementById('password').value = 'erin-pw'; return null;",
+    );
+    browser.click("#sign-in");
+}
+
+/// Gives the browser the login cookie of a sign-in started over HTTP (the page must be on the
+/// dashboard's origin).
+fn hand_over(browser: &crate::support::browser::Browser, login: &str) {
+    browser.eval(&format!(
+        "document.cookie = '{login}; path=/auth/'; return null;"
+    ));
+}
+
+#[test]
+fn in_chromium_a_bad_signature_a_wrong_audience_an_expired_token_a_wrong_nonce_and_a_replayed_state_each_get_a_page_that_says_so(
+) {
+    // Arrange: the provider behind its rewriting proxy; a dashboard as "rqdash" and one as
+    // "short" (ID tokens valid one second).
+    let redis = TestRedis::start();
+    let url = redis.url();
+    let (pa, ps) = (free_port(), free_port());
+    let mut short = client_for("short", ps);
+    short.id_token_ttl = Some(Duration::from_secs(1));
+    let mut cfg = ProviderConfig::new(
+        vec![client_for("rqdash", pa), short, client_for("other", 9)],
+        users(),
+    );
+    cfg.behind_proxy = true;
+    let provider = Provider::start(cfg);
+    let dir = TempDir::new("sso-browser-refusals");
+    let a = dashboard(&url, pa, provider.issuer(), "rqdash", SECRET, &dir);
+    let s = dashboard(&url, ps, provider.issuer(), "short", SECRET, &dir);
+    let browser = crate::support::browser::Browser::start();
+    let refused = |app: &TestApp, tamper: Tamper, says: &str| {
+        provider.proxy().set_mode(tamper);
+        browser.goto(&format!("{}/", app.address));
+        sign_in_in_browser(&browser);
+        wait_shown(&browser, "#auth-message", says);
+        provider.proxy().set_mode(Tamper::PassThrough);
+        assert!(browser.text("#signed-in").is_none());
+        // The provider's own session stays: sign out there, so the next case signs in anew.
+        browser.goto(&format!("{}/auth/logout", app.address));
+        wait_shown(&browser, "#sign-out-confirm", "");
+        browser.click("#sign-out-confirm");
+        wait_shown(&browser, "#sign-in-again", "");
+    };
+
+    // Act + Assert: each refusal, on a page.
+    refused(&a, Tamper::FlipSignature, "Signature verification failed");
+    browser.screenshot(&crate::browser::screenshot_dir().join("sign-in-refused.png"));
+    refused(&s, Tamper::Delay(Duration::from_millis(2100)), "Expired");
+    // Another client's real token, with this sign-in's nonce.
+    let (authorize, login) = begin(&a, "/");
+    let nonce = query_params(&authorize)
+        .into_iter()
+        .find(|(k, _)| k == "nonce")
+        .unwrap()
+        .1;
+    let foreign = token_for(
+        &provider,
+        "other",
+        "other-secret",
+        "http://127.0.0.1:9/auth/callback",
+        "erin",
+        "erin-pw",
+        &nonce,
+    );
+    browser.goto(&format!("{}/auth/signed-out", a.address));
+    hand_over(&browser, &login);
+    provider.proxy().set_mode(Tamper::Replace(foreign));
+    browser.goto(&authorize);
+    sign_in_in_browser(&browser);
+    wait_shown(&browser, "#auth-message", "audience");
+    provider.proxy().set_mode(Tamper::PassThrough);
+    // A nonce that is not the one sent.
+    let (authorize, login) = begin(&a, "/");
+    browser.goto(&format!("{}/auth/signed-out", a.address));
+    hand_over(&browser, &login);
+    browser.goto(&authorize.replace("nonce=", "nonce=x"));
+    // The provider may still know erin (no form then) or ask again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while browser.text("#auth-message").is_none() && std::time::Instant::now() < deadline {
+        if browser.text("#login-form").is_some() {
+            sign_in_in_browser(&browser);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    wait_shown(&browser, "#auth-message", "nonce");
+    // A callback used once, then replayed with the same login cookie.
+    let (authorize, login) = begin(&a, "/");
+    let back = login_over_http(&authorize, "erin", "erin-pw");
+    browser.goto(&format!("{}/auth/signed-out", a.address));
+    hand_over(&browser, &login);
+    browser.goto(&back);
+    wait_shown(&browser, "#signed-in", "erin");
+    hand_over(&browser, &login);
+    browser.goto(&back);
+    wait_shown(&browser, "#auth-message", "already used");
 }

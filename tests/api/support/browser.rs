@@ -134,6 +134,11 @@ impl Browser {
         self.call("POST", "/url", Some(json!({ "url": url })));
     }
 
+    /// Every cookie the browser would send to the current page, `HttpOnly` ones too.
+    pub fn cookies(&self) -> Value {
+        self.call("GET", "/cookie", None)
+    }
+
     /// Runs a script in the page and returns its value.
     pub fn eval(&self, script: &str) -> Value {
         self.call(
