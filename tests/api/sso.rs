@@ -486,7 +486,11 @@ fn a_provider_that_is_down_gets_a_page_that_says_so_and_bad_flags_a_sentence() {
     );
     assert_eq!(icon.status, 401);
     assert!(cookie(&icon, "rqdash_login").is_none());
-    assert_eq!(app.get("/0/view/queues").status, 303, "a page still goes to the sign-in");
+    assert_eq!(
+        app.get("/0/view/queues").status,
+        303,
+        "a page still goes to the sign-in"
+    );
 
     // Flags: each missing piece is named.
     let parse = |extra: &[&str]| {
