@@ -2,6 +2,7 @@
 API, searched by exception text through rqdash, then every match of one kind requeued.
 
     .venv/rq-2.12.0/bin/python bench/search.py [--jobs 1000000] [--binary target/release/rqdash]
+        [--rqdash-arg=--redact-pattern=cust-[0-9]+ ...]
 
 Measures: time to the first results and to the exact total, the dashboard's memory (VmRSS before,
 VmHWM after), and the longest Redis stall seen by a PING probe every 5 ms meanwhile; then the
@@ -11,6 +12,7 @@ requeue of all matches of the rare kind (time per 100,000 jobs, stall). Not part
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -114,6 +116,9 @@ def main():
     p.add_argument('--redis-url', help='a Redis this script seeded before (kept running), to compare '
                    'binaries on the same data; seeded only when its registry is empty')
     p.add_argument('--skip-requeue', action='store_true', help='only search (leaves the data as it is)')
+    p.add_argument('--rqdash-arg', action='append', default=[], metavar='ARG',
+                   help='one more argument for rqdash (repeat), e.g. --rqdash-arg=--redact-pattern=cust-[0-9]+ '
+                   'to measure what redaction costs')
     args = p.parse_args()
 
     redis = None
@@ -135,7 +140,7 @@ def main():
             n = seed(url, args.jobs)
             log(f'seeded {n} failed jobs in {time.time() - t:.0f} s')
         web_port = free_port()
-        web = subprocess.Popen([args.binary, '--redis-url', url, '--port', str(web_port)],
+        web = subprocess.Popen([args.binary, '--redis-url', url, '--port', str(web_port), *args.rqdash_arg],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f'http://127.0.0.1:{web_port}'
         for _ in range(100):
@@ -166,6 +171,14 @@ def main():
             out[label] = {'total': v['total'], 'truncated': v['truncated'], 'first_results_s': round(first or done, 3),
                           'complete_s': round(done, 3), 'worst_ping_ms': round(probe.worst * 1000, 2)}
             log(f'{label}: {out[label]}')
+        # A page of 100 failed jobs (their calls and exceptions decoded, and redacted when asked).
+        times = []
+        for _ in range(21):
+            t = time.perf_counter()
+            urllib.request.urlopen(f'{base}/0/view/jobs/big/failed/100/asc/1').read()
+            times.append(time.perf_counter() - t)
+        out['list_page_100_ms'] = round(statistics.median(times) * 1000, 2)
+        log(f"a page of 100 failed jobs: {out['list_page_100_ms']} ms (median of 21)")
         out['rss_before_mb'] = rss_before
         out['rss_peak_mb'] = rss(web.pid, 'VmHWM')
         if args.skip_requeue:

@@ -209,18 +209,7 @@ fn cookie_key(secret: &str) -> Key {
 impl Oidc {
     /// The relying party for `cfg`, its cookies sealed under `secret`.
     pub fn new(cfg: Config, secret: &str) -> Oidc {
-        use ureq::tls::{TlsConfig, TlsProvider};
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(TIMEOUT))
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .tls_config(
-                TlsConfig::builder()
-                    .provider(TlsProvider::NativeTls)
-                    .build(),
-            )
-            .build()
-            .into();
+        let agent = crate::webhooks::agent(TIMEOUT, true);
         Oidc {
             secure: cfg.public_url.starts_with("https://"),
             key: cookie_key(secret),

@@ -69,18 +69,28 @@ impl Webhooks {
     }
 }
 
-/// Posts every message of `rx` to `url`, each tried up to [`ATTEMPTS`] times.
-fn deliver(url: &str, what: &str, rx: std::sync::mpsc::Receiver<String>) {
+/// The HTTP client of the dashboard's outgoing calls (webhooks, the OpenID provider): native
+/// TLS, `timeout` for a whole call. For `oauth`, a redirect is answered as it is (never
+/// followed: no request is sent where a provider's answer points) and every status is an
+/// answer, not an error.
+pub fn agent(timeout: Duration, oauth: bool) -> ureq::Agent {
     use ureq::tls::{TlsConfig, TlsProvider};
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(TIMEOUT))
+    let mut config = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
         .tls_config(
             TlsConfig::builder()
                 .provider(TlsProvider::NativeTls)
                 .build(),
-        )
-        .build()
-        .into();
+        );
+    if oauth {
+        config = config.max_redirects(0).http_status_as_error(false);
+    }
+    config.build().into()
+}
+
+/// Posts every message of `rx` to `url`, each tried up to [`ATTEMPTS`] times.
+fn deliver(url: &str, what: &str, rx: std::sync::mpsc::Receiver<String>) {
+    let agent = agent(TIMEOUT, false);
     let shown = crate::config::access::mask_webhook(url);
     for body in rx {
         let mut pause = Duration::from_secs(1);

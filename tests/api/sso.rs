@@ -345,6 +345,25 @@ fn post_as(app: &TestApp, path: &str, session: &str) -> http::Response {
     )
 }
 
+/// A real ID token of the provider for erin, issued to client "other" with the nonce of the
+/// sign-in `authorize` starts: right issuer and signature, wrong audience.
+fn foreign_token(provider: &Provider, authorize: &str) -> String {
+    let nonce = query_params(authorize)
+        .into_iter()
+        .find(|(k, _)| k == "nonce")
+        .expect("a nonce")
+        .1;
+    token_for(
+        provider,
+        "other",
+        "other-secret",
+        "http://127.0.0.1:9/auth/callback",
+        "erin",
+        "erin-pw",
+        &nonce,
+    )
+}
+
 /// The callback's answer after `tamper` rewrote the token answer, and no session set.
 fn refused_after(
     app: &TestApp,
@@ -399,20 +418,7 @@ fn tampered_expired_misaddressed_and_wrong_nonce_tokens_are_refused_and_rotated_
 
     // A real token of the same provider for another client (same nonce): wrong audience.
     let (authorize, login) = begin(&a, "/");
-    let nonce = query_params(&authorize)
-        .into_iter()
-        .find(|(k, _)| k == "nonce")
-        .unwrap()
-        .1;
-    let foreign = token_for(
-        &provider,
-        "other",
-        "other-secret",
-        "http://127.0.0.1:9/auth/callback",
-        "erin",
-        "erin-pw",
-        &nonce,
-    );
+    let foreign = foreign_token(&provider, &authorize);
     let text = refused_after(&a, &provider, Tamper::Replace(foreign), &authorize, &login);
     assert!(text.contains("audience"), "{text}");
 
@@ -650,20 +656,7 @@ fn in_chromium_a_bad_signature_a_wrong_audience_an_expired_token_a_wrong_nonce_a
     refused(&s, Tamper::Delay(Duration::from_millis(2100)), "Expired");
     // Another client's real token, with this sign-in's nonce.
     let (authorize, login) = begin(&a, "/");
-    let nonce = query_params(&authorize)
-        .into_iter()
-        .find(|(k, _)| k == "nonce")
-        .unwrap()
-        .1;
-    let foreign = token_for(
-        &provider,
-        "other",
-        "other-secret",
-        "http://127.0.0.1:9/auth/callback",
-        "erin",
-        "erin-pw",
-        &nonce,
-    );
+    let foreign = foreign_token(&provider, &authorize);
     browser.goto(&format!("{}/auth/signed-out", a.address));
     hand_over(&browser, &login);
     provider.proxy().set_mode(Tamper::Replace(foreign));
