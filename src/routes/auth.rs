@@ -143,11 +143,23 @@ pub async fn callback(
 }
 
 /// `GET|POST /auth/logout`: drops the session cookie and goes to the provider's sign-out, or
-/// to the signed-out page.
+/// to the signed-out page. A request another site started (`Sec-Fetch-Site: cross-site`) signs
+/// nobody out.
 pub async fn logout(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let Some(oidc) = state.settings.oidc.clone() else {
         return not_set_up(&state);
     };
+    // Another site's link or form must not sign the user out: it is sent back to the overview.
+    let cross_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site");
+    if cross_site {
+        return HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("{}/", base(&state))))
+            .finish();
+    }
     let session = req
         .cookie(SESSION_COOKIE)
         .and_then(|c| oidc.session(c.value()));

@@ -36,13 +36,26 @@ groups = ["ops"]
 /// The shared secret of the replicas.
 pub const SECRET: &str = "a-secret-every-replica-shares";
 
-/// A free port of 127.0.0.1 (the dashboard's, known before the provider registers it).
+/// A free port of 127.0.0.1 for a dashboard, known before the provider registers its redirect
+/// URI (so seconds before the dashboard binds it). Taken below Linux's ephemeral range (32768 and
+/// up), which is where every `bind(0)` of the other tests lands, and handed out once per test
+/// process, so nothing else can take it in between.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let _ = NEXT.compare_exchange(
+        0,
+        20_000 + (std::process::id() % 500) as u16 * 20,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let port = NEXT.fetch_add(1, Ordering::SeqCst);
+        assert!(port < 32_768, "no free port left below the ephemeral range");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// The provider's users: erin (ops-eu), vic (ops), nobody (no group).
@@ -309,6 +322,20 @@ fn a_group_from_the_token_maps_to_an_enforced_role_and_every_replica_with_the_se
         vec!["eu-1".to_string(), "us-1".to_string()]
     );
     assert_eq!(post_as(&a, "/0/requeue/us-1", &vic).status, 403);
+
+    // Another site cannot sign erin out.
+    let forged = http::request(
+        "GET",
+        &format!("{}/auth/logout", a.address),
+        &[("Cookie", &session), ("Sec-Fetch-Site", "cross-site")],
+        None,
+    );
+    assert_eq!(forged.status, 303);
+    assert_eq!(forged.header("location"), Some("/"));
+    assert!(
+        cookie(&forged, "rqdash_session").is_none(),
+        "the session stays"
+    );
 
     // Sign-out drops the cookie and ends the session at the provider too.
     let out = get_as(&a, "/auth/logout", &session);
