@@ -24,7 +24,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
-use actix_web::http::StatusCode;
 use base64::Engine;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm};
 use openidconnect::{
@@ -34,8 +33,6 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
-
-use crate::i18n;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "rqdash_session";
@@ -101,64 +98,6 @@ struct Pending {
     verifier: String,
     next: String,
     expires: u64,
-}
-
-/// Why a sign-in failed. Each is answered with a page that says so ([`Failure::message`]) and
-/// [`Failure::status`], never a 500.
-#[derive(Debug, thiserror::Error)]
-pub enum Failure {
-    /// The callback came without this browser's sign-in in progress: it expired, it was started
-    /// in another browser, or it was already used.
-    #[error("no sign-in in progress")]
-    NoLogin,
-    /// The state was already used once (a replayed callback).
-    #[error("state already used")]
-    Replayed,
-    /// The state the provider sent back is not the one sent.
-    #[error("state mismatch")]
-    StateMismatch,
-    /// The provider answered with an error (`error=` on the callback).
-    #[error("provider error: {0}")]
-    Provider(String),
-    /// The provider could not be reached, or its metadata could not be read.
-    #[error("provider unreachable: {0}")]
-    Unreachable(String),
-    /// The provider refused to exchange the code.
-    #[error("code refused: {0}")]
-    Refused(String),
-    /// The ID token failed a check: signature, issuer, audience, expiry or nonce.
-    #[error("ID token refused: {0}")]
-    BadToken(String),
-}
-
-impl Failure {
-    /// The status the failure is answered with.
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Failure::Unreachable(_) => StatusCode::BAD_GATEWAY,
-            Failure::BadToken(_) | Failure::Refused(_) | Failure::Provider(_) => {
-                StatusCode::UNAUTHORIZED
-            }
-            Failure::NoLogin | Failure::Replayed | Failure::StateMismatch => {
-                StatusCode::BAD_REQUEST
-            }
-        }
-    }
-
-    /// What happened, for a person, in the current language.
-    pub fn message(&self) -> String {
-        let detail =
-            |d: &String| crate::config::access::log_safe(&crate::rq::decode::truncate(d, 300));
-        match self {
-            Failure::NoLogin => i18n::t("auth.no_login").to_string(),
-            Failure::Replayed => i18n::t("auth.replayed").to_string(),
-            Failure::StateMismatch => i18n::t("auth.state_mismatch").to_string(),
-            Failure::Provider(d) => i18n::tf("auth.provider_error", &[("error", &detail(d))]),
-            Failure::Unreachable(d) => i18n::tf("auth.unreachable", &[("error", &detail(d))]),
-            Failure::Refused(d) => i18n::tf("auth.refused", &[("error", &detail(d))]),
-            Failure::BadToken(d) => i18n::tf("auth.bad_token", &[("error", &detail(d))]),
-        }
-    }
 }
 
 /// An error of the HTTP calls to the provider.
@@ -597,76 +536,8 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
+mod failure;
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod tests;
 
-    fn oidc() -> Oidc {
-        Oidc::new(
-            Config {
-                issuer: "http://127.0.0.1:1".into(),
-                client_id: "rqdash".into(),
-                client_secret: None,
-                groups_claim: "groups".into(),
-                scopes: vec![],
-                session: Duration::from_secs(3600),
-                public_url: "https://rq.example.com/dash".into(),
-                cookie_path: "/dash".into(),
-            },
-            "0123456789abcdef0123",
-        )
-    }
-
-    #[test]
-    fn a_session_opens_only_under_its_key_and_until_it_expires() {
-        let o = oidc();
-        let s = Session {
-            user: "ann".into(),
-            groups: vec!["ops".into()],
-            expires: now_secs() + 60,
-            hint: None,
-        };
-        let c = o.session_cookie(&s);
-        assert!(c.secure().unwrap_or(false), "https public URL: Secure");
-        assert_eq!(c.path(), Some("/dash/"));
-        assert!(!c.value().contains("ann"), "sealed, not readable");
-        assert_eq!(o.session(c.value()), Some(s.clone()));
-        let other = Oidc::new(o.config().clone(), "another secret, 16+ chars");
-        assert_eq!(other.session(c.value()), None, "another key opens nothing");
-        let mut tampered = c.value().to_string();
-        tampered.replace_range(10..11, if &tampered[10..11] == "A" { "B" } else { "A" });
-        assert_eq!(o.session(&tampered), None);
-        let old = Session {
-            expires: now_secs() - 1,
-            ..s
-        };
-        assert_eq!(o.session(o.session_cookie(&old).value()), None, "expired");
-        // A login cookie is not a session, even under the same key.
-        let login = o.seal(
-            LOGIN_COOKIE,
-            serde_json::to_string(&old).unwrap(),
-            LOGIN_TTL,
-            "/auth/",
-        );
-        assert_eq!(o.session(login.value()), None);
-    }
-
-    #[test]
-    fn groups_come_as_a_list_or_a_string() {
-        let v = serde_json::json!({"groups": ["a", "b"], "roles": "x, y z", "n": 1});
-        assert_eq!(claim_list(&v, "groups"), Some(vec!["a".into(), "b".into()]));
-        assert_eq!(
-            claim_list(&v, "roles"),
-            Some(vec!["x".into(), "y".into(), "z".into()])
-        );
-        assert_eq!(claim_list(&v, "missing"), None);
-    }
-
-    #[test]
-    fn a_state_is_accepted_once() {
-        let o = oidc();
-        assert!(o.use_state("s1").is_ok());
-        assert!(matches!(o.use_state("s1"), Err(Failure::Replayed)));
-        assert!(o.use_state("s2").is_ok());
-    }
-}
+pub use failure::Failure;
