@@ -12,8 +12,8 @@ use crate::rq::RepoError;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     /// The thing asked for does not exist (job, queue, worker, task, instance, page).
-    #[error("{0}")]
-    NotFound(String),
+    #[error("{1}")]
+    NotFound(Missing, String),
     /// The request is malformed (bad registry, order, page size, page, form).
     #[error("{0}")]
     BadRequest(String),
@@ -39,7 +39,7 @@ impl AppError {
     /// Returns the HTTP status for this error.
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::NotFound(..) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) | AppError::Disabled(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -54,7 +54,7 @@ impl AppError {
     /// Returns a short title for error pages and alerts.
     pub fn title(&self) -> &'static str {
         match self {
-            AppError::NotFound(_) => "Not found",
+            AppError::NotFound(..) => "Not found",
             AppError::BadRequest(_) => "Bad request",
             AppError::Forbidden(_) => "Refused",
             AppError::Disabled(_) => "Action disabled",
@@ -64,6 +64,23 @@ impl AppError {
             AppError::Redis(RepoError::Redis(..)) => "Redis answered with an error",
             AppError::Redis(RepoError::Unavailable(..)) => "Redis is unavailable",
             AppError::Internal(_) => "Internal error",
+        }
+    }
+
+    /// The `error` field of a JSON error: a stable machine code (`job_not_found`, `bad_request`,
+    /// `redis_unavailable`, …) that scripts can match on; the sentence goes in `message`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound(what, _) => what.code(),
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Disabled(_) => "action_disabled",
+            AppError::Conflict(_) => "conflict",
+            AppError::Redis(RepoError::Timeout(..)) => "redis_timeout",
+            AppError::Redis(RepoError::WrongType(..)) => "not_rq_data",
+            AppError::Redis(RepoError::Redis(..)) => "redis_error",
+            AppError::Redis(RepoError::Unavailable(..)) => "redis_unavailable",
+            AppError::Internal(_) => "internal_error",
         }
     }
 
@@ -86,14 +103,60 @@ impl AppError {
 
     /// The error for an unknown job id.
     pub fn job_not_found(id: &str) -> AppError {
-        AppError::NotFound(format!(
+        AppError::NotFound(
+            Missing::Job,
+            format!(
             "no job with id “{id}”: it may have expired (RQ deletes finished jobs after their result TTL) or been deleted"
-        ))
+        ),
+        )
     }
 
     /// The error for a queue RQ does not know.
     pub fn queue_not_found(queue: &str) -> AppError {
-        AppError::NotFound(format!("no queue named “{queue}”"))
+        AppError::NotFound(Missing::Queue, format!("no queue named “{queue}”"))
+    }
+}
+
+/// What a `404` could not find; each has its own machine code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// A job id.
+    Job,
+    /// A queue name.
+    Queue,
+    /// A worker name.
+    Worker,
+    /// An RQ group.
+    Group,
+    /// A failure group (jobs failing the same way).
+    FailureGroup,
+    /// An RQ rate limit key.
+    RateLimit,
+    /// A bulk task of this dashboard.
+    Task,
+    /// A Redis instance number.
+    Instance,
+    /// A page number or path.
+    Page,
+    /// An action verb the route does not know.
+    Action,
+}
+
+impl Missing {
+    /// The machine code: `job_not_found`, `queue_not_found`, ….
+    pub fn code(self) -> &'static str {
+        match self {
+            Missing::Job => "job_not_found",
+            Missing::Queue => "queue_not_found",
+            Missing::Worker => "worker_not_found",
+            Missing::Group => "group_not_found",
+            Missing::FailureGroup => "failure_group_not_found",
+            Missing::RateLimit => "rate_limit_not_found",
+            Missing::Task => "task_not_found",
+            Missing::Instance => "instance_not_found",
+            Missing::Page => "page_not_found",
+            Missing::Action => "unknown_action",
+        }
     }
 }
 
@@ -127,5 +190,34 @@ mod tests {
         for (e, code, title) in cases {
             assert_eq!((e.status().as_u16(), e.title()), (code, title), "{e:?}");
         }
+    }
+
+    #[test]
+    fn every_failure_has_a_distinct_machine_code() {
+        let errors = [
+            AppError::job_not_found("j"),
+            AppError::queue_not_found("q"),
+            AppError::NotFound(Missing::Worker, "w".into()),
+            AppError::NotFound(Missing::Group, "g".into()),
+            AppError::NotFound(Missing::FailureGroup, "f".into()),
+            AppError::NotFound(Missing::RateLimit, "r".into()),
+            AppError::NotFound(Missing::Task, "t".into()),
+            AppError::NotFound(Missing::Instance, "i".into()),
+            AppError::NotFound(Missing::Page, "p".into()),
+            AppError::NotFound(Missing::Action, "a".into()),
+            AppError::BadRequest("x".into()),
+            AppError::Forbidden("x".into()),
+            AppError::Disabled("x".into()),
+            AppError::Conflict("x".into()),
+            AppError::Redis(RepoError::Timeout("r".into(), 5)),
+            AppError::Redis(RepoError::Unavailable("r".into(), "down".into())),
+            AppError::Internal("x".into()),
+        ];
+        let codes: std::collections::HashSet<_> = errors.iter().map(AppError::code).collect();
+        assert_eq!(codes.len(), errors.len());
+        assert_eq!(AppError::job_not_found("j").code(), "job_not_found");
+        assert!(codes
+            .iter()
+            .all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_')));
     }
 }

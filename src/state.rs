@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::error::AppError;
+use crate::error::{AppError, Missing};
 use crate::history::History;
 use crate::render_cache::RenderCache;
 use crate::rq::{Keys, Repository};
@@ -174,10 +174,13 @@ impl AppState {
     /// `NotFound` when there is no such instance.
     pub fn instance(&self, n: usize) -> Result<&Arc<Repository>, AppError> {
         self.instances.get(n).ok_or_else(|| {
-            AppError::NotFound(format!(
-                "there is no Redis instance #{n}: this dashboard has {} (numbered from 0)",
-                self.instances.len()
-            ))
+            AppError::NotFound(
+                Missing::Instance,
+                format!(
+                    "there is no Redis instance #{n}: this dashboard has {} (numbered from 0)",
+                    self.instances.len()
+                ),
+            )
         })
     }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::future::{ready, Ready};
 use std::sync::Arc;
 
-use crate::error::AppError;
+use crate::error::{AppError, Missing};
 use crate::http::respond::{self, Kind};
 use crate::http::viewer::{layout, Viewer};
 use crate::redact::Sight;
@@ -25,7 +25,7 @@ use crate::views::urls::Urls;
 /// `NotFound` when it is not a number (so `/favicon.png` and the like are plain 404s).
 pub fn instance_number(s: &str) -> Result<usize, AppError> {
     s.parse()
-        .map_err(|_| AppError::NotFound(format!("no page at “{s}”")))
+        .map_err(|_| AppError::NotFound(Missing::Page, format!("no page at “{s}”")))
 }
 
 /// Wraps a rendered refusal as the error an extractor fails with (actix sends it as it is).

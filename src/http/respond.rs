@@ -165,7 +165,8 @@ pub fn error(
             status,
             &json!({
                 "status": e.json_status(),
-                "error": e.title(),
+                "error": e.code(),
+                "title": e.title(),
                 "message": e.to_string(),
             }),
         ),

@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::error::AppError;
+use crate::error::{AppError, Missing};
 use crate::http::extract::Instance;
 use crate::http::respond::Kind;
 use crate::routes::jobs::ListPath;
@@ -67,6 +67,10 @@ fn queues_value(urls: &Urls, snap: &Snapshot) -> Value {
                 m.insert(
                     "scheduler_host".into(),
                     json!(q.scheduler.as_ref().and_then(|s| s.hostname.as_ref())),
+                );
+                m.insert(
+                    "scheduler_pid".into(),
+                    json!(q.scheduler.as_ref().and_then(|s| s.scheduler_pid())),
                 );
                 m.insert("overdue_scheduled".into(), json!(q.overdue_scheduled));
                 Value::Object(m)
@@ -200,10 +204,9 @@ pub struct JobPath {
 /// `GET /{n}/data/job/{id}.json`.
 pub async fn job(inst: Instance, path: web::Path<JobPath>) -> HttpResponse {
     let r = async {
-        let id = path
-            .id
-            .strip_suffix(".json")
-            .ok_or_else(|| AppError::NotFound(format!("no page at “{}”", path.id)))?;
+        let id = path.id.strip_suffix(".json").ok_or_else(|| {
+            AppError::NotFound(Missing::Page, format!("no page at “{}”", path.id))
+        })?;
         let j = inst
             .repo
             .job(id, &inst.sight())

@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::error::AppError;
+use crate::error::{AppError, Missing};
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::i18n;
@@ -67,10 +67,13 @@ async fn group_action(act: &Action, path: &FailuresPath) -> Result<Done, AppErro
     let action = match JobAction::from_verb(&path.verb) {
         Some(a @ (JobAction::Requeue | JobAction::Delete)) => a,
         _ => {
-            return Err(AppError::NotFound(format!(
-                "no action “{}” on a failure group: use requeue or delete",
-                path.verb
-            )))
+            return Err(AppError::NotFound(
+                Missing::Action,
+                format!(
+                    "no action “{}” on a failure group: use requeue or delete",
+                    path.verb
+                ),
+            ))
         }
     };
     if action.destructive() {
@@ -88,6 +91,7 @@ async fn group_action(act: &Action, path: &FailuresPath) -> Result<Done, AppErro
         .find(|g| g.key == path.key)
         .ok_or_else(|| {
             AppError::NotFound(
+                Missing::FailureGroup,
                 "that failure group no longer exists: its jobs may have been requeued or deleted meanwhile".into(),
             )
         })?;

@@ -6,38 +6,66 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::error::AppError;
+use crate::error::{AppError, Missing};
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::i18n;
 use crate::rq::actions::{Found, JobAction, Outcome};
 use crate::rq::repository::groups::GroupSummary;
 use crate::views::format::{plural, thousands};
-use crate::views::groups::{group_row, GroupPage, GroupsPage, PER_PAGE};
+use crate::views::groups::{GroupPage, GroupsPage, GROUPS_PER_PAGE, PER_PAGE};
 
-/// `GET /{n}/view/groups`.
-pub async fn page(inst: Instance) -> HttpResponse {
+/// Query of the groups page and `groups.json`: the page (1-based) and, for JSON, its size.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+impl ListQuery {
+    /// The page and its size (`default` when not given, at most [`MAX_PER_PAGE`]).
+    fn parse(&self, default: usize) -> Result<(usize, usize), AppError> {
+        let number = |v: &Option<String>, name: &str, d: usize| match v.as_deref() {
+            None | Some("") => Ok(d),
+            Some(t) => t.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                AppError::BadRequest(format!("{name} must be a whole number from 1, not “{t}”"))
+            }),
+        };
+        let per_page = number(&self.per_page, "per_page", default)?;
+        if per_page > MAX_PER_PAGE {
+            return Err(AppError::BadRequest(format!(
+                "per_page may be at most {MAX_PER_PAGE}"
+            )));
+        }
+        Ok((number(&self.page, "page", 1)?, per_page))
+    }
+}
+
+/// The most groups per page of `groups.json`.
+pub const MAX_PER_PAGE: usize = 1_000;
+
+/// `GET /{n}/view/groups?page=…`.
+pub async fn page(inst: Instance, q: web::Query<ListQuery>) -> HttpResponse {
     let r = async {
         inst.viewer.require_view_everywhere()?;
-        let groups = inst.repo.groups().await?;
-        Ok(GroupsPage {
-            layout: inst.layout("groups", i18n::t("nav.groups")),
-            groups: groups.iter().map(|g| group_row(g, &inst.urls)).collect(),
-        }
-        .render()?)
+        let (page, per_page) = q.parse(GROUPS_PER_PAGE)?;
+        let list = inst.repo.groups_page(page, per_page).await?;
+        Ok(GroupsPage::new(inst.layout("groups", i18n::t("nav.groups")), &list, page).render()?)
     }
     .await;
     inst.page(r)
 }
 
-/// `GET /{n}/data/groups.json`.
-pub async fn json(inst: Instance) -> HttpResponse {
+/// `GET /{n}/data/groups.json?page=…&per_page=…`: one page of the groups (1,000 by default),
+/// newest first, with `total`, `truncated` (groups past the cap of the listing, which no page
+/// reaches), `page`, `per_page` and `pages`.
+pub async fn json(inst: Instance, q: web::Query<ListQuery>) -> HttpResponse {
     let r = async {
         inst.viewer.require_view_everywhere()?;
-        let groups: Vec<Value> = inst
-            .repo
-            .groups()
-            .await?
+        let (page, per_page) = q.parse(MAX_PER_PAGE)?;
+        let list = inst.repo.groups_page(page, per_page).await?;
+        let groups: Vec<Value> = list
+            .groups
             .iter()
             .map(|g| {
                 json!({
@@ -49,7 +77,15 @@ pub async fn json(inst: Instance) -> HttpResponse {
                 })
             })
             .collect();
-        Ok(json!({ "groups": groups }))
+        Ok(json!({
+            "groups": groups,
+            "total": list.total,
+            "listed": list.listed,
+            "truncated": list.truncated(),
+            "page": page,
+            "per_page": per_page,
+            "pages": list.listed.div_ceil(per_page).max(1),
+        }))
     }
     .await;
     inst.json(r)
@@ -70,16 +106,14 @@ pub struct PageQuery {
 }
 
 async fn summary(inst: &Instance, name: &str) -> Result<GroupSummary, AppError> {
-    inst.repo
-        .groups()
-        .await?
-        .into_iter()
-        .find(|g| g.name == name)
-        .ok_or_else(|| {
-            AppError::NotFound(format!(
+    inst.repo.group(name).await?.ok_or_else(|| {
+        AppError::NotFound(
+            Missing::Group,
+            format!(
                 "no group named “{name}”: RQ forgets a group once all its jobs have expired or been deleted"
-            ))
-        })
+            ),
+        )
+    })
 }
 
 /// `GET /{n}/view/groups/{name}?page=…`.
@@ -125,9 +159,10 @@ async fn group_action(act: &Action, name: &str, verb: &str) -> Result<Done, AppE
     let action = match JobAction::from_verb(verb) {
         Some(a @ (JobAction::Requeue | JobAction::Cancel | JobAction::Delete)) => a,
         _ => {
-            return Err(AppError::NotFound(format!(
-                "no action “{verb}” on a group: use requeue, cancel or delete"
-            )))
+            return Err(AppError::NotFound(
+                Missing::Action,
+                format!("no action “{verb}” on a group: use requeue, cancel or delete"),
+            ))
         }
     };
     if action.destructive() {
@@ -142,7 +177,10 @@ async fn group_action(act: &Action, name: &str, verb: &str) -> Result<Done, AppE
         .group_ids(name, crate::rq::repository::groups::MAX_MEMBERS)
         .await?;
     if ids.is_empty() {
-        return Err(AppError::NotFound(format!("no group named “{name}”")));
+        return Err(AppError::NotFound(
+            Missing::Group,
+            format!("no group named “{name}”"),
+        ));
     }
     let hint = repo.job_brief(&ids[0]).await?;
     let major = repo.rq_major(hint.as_ref()).await?;

@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::error::AppError;
+use crate::error::{AppError, Missing};
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::http::respond::Kind;
@@ -76,10 +76,13 @@ pub async fn act(act: Action, path: web::Path<JobPath>) -> HttpResponse {
     let r = match JobAction::from_verb(&path.verb) {
         Some(JobAction::Stop) => stop(&act, &path.id).await,
         Some(action) => one_job(&act, &path.id, action).await,
-        None => Err(AppError::NotFound(format!(
-            "no action “{}” on a job: use requeue, cancel, delete, enqueue or stop",
-            path.verb
-        ))),
+        None => Err(AppError::NotFound(
+            Missing::Action,
+            format!(
+                "no action “{}” on a job: use requeue, cancel, delete, enqueue or stop",
+                path.verb
+            ),
+        )),
     };
     act.reply(&path.verb, r)
 }

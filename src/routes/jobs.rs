@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::error::AppError;
+use crate::error::{AppError, Missing};
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::i18n;
@@ -36,10 +36,9 @@ impl ListPath {
     /// # Errors
     /// `NotFound` without the suffix, `BadRequest` with a message for bad parameters.
     pub fn parse(&self, page_suffix: &str) -> Result<(String, ListParams), AppError> {
-        let page = self
-            .page
-            .strip_suffix(page_suffix)
-            .ok_or_else(|| AppError::NotFound(format!("no page at “{}”", self.page)))?;
+        let page = self.page.strip_suffix(page_suffix).ok_or_else(|| {
+            AppError::NotFound(Missing::Page, format!("no page at “{}”", self.page))
+        })?;
         Ok((
             self.queue.clone(),
             ListParams::parse(&self.registry, &self.per_page, &self.order, page)?,
@@ -147,9 +146,12 @@ async fn selected(act: &Action, verb: &str) -> Result<Done, AppError> {
     let action = JobAction::from_verb(verb)
         .filter(|a| *a != JobAction::Stop)
         .ok_or_else(|| {
-            AppError::NotFound(format!(
-                "no action “{verb}” on selected jobs: use requeue, delete, cancel or enqueue"
-            ))
+            AppError::NotFound(
+                Missing::Action,
+                format!(
+                    "no action “{verb}” on selected jobs: use requeue, delete, cancel or enqueue"
+                ),
+            )
         })?;
     if action.destructive() {
         act.allow_delete()?;

@@ -48,7 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route(&at("/jobs/{verb}"), web::post().to(jobs::act_on_selected))
             .route(&at("/requeue/{queue}"), web::post().to(queues::requeue))
-            .route(&at("/requeue/{queue}"), read().to(queues::requeue_by_get))
+            .route(&at("/requeue/{queue}"), web::get().to(queues::requeue))
             .route(&at("/requeue-all"), web::post().to(queues::requeue_all))
             .route(
                 &at("/queue/{queue}/{registry}/empty"),

@@ -2,10 +2,8 @@
 //! registry, compact a queue, clean ghost ids, remove an empty queue. Bulk ones run as tasks
 //! ([`super::tasks::start`]).
 
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::error::AppError;
 use crate::http::action::{Action, Done};
@@ -28,7 +26,10 @@ async fn known(act: &Action, queue: &str) -> Result<(), AppError> {
     }
 }
 
-/// `POST /requeue/{queue}`: requeue every failed job of a queue.
+/// `POST /requeue/{queue}`: requeue every failed job of a queue. rq-dashboard's
+/// `GET /requeue/{queue}` lands here too, for scripts and this dashboard's own origin; a GET
+/// a page on another site causes is refused before the handler runs
+/// ([`crate::http::action`]).
 pub async fn requeue(act: Action, path: web::Path<QueuePath>) -> HttpResponse {
     let r = async {
         let queue = path.queue.clone();
@@ -44,13 +45,6 @@ pub async fn requeue(act: Action, path: web::Path<QueuePath>) -> HttpResponse {
     }
     .await;
     act.reply("requeue-queue", r)
-}
-
-/// `GET /requeue/{queue}`: refused (rq-dashboard accepted GET; a link must not change data).
-pub async fn requeue_by_get() -> HttpResponse {
-    HttpResponse::MethodNotAllowed()
-        .insert_header((header::ALLOW, "POST"))
-        .json(json!({"status": "error", "message": "requeueing changes data: use POST"}))
 }
 
 /// `POST /requeue-all`: requeue every failed job of every queue (under a policy: of every

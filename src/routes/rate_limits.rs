@@ -6,7 +6,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::error::AppError;
+use crate::error::{AppError, Missing};
 use crate::http::extract::Instance;
 use crate::i18n;
 use crate::views::rate_limits::{rate_limit_row, RateLimitPage, RateLimitsPage};
@@ -49,7 +49,12 @@ pub async fn show(inst: Instance, path: web::Path<KeyPath>) -> HttpResponse {
             .await?
             .into_iter()
             .find(|l| &l.key == key)
-            .ok_or_else(|| AppError::NotFound(format!("no rate limit with key “{key}”")))?;
+            .ok_or_else(|| {
+                AppError::NotFound(
+                    Missing::RateLimit,
+                    format!("no rate limit with key “{key}”"),
+                )
+            })?;
         let (total, jobs) = inst
             .repo
             .rate_limit_waiting(key, 0, WAITING_SHOWN, &inst.sight())

@@ -9,7 +9,7 @@ use serde_json::json;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-use crate::error::AppError;
+use crate::error::{AppError, Missing};
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::i18n;
@@ -216,7 +216,7 @@ pub async fn page(inst: Instance) -> HttpResponse {
             match parse(qs, PER_PAGE) {
                 Ok(rq) => match search(&inst, &rq.query, rq.fresh).await {
                     Ok(s) => p.v = Some(view(&inst, &s, rq.page).await?),
-                    Err(e @ (AppError::BadRequest(_) | AppError::NotFound(_))) => {
+                    Err(e @ (AppError::BadRequest(_) | AppError::NotFound(..))) => {
                         p.problem = Some(e.to_string())
                     }
                     Err(e) => return Err(e),
@@ -295,10 +295,13 @@ async fn on_matches(act: &Action, verb: &str) -> Result<Done, AppError> {
     let action = match JobAction::from_verb(verb) {
         Some(a @ (JobAction::Requeue | JobAction::Cancel | JobAction::Delete)) => a,
         _ => {
-            return Err(AppError::NotFound(format!(
-                "no action “{}” on search results: use requeue, cancel or delete",
-                crate::rq::decode::truncate(verb, 40)
-            )))
+            return Err(AppError::NotFound(
+                Missing::Action,
+                format!(
+                    "no action “{}” on search results: use requeue, cancel or delete",
+                    crate::rq::decode::truncate(verb, 40)
+                ),
+            ))
         }
     };
     if action.destructive() {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::error::AppError;
+use crate::error::{AppError, Missing};
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::i18n;
@@ -101,9 +101,12 @@ pub struct TaskPath {
 async fn find(inst: &Instance, id: &str) -> Result<(Option<Arc<Task>>, TaskRecord), AppError> {
     let id = id.strip_suffix(".json").unwrap_or(id);
     let not_found = || {
-        AppError::NotFound(format!(
+        AppError::NotFound(
+            Missing::Task,
+            format!(
             "no task {id}: it never existed here, or its record expired (a week after it ended)"
-        ))
+        ),
+        )
     };
     let id: u64 = id.parse().map_err(|_| not_found())?;
     if let Some(t) = inst.state.tasks.get(inst.n, id) {

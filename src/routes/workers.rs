@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::error::AppError;
+use crate::error::{AppError, Missing};
 use crate::http::action::{Action, Done};
 use crate::http::extract::Instance;
 use crate::http::respond::Kind;
@@ -73,15 +73,19 @@ pub async fn command(act: Action, path: web::Path<WorkerPath>) -> HttpResponse {
             "shutdown" => (WorkerCommand::Shutdown, "to shut down"),
             "kill-horse" => (WorkerCommand::KillHorse, "to kill its work horse"),
             other => {
-                return Err(AppError::NotFound(format!(
-                    "no worker command “{other}”: use shutdown or kill-horse"
-                )))
+                return Err(AppError::NotFound(
+                    Missing::Action,
+                    format!("no worker command “{other}”: use shutdown or kill-horse"),
+                ))
             }
         };
         act.require("suspend", None)?;
         let (repo, name) = (&act.inst.repo, &path.name);
         if !repo.worker_exists(name).await? {
-            return Err(AppError::NotFound(format!("no worker named “{name}”")));
+            return Err(AppError::NotFound(
+                Missing::Worker,
+                format!("no worker named “{name}”"),
+            ));
         }
         if repo.worker_command(name, &cmd).await? == 0 {
             return Err(AppError::Conflict(format!(

@@ -7,11 +7,11 @@ use chrono::Utc;
 
 use super::buttons::{group_actions, ActionButton};
 use super::format::{plural, thousands, time_cell, TimeCell};
-use super::jobs::JobRow;
+use super::jobs::{page_window, JobRow};
 use super::layout::{Layout, Link, Perms};
 use super::urls::Urls;
 use crate::rq::model::JobSummary;
-use crate::rq::repository::groups::GroupSummary;
+use crate::rq::repository::groups::{GroupList, GroupSummary};
 
 /// A group for display.
 #[derive(Debug, Clone)]
@@ -60,8 +60,60 @@ pub fn group_row(g: &GroupSummary, urls: &Urls) -> GroupRow {
 pub struct GroupsPage {
     /// Layout.
     pub layout: Layout,
-    /// The groups, newest first.
+    /// The page's groups, newest first.
     pub groups: Vec<GroupRow>,
+    /// "1–100 of 1,500 groups", or empty when there are none.
+    pub range: String,
+    /// Pager links.
+    pub pages: Vec<Link>,
+    /// What the cap left out, or empty: "Only 10,000 of the 12,000 groups are listed".
+    pub capped: String,
+}
+
+/// Groups per page of the groups page.
+pub const GROUPS_PER_PAGE: usize = 100;
+
+impl GroupsPage {
+    /// Builds page `page` (1-based) of `list`.
+    pub fn new(layout: Layout, list: &GroupList, page: usize) -> GroupsPage {
+        let urls = layout.urls.clone();
+        let pages = list.listed.div_ceil(GROUPS_PER_PAGE).max(1) as u64;
+        let from = (page - 1) * GROUPS_PER_PAGE;
+        GroupsPage {
+            groups: list.groups.iter().map(|g| group_row(g, &urls)).collect(),
+            range: if list.groups.is_empty() {
+                String::new()
+            } else {
+                i18n::tf(
+                    "lists.range_of",
+                    &[
+                        ("from", &(from + 1)),
+                        ("to", &(from + list.groups.len())),
+                        ("all", &plural(list.total, "group", "groups")),
+                    ],
+                )
+            },
+            pages: page_window(page as u64, pages, 15)
+                .map(|p| Link {
+                    label: p.to_string(),
+                    url: format!("{}?page={p}", urls.groups()),
+                    current: p == page as u64,
+                })
+                .collect(),
+            capped: if list.truncated() {
+                i18n::tf(
+                    "groups.capped",
+                    &[
+                        ("listed", &thousands(list.listed as u64)),
+                        ("total", &thousands(list.total)),
+                    ],
+                )
+            } else {
+                String::new()
+            },
+            layout,
+        }
+    }
 }
 
 /// `/<n>/view/groups/<name>`.

@@ -44,16 +44,74 @@ fn cross_site_posts_are_refused() {
 #[test]
 fn get_never_acts() {
     let env = Seeded::new("2.12.0");
-    let r = env.app.get("/requeue/default");
-    assert_eq!(r.status, 405);
     for path in [
         "/0/job/job-failed-1/requeue",
         "/0/job/job-failed-1/delete",
         "/0/suspend",
+        "/0/queue/default/failed/empty",
     ] {
-        assert!(env.app.get(path).status >= 400, "GET {path}");
+        let r = env.app.get(path);
+        assert_eq!(r.status, 404, "GET {path}: {}", r.text());
     }
     assert_eq!(status_of(&env, "job-failed-1"), "failed");
+}
+
+/// rq-dashboard's `GET /requeue/<queue>`: scripts written for it and this dashboard's own origin
+/// may use it; a link, an image or a prefetch from another site may not.
+#[test]
+fn requeue_by_get_serves_scripts_and_this_origin_never_another_site() {
+    let env = Seeded::new("2.12.0");
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        crate::support::http::request("GET", &format!("{}{path}", env.app.address), headers, None)
+    };
+    let host = env.app.address.trim_start_matches("http://").to_string();
+    let origin = format!("http://{host}");
+    let elsewhere = [
+        vec![
+            ("Sec-Fetch-Site", "cross-site"),
+            ("Sec-Fetch-Dest", "image"),
+        ],
+        vec![
+            ("Sec-Fetch-Site", "same-site"),
+            ("Sec-Fetch-Mode", "navigate"),
+        ],
+        vec![("Origin", "http://evil.example")],
+        vec![("Referer", "http://evil.example/page.html")],
+        vec![("Sec-Purpose", "prefetch")],
+    ];
+    for headers in &elsewhere {
+        let r = get("/requeue/default", headers);
+        assert_eq!(r.status, 403, "{headers:?}: {}", r.text());
+        assert_eq!(r.json()["error"], "forbidden", "{headers:?}");
+        assert_eq!(status_of(&env, "job-failed-1"), "failed", "{headers:?}");
+    }
+    // A script, as with rq-dashboard: no browser headers, no token.
+    let r = get("/requeue/default", &[]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["status"], "OK");
+    assert_eq!(status_of(&env, "job-failed-1"), "queued");
+    assert_eq!(status_of(&env, "job-failed-2"), "queued");
+    // An unknown queue: 404 with a machine code, as rq-dashboard's newest answers.
+    let r = get("/requeue/no-such-queue", &[]);
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(r.json()["error"], "queue_not_found");
+    // The dashboard's own origin (a URL typed into the address bar says `none`).
+    let self_referer = format!("{origin}/0/view/queues");
+    for headers in [
+        vec![
+            ("Sec-Fetch-Site", "same-origin"),
+            ("Referer", self_referer.as_str()),
+        ],
+        vec![("Sec-Fetch-Site", "none")],
+        vec![("Referer", self_referer.as_str())],
+    ] {
+        let r = get("/requeue/default", &headers);
+        assert_eq!(r.status, 200, "{headers:?}: {}", r.text());
+    }
+    // The audit trail has the two requeues that ran and the five refusals.
+    let audit = env.app.json("/0/data/audit.json");
+    let text = audit.to_string();
+    assert!(text.contains("evil.example"), "{text}");
 }
 
 #[test]
@@ -74,6 +132,10 @@ fn read_only_refuses_every_action_on_the_server() {
     ] {
         let r = app.post(path, &[]);
         assert_eq!(r.status, 403, "{path}");
+        if path == "/requeue/default" {
+            let r = app.get(path);
+            assert_eq!((r.status, &r.json()["status"]), (403, &"DISABLED".into()));
+        }
         assert_eq!(r.json()["status"], "DISABLED", "{path}");
         assert!(r.json()["message"]
             .as_str()

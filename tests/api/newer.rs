@@ -344,6 +344,78 @@ fn groups_match_rq_and_act_like_rq_3_0() {
     groups_match_rq_and_act_like_rq("3.0.0")
 }
 
+/// 1,500 groups made by RQ's Group API: every one reachable by paging, newest first, none
+/// twice, with `total` and `truncated` as search gives them.
+#[test]
+fn groups_past_a_thousand_are_paged_not_dropped() {
+    let redis = TestRedis::start();
+    let rq = Rq::new("2.12.0");
+    let made = rq.many_groups(&redis.url(), 0, 1_500);
+    assert_eq!(made["groups"], 1_500, "{made}");
+    let app = TestApp::for_redis(&redis.url());
+    let expected: Vec<String> = (0..1_500).rev().map(|i| format!("many-{i:05}")).collect();
+
+    // groups.json: 1,000 a page by default, then the other 500.
+    let first = app.json("/0/data/groups.json");
+    let head = |v: &Value| {
+        serde_json::json!([
+            v["total"],
+            v["truncated"],
+            v["pages"],
+            v["per_page"],
+            v["page"]
+        ])
+    };
+    assert_eq!(head(&first), serde_json::json!([1_500, false, 2, 1_000, 1]));
+    let second = app.json("/0/data/groups.json?page=2");
+    let mut listed: Vec<String> = Vec::new();
+    for page in [&first, &second] {
+        for g in page["groups"].as_array().unwrap() {
+            listed.push(g["name"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(listed, expected, "every group once, newest first");
+    let small = app.json("/0/data/groups.json?page=3&per_page=7");
+    assert_eq!(names(&small["groups"], "name").len(), 7);
+    assert_eq!(small["groups"][0]["name"], expected[14]);
+    assert_eq!(small["groups"][0]["statuses"]["queued"], 1);
+    assert_eq!(app.get("/0/data/groups.json?per_page=0").status, 400);
+    assert_eq!(app.get("/0/data/groups.json?page=abc").status, 400);
+
+    // The page: 100 a page, a pager, the range, and no cap to confess.
+    let doc = app.html("/0/view/groups");
+    assert_eq!(count(&doc, "#groups tr[data-group]"), 100);
+    assert!(
+        text(&doc, "#range").contains("1,500"),
+        "{}",
+        text(&doc, "#range")
+    );
+    assert_eq!(count(&doc, "#groups-capped"), 0);
+    let last = app.html("/0/view/groups?page=15");
+    let rows = attrs(&last, "#groups tr[data-group]", "data-group");
+    assert_eq!(rows, expected[1_400..].to_vec());
+    assert!(texts(&last, "nav.pager a").contains(&"15".to_string()));
+    // A group past the first 1,000 has its own page.
+    let oldest = app.html("/0/view/groups/many-00000");
+    assert_eq!(count(&oldest, "#job-list tr[data-job-id]"), 1);
+
+    // Past the cap of 10,000 names, both say what is left out.
+    rq.many_groups(&redis.url(), 1_500, 8_501);
+    let capped = app.json("/0/data/groups.json?per_page=10");
+    assert_eq!(
+        serde_json::json!([
+            capped["total"],
+            capped["listed"],
+            capped["truncated"],
+            capped["pages"]
+        ]),
+        serde_json::json!([10_001, 10_000, true, 1_000])
+    );
+    let doc = app.html("/0/view/groups");
+    let note = text(&doc, "#groups-capped");
+    assert!(note.contains("10,000") && note.contains("10,001"), "{note}");
+}
+
 #[test]
 fn rate_limits_match_rq_3_0() {
     let redis = TestRedis::start();

@@ -705,6 +705,29 @@ def cmd_groups(args):
              'burst_worker': args.worker_name, 'groups': report})
 
 
+def cmd_many_groups(args):
+    """Create --count groups named many-<start>, many-<start+1>, ... (five digits) with Group.create +
+    Group.enqueue_many, one add() job each on --queue, each created a little later than the one
+    before. Emits {rq_version, count, groups: RQ's SCARD of its groups set}."""
+    require_groups()
+    from rq import Queue
+    from rq.group import Group
+
+    import rqdash_jobs as jobs
+
+    conn = fx.connect(args.url)
+    queue = Queue(args.queue, connection=conn, serializer=fx.get_serializer(args.json_serializer))
+    before = conn.scard(Group.REDIS_GROUP_KEY)
+    for i in range(args.start, args.start + args.count):
+        name = f'many-{i:05d}'
+        Group.create(connection=conn, name=name).enqueue_many(
+            queue, [Queue.prepare_data(jobs.add, (i, i), job_id=f'{name}-job')])
+    count = conn.scard(Group.REDIS_GROUP_KEY)
+    if count != before + args.count:
+        _fail(f'many-groups: RQ lists {count} groups, expected {before + args.count}')
+    fx.emit({'rq_version': _rq_version(), 'count': args.count, 'groups': count})
+
+
 def cmd_groups_oracle(args):
     require_groups()
     conn = fx.connect(args.url)
@@ -1198,6 +1221,12 @@ def register(sub, common, fixture_module):
     p.add_argument('--pending-queue', default='groups-pending')
     p.add_argument('--worker-name', default='rqdash-groups-worker')
     p.set_defaults(handler=cmd_groups)
+
+    p = sub.add_parser('many-groups', parents=[common], help='COUNT groups of one job each, by Group.create')
+    p.add_argument('--count', type=int, required=True)
+    p.add_argument('--start', type=int, default=0)
+    p.add_argument('--queue', default='many')
+    p.set_defaults(handler=cmd_many_groups)
 
     p = sub.add_parser('groups-oracle', parents=[common], help="RQ's view of every group, no writes")
     p.set_defaults(handler=cmd_groups_oracle)

@@ -9,8 +9,12 @@ use super::resp::{int_of, items_of, text_of, texts_of};
 use super::{RepoError, Repository};
 use crate::rq::model::parse_timestamp;
 
-/// The most groups the groups page reads.
-pub const MAX_GROUPS: usize = 1_000;
+/// The most group names the groups page and `groups.json` read: past it, the rest are not
+/// listed and both say so (`truncated`).
+pub const MAX_GROUPS: usize = 10_000;
+/// Ids of each group read to order the groups newest first (the roll-up of a listed page reads
+/// up to [`SCAN_COUNT`]).
+pub const ORDER_SAMPLE: usize = 20;
 /// The most ids of one group read for its status roll-up and its page.
 pub const MAX_MEMBERS: usize = 10_000;
 /// Ids asked per `SSCAN` call.
@@ -29,6 +33,25 @@ pub struct GroupSummary {
     pub sampled: u64,
     /// When its newest job was created.
     pub newest: Option<DateTime<Utc>>,
+}
+
+/// One page of the groups ([`Repository::groups_page`]).
+#[derive(Debug, Clone, Default)]
+pub struct GroupList {
+    /// The page's groups, newest first.
+    pub groups: Vec<GroupSummary>,
+    /// How many groups RQ lists (`SCARD rq:groups`).
+    pub total: u64,
+    /// How many of them were read and ordered (at most [`MAX_GROUPS`]); the rest cannot be
+    /// paged to.
+    pub listed: usize,
+}
+
+impl GroupList {
+    /// Whether some groups were left out for the [`MAX_GROUPS`] cap.
+    pub fn truncated(&self) -> bool {
+        (self.listed as u64) < self.total
+    }
 }
 
 impl Repository {
@@ -72,20 +95,61 @@ impl Repository {
         self.scan_set(&self.keys.group(name), limit).await
     }
 
-    /// Every group with a status roll-up of its jobs, newest first: the names, then one pipeline
-    /// of every group's size and first ids, then one of their statuses, whatever the number of
-    /// groups (up to [`MAX_GROUPS`], and [`SCAN_COUNT`] ids each for the roll-up).
+    /// One page of the groups, newest first, each with the status roll-up of its jobs.
+    ///
+    /// Every name is read (up to [`MAX_GROUPS`]) and ordered by the newest of its first
+    /// [`ORDER_SAMPLE`] ids: two pipelines whatever the number of groups. Only the page's
+    /// groups get the full roll-up ([`SCAN_COUNT`] ids each). `page` is 1-based; past the last
+    /// page, the page is empty.
     ///
     /// # Errors
     /// When Redis does not answer.
-    pub async fn groups(&self) -> Result<Vec<GroupSummary>, RepoError> {
+    pub async fn groups_page(&self, page: usize, per_page: usize) -> Result<GroupList, RepoError> {
+        let mut p = redis::pipe();
+        p.cmd("SCARD").arg(self.keys.groups());
+        let total = int_of(&self.run(&p).await?.into_iter().next().unwrap_or(Value::Nil));
         let names = self.group_names().await?;
+        let listed = names.len();
+        let mut order = self.sample(&names, ORDER_SAMPLE).await?;
+        order.sort_by(|a, b| b.newest.cmp(&a.newest).then(a.name.cmp(&b.name)));
+        let on_page: Vec<String> = order
+            .into_iter()
+            .skip(page.saturating_sub(1) * per_page)
+            .take(per_page)
+            .map(|g| g.name)
+            .collect();
+        let mut groups = self.sample(&on_page, SCAN_COUNT).await?;
+        groups.sort_by(|a, b| b.newest.cmp(&a.newest).then(a.name.cmp(&b.name)));
+        Ok(GroupList {
+            groups,
+            total: total.max(listed as u64),
+            listed,
+        })
+    }
+
+    /// Group `name` with the roll-up of its jobs, or `None` when RQ does not list it.
+    ///
+    /// # Errors
+    /// When Redis does not answer.
+    pub async fn group(&self, name: &str) -> Result<Option<GroupSummary>, RepoError> {
+        let mut p = redis::pipe();
+        p.cmd("SISMEMBER").arg(self.keys.groups()).arg(name);
+        let known = int_of(&self.run(&p).await?.into_iter().next().unwrap_or(Value::Nil)) == 1;
+        if !known {
+            return Ok(None);
+        }
+        Ok(self.sample(&[name.to_string()], SCAN_COUNT).await?.pop())
+    }
+
+    /// Groups `names`, each with its size and the statuses and newest creation time of up to
+    /// `ids` of its jobs: one pipeline of sizes and ids, one of the jobs' fields.
+    async fn sample(&self, names: &[String], ids: usize) -> Result<Vec<GroupSummary>, RepoError> {
         let mut p = redis::pipe();
         p.ignore_errors();
-        for name in &names {
+        for name in names {
             let key = self.keys.group(name);
             p.cmd("SCARD").arg(&key);
-            p.cmd("SSCAN").arg(&key).arg(0).arg("COUNT").arg(SCAN_COUNT);
+            p.cmd("SSCAN").arg(&key).arg(0).arg("COUNT").arg(ids);
         }
         let mut r = self.run(&p).await?.into_iter();
         let mut groups = Vec::with_capacity(names.len());
@@ -98,7 +162,7 @@ impl Repository {
             ids.sort();
             ids.dedup();
             groups.push(GroupSummary {
-                name,
+                name: name.clone(),
                 count,
                 sampled: ids.len() as u64,
                 ..GroupSummary::default()
@@ -125,7 +189,6 @@ impl Repository {
                 g.newest = g.newest.max(created);
             }
         }
-        groups.sort_by(|a, b| b.newest.cmp(&a.newest).then(a.name.cmp(&b.name)));
         Ok(groups)
     }
 

@@ -4,13 +4,14 @@
 use chrono::{DateTime, Utc};
 use redis::Value;
 
-use super::groups::MAX_GROUPS;
 use super::resp::{int_of, members_with_scores, text_of, texts_of};
 use super::{RepoError, Repository};
 use crate::rq::model::{from_epoch_secs, JobSummary};
 
 /// The most slot holders read per key (a key's concurrency is small).
 const MAX_HOLDERS: usize = 1_000;
+/// The most rate limits the rate limits page reads.
+const MAX_LIMITS: usize = 1_000;
 
 /// One rate limit and how it is used.
 #[derive(Debug, Clone, Default)]
@@ -37,7 +38,7 @@ impl Repository {
     /// When Redis does not answer.
     pub async fn rate_limits(&self) -> Result<Vec<RateLimitState>, RepoError> {
         let keys = self
-            .scan_set(&self.keys.rate_limit_keys(), MAX_GROUPS)
+            .scan_set(&self.keys.rate_limit_keys(), MAX_LIMITS)
             .await?;
         let mut p = redis::pipe();
         p.ignore_errors();

@@ -111,6 +111,17 @@ impl Rq {
         self.run(self.command("groups", url))
     }
 
+    /// `count` groups made by RQ's Group API, `many-<start>` upwards (five digits), one `add()`
+    /// job each on queue `many`, created in that order: `{rq_version, count, groups}`.
+    pub fn many_groups(&self, url: &str, start: usize, count: usize) -> Value {
+        let mut c = self.command("many-groups", url);
+        c.arg("--count")
+            .arg(count.to_string())
+            .arg("--start")
+            .arg(start.to_string());
+        self.run(c)
+    }
+
     /// RQ's view of every group, read-only: `{rq_version, groups: {name: {name, key, job_ids,
     /// statuses: {id: status | null}, counts: {status | "missing": n}} | null}}`.
     pub fn groups_oracle(&self, url: &str) -> Value {
