@@ -60,7 +60,10 @@ impl Application {
                 }))
         })
         .workers(workers)
-        .shutdown_timeout(5)
+        // Signals are ours ([`Application::run_until_stopped`]): actix's own handling makes
+        // SIGINT a forced stop that drops the requests in flight.
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         .listen(listener)?
         .run();
         Ok(Application { port, server })
@@ -76,14 +79,35 @@ impl Application {
         self.server
     }
 
-    /// Serves until stopped (SIGINT/SIGTERM stop gracefully).
+    /// Serves until SIGINT (Ctrl-C) or SIGTERM, either a graceful stop: no new
+    /// connections, the requests in flight finish (for at most [`SHUTDOWN_GRACE_SECS`]), then it
+    /// returns.
     ///
     /// # Errors
-    /// When the server fails.
+    /// When the server fails, or the signal handlers cannot be installed.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        use actix_web::rt::signal::unix::{signal, SignalKind};
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        let handle = self.server.handle();
+        actix_web::rt::spawn(async move {
+            let name = tokio::select! {
+                _ = int.recv() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            };
+            tracing::info!(
+                "{name}: stopping gracefully: no new connections, the requests in flight finish (at most {SHUTDOWN_GRACE_SECS} s)"
+            );
+            handle.stop(true).await;
+        });
+        self.server.await?;
+        tracing::info!("stopped");
+        Ok(())
     }
 }
+
+/// How long a graceful stop waits for the requests in flight.
+pub const SHUTDOWN_GRACE_SECS: u64 = 5;
 
 /// Connects instance `i` in the background so the first page does not pay for it, then every
 /// poll interval (at least every second) takes the shared snapshot; every `--history-interval`

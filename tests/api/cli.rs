@@ -149,9 +149,14 @@ fn basic_auth_protects_every_page_when_configured() {
     assert_eq!(bad.status, 401);
 }
 
-#[test]
-fn json_logs_and_a_graceful_shutdown_on_sigterm() {
-    let redis = TestRedis::start();
+/// Starts `rqdash --log-format json` on `redis`; returns it, its stderr lines and its port.
+fn json_logging_dashboard(
+    redis: &TestRedis,
+) -> (
+    Spawned,
+    std::io::Lines<BufReader<std::process::ChildStderr>>,
+    u16,
+) {
     let mut process = Spawned::start(
         rqdash()
             .args(["-u", &redis.url(), "-p", "0", "--log-format", "json"])
@@ -186,20 +191,58 @@ fn json_logs_and_a_graceful_shutdown_on_sigterm() {
         .collect::<String>()
         .parse()
         .unwrap();
+    (process, lines, port)
+}
+
+/// `signal` (INT or TERM) while a request waits on a Redis that stalls for 1.5 s: the request
+/// still gets its answer, and the process exits 0 and says why.
+fn stops_gracefully_on(signal: &str) {
+    let redis = TestRedis::start();
+    let (mut process, lines, port) = json_logging_dashboard(&redis);
+    let base = format!("http://127.0.0.1:{port}");
     assert_eq!(
-        crate::support::http::get(&format!("http://127.0.0.1:{port}/healthz")).status,
+        crate::support::http::get(&format!("{base}/healthz")).status,
         200
     );
-    // SIGTERM: it stops accepting, finishes what is in flight, and exits 0.
-    let started = Instant::now();
+    // Redis stalls every client for 1.5 s; a job's JSON (never cached) waits for it.
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(1500)
+        .arg("ALL")
+        .query(&mut redis.conn())
+        .unwrap();
+    let in_flight = {
+        let url = format!("{base}/0/data/job/no-such-job.json");
+        std::thread::spawn(move || crate::support::http::get(&url))
+    };
+    std::thread::sleep(Duration::from_millis(300));
     Command::new("kill")
-        .args(["-TERM", &process.id().to_string()])
+        .args([&format!("-{signal}"), &process.id().to_string()])
         .status()
         .unwrap();
+    // The request in flight gets its answer once Redis does.
+    let r = in_flight
+        .join()
+        .expect("the request in flight got an answer");
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(r.json()["error"], "job_not_found");
     let status = process.child().wait().unwrap();
-    assert!(status.success(), "exit status {status}");
+    assert!(status.success(), "exit status {status} after SIG{signal}");
+    let said: Vec<String> = lines.map_while(Result::ok).collect();
+    let said = said.join("\n");
     assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "shut down promptly"
+        said.contains(&format!("SIG{signal}: stopping gracefully")),
+        "{said}"
     );
+    assert!(!said.to_lowercase().contains("forced"), "{said}");
+}
+
+#[test]
+fn json_logs_and_a_graceful_shutdown_on_sigterm() {
+    stops_gracefully_on("TERM");
+}
+
+#[test]
+fn ctrl_c_stops_as_gracefully_as_sigterm() {
+    stops_gracefully_on("INT");
 }
