@@ -2,7 +2,7 @@
 # Installs what the test suite needs when it is missing: redis-server, Debian's Chromium and
 # ChromeDriver, a CJK font (so the Chinese pages' screenshots show glyphs, not boxes), one
 # Python venv per RQ version used as a test oracle, and Node with the npm packages of the test
-# OpenID provider (tests/oidc). Idempotent.
+# OpenID provider (tests/oidc) and axe-core for the accessibility checks (tests/a11y). Idempotent.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -25,4 +25,8 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 # The OpenID provider the login tests run (tests/oidc/provider.mjs), at the versions of its lock.
 if [ ! -d "$here/tests/oidc/node_modules/oidc-provider" ]; then
   (cd "$here/tests/oidc" && npm ci --no-audit --no-fund)
+fi
+# axe-core, which the accessibility tests inject into each page (tests/a11y), at its locked version.
+if [ ! -d "$here/tests/a11y/node_modules/axe-core" ]; then
+  (cd "$here/tests/a11y" && npm ci --no-audit --no-fund)
 fi

@@ -25,8 +25,9 @@ use crate::webhooks::Webhooks;
 /// How long the alert lease lasts at least unless renewed (renewed every round; it lasts three
 /// rounds when they are longer apart).
 pub const LEASE: Duration = Duration::from_secs(60);
-/// The rules that keep what they know in the process's memory, and how long a new process needs
-/// before their silence means "resolved": `failure_rate` wants 30 minutes of history.
+/// The rules that keep what they know in the process's memory: a new process waits
+/// [`crate::config::ALERT_WARM_UP`] (`failure_rate` wants 30 minutes of history) before their
+/// silence means "resolved".
 pub const MEMORY_RULES: [&str; 5] = [
     "failure_rate",
     "failure_burst",
@@ -34,8 +35,6 @@ pub const MEMORY_RULES: [&str; 5] = [
     "maintenance_behind",
     "intermediate_stuck",
 ];
-/// See [`MEMORY_RULES`].
-pub const WARM_UP: Duration = Duration::from_secs(35 * 60);
 
 /// What a webhook receives.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,7 +117,8 @@ pub struct Alerts {
     said: Mutex<HashMap<usize, bool>>,
     /// How long the lease lasts.
     lease: Duration,
-    /// When this process began, and how long its memory-kept rules need ([`WARM_UP`]).
+    /// When this process began, and how long its memory-kept rules need
+    /// ([`crate::config::ALERT_WARM_UP`] unless the settings say otherwise).
     born: std::time::Instant,
     warm_up: Duration,
 }

@@ -22,7 +22,8 @@ use std::sync::Mutex;
 
 use crate::health::{Problem, Severity, Thresholds};
 use crate::history::History;
-use crate::rq::failure_groups::{fingerprint, last_line};
+use crate::rq::decode::last_line;
+use crate::rq::failure_groups::fingerprint;
 use crate::rq::model::Registry;
 use crate::rq::repository::search::ScoreRange;
 use crate::rq::search::Needs;

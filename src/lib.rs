@@ -8,7 +8,8 @@
 //!
 //! Start-up and infrastructure:
 //! - [`config`]: flags and `RQ_DASHBOARD_*` variables, validated once into [`config::Settings`];
-//!   [`config::access`] (proxies, host names, masking) and [`config::users`] (`--users-file`).
+//!   [`config::access`] (proxies, host names, masking, comparing secrets) and [`config::users`]
+//!   (`--users-file`).
 //! - [`startup`]: [`startup::Application`] binds the listener, builds the state, mounts the route
 //!   table under the URL prefix inside the middleware, starts each instance's background loop
 //!   (history samples, health rules, alerts).
@@ -33,8 +34,8 @@
 //!   sign-out pages).
 //! - [`views`]: one askama struct per page or fragment, one file per page, plus [`views::urls`]
 //!   (the only place that writes a URL), [`views::format`], [`views::layout`],
-//!   [`views::buttons`] (the button catalogue), [`views::charts`] and [`views::lists`] (filter,
-//!   sort and page of long lists). Templates in `templates/` mirror them.
+//!   [`views::buttons`] (the button catalogue, and a search in words), [`views::charts`] and
+//!   [`views::lists`] (filter, sort and page of long lists). Templates in `templates/` mirror them.
 //! - [`i18n`]: the interface's languages: the message catalogues in `locales/` (English and
 //!   Simplified Chinese), the choice of each request's language (cookie, then
 //!   `Accept-Language`), and the lookups templates and views make.
@@ -77,7 +78,9 @@
 //!
 //! Dependencies point one way: `routes` → `http` → `views` → `rq`; `state` sits below `http`
 //! and knows nothing of views; [`redact`] sits between RQ's decoded data ([`rq::model`],
-//! [`rq::decode`], [`pickle`]) and its readers ([`rq::repository`] and everything above).
+//! [`rq::decode`], [`pickle`]) and its readers ([`rq::repository`] and everything above). No two
+//! files reach each other, directly or round a circle: where a lower file needs one name from a
+//! higher one, the name moves down (`tests/api/source_layout.rs` checks).
 //!
 //! # How a request flows
 //!

@@ -60,6 +60,11 @@ const MAX_LONG_WORK: usize = 64 * 1024 * 1024;
 /// Maximum total string/bytes length of the materialised value (shared
 /// references are copied, so this can exceed the input size).
 const MAX_OUTPUT_BYTES: usize = 2 * MAX_INPUT_LEN;
+
+/// What a hidden value ([`PyValue::Redacted`]) shows as, here and wherever redaction hides a
+/// value ([`crate::redact`] uses the same words).
+pub const REDACTED: &str = "[redacted]";
+
 /// Bound for reprs used as names or dict keys.
 const MAX_NAME_REPR: usize = 200;
 const HIGHEST_PROTOCOL: u8 = 5;
@@ -104,7 +109,7 @@ pub enum PyValue {
         state: Option<Box<PyValue>>,
     },
     /// A value hidden by redaction ([`crate::redact`]); never decoded from a pickle. Shows as
-    /// `[redacted]` (a JSON string in [`PyValue::to_json`]).
+    /// [`REDACTED`] (a JSON string in [`PyValue::to_json`]).
     Redacted,
 }
 
@@ -1323,7 +1328,7 @@ fn write_repr(v: &PyValue, o: &mut Out, depth: usize) {
             o.s("}");
         }
         PyValue::Global(g) => o.s(short_name(g)),
-        PyValue::Redacted => o.s(crate::redact::REDACTED),
+        PyValue::Redacted => o.s(REDACTED),
         PyValue::Object { class, args, state } => match known(class, args, state.as_deref()) {
             Some(k) => known_repr(&k, o, depth),
             None => object_repr(class, args, state.as_deref(), o, depth),
@@ -1528,7 +1533,7 @@ fn json(v: &PyValue, depth: usize) -> Value {
         PyValue::Float(f) => serde_json::Number::from_f64(*f)
             .map_or_else(|| Value::String(float_repr(*f)), Value::Number),
         PyValue::Str(s) => Value::String(s.clone()),
-        PyValue::Redacted => Value::String(crate::redact::REDACTED.into()),
+        PyValue::Redacted => Value::String(REDACTED.into()),
         PyValue::Bytes(b) => bytes_json(b),
         PyValue::List(items)
         | PyValue::Tuple(items)

@@ -57,6 +57,15 @@ def send_email(to, subject):
     return {'to': to, 'subject': subject, 'status': 'sent'}
 
 
+def sync_stock(warehouse):
+    """Read a warehouse's stock levels from its (pretend) API. Rotterdam's API is down: it times out
+    (TimeoutError) every time, and nothing retries it (the next sync comes soon anyway)."""
+    time.sleep(random.uniform(0.05, 0.2))
+    if warehouse == 'rotterdam':
+        raise TimeoutError(f'stock API of warehouse {warehouse} did not answer within 5 s')
+    return {'warehouse': warehouse, 'skus': random.randint(20, 60)}
+
+
 def send_reminder(customer):
     """A scheduled reminder (enqueued with ``enqueue_in``)."""
     time.sleep(random.uniform(0.05, 0.2))

@@ -6,7 +6,9 @@ second or so it enqueues some of:
   high     charge_card         ~1 in 5 fails (PaymentDeclined)
   default  process_order       succeeds
   default  import_record       some fail deep in the stack (KeyError, ValueError, ZeroDivisionError)
-  emails   send_email          flaky, with Retry(max=3, interval=[2, 5, 10])
+  emails   send_email          flaky, with Retry(max=3, interval=[2, 5, 10]): few fail for good
+  default  sync_stock          every 10 s, one warehouse in three; Rotterdam's times out (TimeoutError),
+                               the first within seconds, no retry
   emails   send_reminder       scheduled a while ahead (enqueue_in)
   reports  build_report        slow (3-8 s), one worker: the queue backs up (kept under 40)
   emails   email_report        deferred until its report is done (depends_on)
@@ -27,6 +29,7 @@ from rq import Queue, Retry
 import demo_jobs as jobs
 
 SKUS = ['mug', 'tee', 'poster', 'sticker', 'hoodie', 'cap']
+WAREHOUSES = ['rotterdam', 'berlin', 'lyon']  # the first one's API is down: a timeout at once
 CUSTOMERS = ['ana@example.com', 'bo@example.com', 'chen@example.com', 'dara@example.com', 'eli@example.com']
 
 stopping = False
@@ -84,6 +87,8 @@ def main():
                 f'Your order {order}',
                 retry=Retry(max=3, interval=[2, 5, 10]),
             )
+        if n % 10 == 3:
+            q['default'].enqueue(jobs.sync_stock, WAREHOUSES[(n // 10) % len(WAREHOUSES)])
         if n % 3 == 0:
             q['emails'].enqueue_in(
                 timedelta(seconds=random.randint(20, 180)), jobs.send_reminder, random.choice(CUSTOMERS)

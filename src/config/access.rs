@@ -1,11 +1,22 @@
 //! Who may reach the dashboard, and through what: the proxies whose headers are believed
 //! (`--trust-proxy` from the addresses of `--trusted-proxies`), the host names it answers to
 //! (`--allowed-hosts`, the `--public-url` host, the bind address, localhost and IP addresses, so
-//! a web page elsewhere cannot reach it through DNS rebinding), and the credentials hidden from
-//! every label and log line.
+//! a web page elsewhere cannot reach it through DNS rebinding), the credentials hidden from
+//! every label and log line, and how a given secret is compared ([`constant_time_eq`]).
 
 use ipnet::IpNet;
 use std::net::IpAddr;
+
+/// Compares two byte strings in time independent of where they differ (passwords, tokens).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= usize::from(x ^ y);
+    }
+    diff == 0
+}
 
 /// The proxies trusted by default: this host (a proxy beside the dashboard).
 pub const DEFAULT_TRUSTED_PROXIES: &str = "127.0.0.0/8,::1/128";
@@ -185,6 +196,14 @@ pub fn log_safe(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn constant_time_eq_compares_whole_strings() {
+        assert!(constant_time_eq(b"a:b", b"a:b"));
+        assert!(!constant_time_eq(b"a:b", b"a:c"));
+        assert!(!constant_time_eq(b"a:b", b"a:bb"));
+        assert!(!constant_time_eq(b"", b"x"));
+    }
 
     #[test]
     fn every_credential_form_is_masked() {

@@ -16,6 +16,11 @@ pub mod policy;
 pub mod users;
 pub mod watched;
 
+/// How long a new process waits before the silence of the rules that keep what they know in its
+/// memory ([`crate::alerts::MEMORY_RULES`]) resolves an alert: `failure_rate` wants 30 minutes of
+/// history. The default of [`Settings::alert_warm_up`].
+pub const ALERT_WARM_UP: Duration = Duration::from_secs(35 * 60);
+
 /// A secret that never shows in logs or `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(pub String);
@@ -129,7 +134,7 @@ pub struct Settings {
     /// How often the history counts.
     pub history_interval: Duration,
     /// How long a new process waits before its memory-kept rules' silence resolves an alert
-    /// ([`crate::alerts::WARM_UP`]; tests shorten it).
+    /// ([`ALERT_WARM_UP`]; tests shorten it).
     pub alert_warm_up: Duration,
 }
 
@@ -489,7 +494,7 @@ impl Settings {
             public_url,
             history_in_redis: cli.history == "redis",
             history_interval: Duration::from_secs(cli.history_interval),
-            alert_warm_up: crate::alerts::WARM_UP,
+            alert_warm_up: ALERT_WARM_UP,
         })
     }
 
@@ -509,6 +514,16 @@ mod tests {
         let mut all = vec!["rqdash"];
         all.extend_from_slice(args);
         Settings::from_cli(Cli::try_parse_from(all).map_err(|e| e.to_string())?)
+    }
+
+    #[test]
+    fn redaction_flags_fail_in_one_line_or_give_the_settings_their_rules() {
+        let e = parse(&["--redact-pattern", "a(b"]).unwrap_err();
+        assert!(e.starts_with("invalid --redact-pattern \"a(b\""), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+        let s = parse(&["--redact-key", "Token,pw", "--redact-key", "x"]).unwrap();
+        assert!(s.redactor.is_key("TOKEN") && s.redactor.is_key("pw") && s.redactor.is_key("x"));
+        assert!(!parse(&[]).unwrap().redactor.is_active());
     }
 
     #[test]

@@ -5,7 +5,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::recorder::State;
 use super::timing::{self, JobTiming};
 use crate::rq::model::{parse_timestamp, Overview, Registry};
 use crate::rq::repository::history::{HistState, RegistryRead};
@@ -24,6 +23,17 @@ const SMALL_REGISTRY: u64 = 2000;
 const MAX_DATA: usize = 64 * 1024;
 /// Ids kept with a watermark (entries sharing its score).
 const MARK_IDS: usize = 10_000;
+
+/// What the registry reads remember from one round to the next (the recorder keeps it).
+#[derive(Debug, Default)]
+pub(super) struct Memory {
+    /// Registry sizes at the last read.
+    pub reg_size: HashMap<String, u64>,
+    /// When each registry was last read, epoch seconds.
+    pub reg_read: HashMap<String, i64>,
+    /// (queue, function) pairs counted.
+    pub pairs: HashSet<(String, String)>,
+}
 
 /// A registry to read this round.
 struct Pending {
@@ -56,7 +66,7 @@ pub(super) struct Entries {
 /// failed read of the jobs leaves the marks where they were and reports nothing.
 pub(super) async fn read(
     repo: &Repository,
-    st: &mut State,
+    mem: &mut Memory,
     ov: &Overview,
     state: &HistState,
     now: i64,
@@ -69,8 +79,8 @@ pub(super) async fn read(
             (Registry::Failed, true, q.failed),
         ] {
             let key = k.registry(reg, &q.name);
-            let changed = st.reg_size.get(&key) != Some(&size);
-            let read_at = st.reg_read.get(&key).copied().unwrap_or(0);
+            let changed = mem.reg_size.get(&key) != Some(&size);
+            let read_at = mem.reg_read.get(&key).copied().unwrap_or(0);
             if changed || now - read_at >= 60 {
                 pending.push((
                     !changed,
@@ -230,11 +240,11 @@ pub(super) async fn read(
         };
         let mut func: String = func.chars().take(timing::MAX_FUNC).collect();
         let pair = (seen.queue.clone(), func.clone());
-        if !st.pairs.contains(&pair) {
-            if st.pairs.len() >= timing::MAX_PAIRS {
+        if !mem.pairs.contains(&pair) {
+            if mem.pairs.len() >= timing::MAX_PAIRS {
                 func = "(other)".to_string();
             } else {
-                st.pairs.insert(pair);
+                mem.pairs.insert(pair);
             }
         }
         timings.push(JobTiming {

@@ -1,7 +1,8 @@
 //! Count history and job timing statistics. RQ keeps neither, so rqdash records them.
 //!
 //! - [`History`]: per queue and in total, one point per minute for 48 hours and one per hour
-//!   for 90 days (in Redis; a process keeps the 24 hours it draws per minute): jobs finished and failed in the interval, and queued, started and the age of
+//!   for 90 days (in Redis; a process keeps the 24 hours it draws per minute): jobs finished and failed in the interval
+//!   (and of the failed attempts, how many RQ retries), and queued, started and the age of
 //!   the oldest queued job at its last sample. Each process keeps the points it shows in memory
 //!   ([`Store`]); with `--history redis` (the default) they are a mirror of what one replica at
 //!   a time writes to Redis, so every replica draws the same charts and a restart loses none.
@@ -42,8 +43,12 @@ pub struct Point {
     pub t: i64,
     /// Jobs finished in the interval.
     pub finished: u64,
-    /// Jobs failed in the interval.
+    /// Job attempts failed in the interval, retried ones included (the workers'
+    /// `failed_job_count` counts every failed attempt).
     pub failed: u64,
+    /// Of those, the attempts RQ retries (requeued or scheduled again, `Retry(max=…)`): they
+    /// never enter the failed registry. `failed - retried` failed for good.
+    pub retried: u64,
     /// Queued jobs at the last sample of the interval.
     pub queued: u64,
     /// Started jobs at the last sample of the interval.
@@ -136,8 +141,10 @@ impl Range {
 pub struct Sample {
     /// Jobs finished since the last round.
     pub finished: u64,
-    /// Jobs failed since the last round.
+    /// Job attempts failed since the last round, retried ones included.
     pub failed: u64,
+    /// Of those, the attempts RQ retries.
+    pub retried: u64,
     /// Queued jobs now.
     pub queued: u64,
     /// Started jobs now.
@@ -166,6 +173,7 @@ impl Series {
             });
             p.finished += s.finished;
             p.failed += s.failed;
+            p.retried += s.retried;
             p.queued = s.queued;
             p.started = s.started;
             p.latency = s.latency;

@@ -18,6 +18,11 @@
 //! that reuse one name (`rq worker --name`) and come and go within one round, each wiping its
 //! predecessor's hash, only the last is counted; a worker of several queues whose jobs keep no
 //! finished entry has them counted on its first queue.
+//!
+//! Of a worker's failed growth, the attempts matched by new failed-registry entries of that
+//! worker failed for good; the rest RQ retried (a retried attempt leaves no entry). Inexact when
+//! a round leaves new failed entries unread (the read limits) or a job's hash no longer names
+//! its worker: those failures count as retried.
 
 use std::collections::{HashMap, HashSet};
 
@@ -51,18 +56,20 @@ impl Recorder {
     }
 }
 
+/// What a recorder remembers from one round to the next.
 #[derive(Debug, Default)]
-pub(super) struct State {
+struct State {
     /// The bookkeeping when the history is in memory.
     mem: HistState,
     /// Gauges last written per series.
     last: HashMap<String, (u64, u64, u64)>,
     last_minute: i64,
-    /// Registry sizes at the last read, and when it was.
-    pub(super) reg_size: HashMap<String, u64>,
-    pub(super) reg_read: HashMap<String, i64>,
-    /// (queue, function) pairs counted.
-    pub(super) pairs: HashSet<(String, String)>,
+    /// What the registry reads remember between rounds.
+    reads: entries::Memory,
+    /// Failed-registry entries read last round that no growth of their worker's
+    /// `failed_job_count` matched yet: worker → queue → count. RQ adds the entry a moment
+    /// before it counts the failure, so the count can come a round later.
+    carry: HashMap<String, HashMap<String, u64>>,
     /// Whether the mirror holds the whole kept history.
     loaded: bool,
     rounds: u64,
@@ -141,7 +148,25 @@ async fn count(
         done,
         timings,
         by_worker,
-    } = entries::read(repo, st, ov, &state, now).await?;
+    } = entries::read(repo, &mut st.reads, ov, &state, now).await?;
+    // This round's failed entries per worker and queue, then with last round's unmatched ones.
+    let fresh_failed: HashMap<(&str, &str), u64> = by_worker
+        .iter()
+        .flat_map(|(w, qs)| {
+            qs.iter()
+                .map(move |(q, c)| ((w.as_str(), q.as_str()), c[1]))
+        })
+        .collect();
+    let mut seen_by_worker = by_worker.clone();
+    for (w, qs) in std::mem::take(&mut st.carry) {
+        for (q, n) in qs {
+            seen_by_worker
+                .entry(w.clone())
+                .or_default()
+                .entry(q)
+                .or_default()[1] += n;
+        }
+    }
 
     // 3. The workers' counters.
     let listed: HashSet<&str> = ov.workers.iter().map(|w| w.name.as_str()).collect();
@@ -190,8 +215,10 @@ async fn count(
         ));
     }
     let mut workers_set = Vec::new();
-    let mut per_queue: HashMap<String, [u64; 2]> = HashMap::new();
-    let mut total = [0u64; 2];
+    // Finished, failed, and of the failed the retried attempts.
+    let mut per_queue: HashMap<String, [u64; 3]> = HashMap::new();
+    let mut total = [0u64; 3];
+    let mut carry: HashMap<String, HashMap<String, u64>> = HashMap::new();
     for (name, s, x, birth, queues) in &counted {
         let (ds, dx) = match state.workers.get(name) {
             // The same worker: its growth.
@@ -216,7 +243,7 @@ async fn count(
         }
         total[0] += ds;
         total[1] += dx;
-        let seen = by_worker.get(name);
+        let seen = seen_by_worker.get(name);
         for (i, d) in [ds, dx].into_iter().enumerate() {
             let mut rest = d;
             if let Some(seen) = seen {
@@ -226,11 +253,33 @@ async fn count(
                     let n = c[i].min(rest);
                     per_queue.entry(q.clone()).or_default()[i] += n;
                     rest -= n;
+                    // A failed entry its worker has not counted yet waits one round for it.
+                    let fresh = fresh_failed
+                        .get(&(name.as_str(), q.as_str()))
+                        .copied()
+                        .unwrap_or(0);
+                    let unmatched = (c[i] - n).min(fresh);
+                    if i == 1 && unmatched > 0 {
+                        *carry
+                            .entry(name.clone())
+                            .or_default()
+                            .entry(q.clone())
+                            .or_default() += unmatched;
+                    }
                 }
+            }
+            // Failed attempts that left no failed-registry entry: RQ retried them (the job went
+            // back to its queue or to the scheduled registry).
+            if i == 1 {
+                total[2] += rest;
             }
             if rest > 0 {
                 if let Some(q) = queues.first() {
-                    per_queue.entry(q.clone()).or_default()[i] += rest;
+                    let c = per_queue.entry(q.clone()).or_default();
+                    c[i] += rest;
+                    if i == 1 {
+                        c[2] += rest;
+                    }
                 }
             }
         }
@@ -248,6 +297,7 @@ async fn count(
         Sample {
             finished: total[0],
             failed: total[1],
+            retried: total[2],
             queued: t.queued,
             started: t.started,
             latency: age(t.oldest_enqueued_at),
@@ -264,6 +314,7 @@ async fn count(
         let s = Sample {
             finished: d[0],
             failed: d[1],
+            retried: d[2],
             queued: q.queued,
             started: q.started,
             latency: age(q.oldest_enqueued_at),
@@ -273,7 +324,7 @@ async fn count(
         // waits for the next minute.
         let gauges = (s.queued, s.started, s.latency);
         let changed = st.last.get(&q.name).map(|g| (g.0, g.1)) != Some((s.queued, s.started));
-        if d != [0, 0] || changed || (new_minute && gauges != (0, 0, 0)) {
+        if d != [0, 0, 0] || changed || (new_minute && gauges != (0, 0, 0)) {
             samples.push((q.name.clone(), s));
         }
     }
@@ -347,6 +398,7 @@ async fn count(
                         s.queued,
                         s.started,
                         s.latency,
+                        s.retried,
                     )
                 })
                 .collect(),
@@ -391,23 +443,28 @@ async fn count(
         }
     }
     st.last_minute = minute;
+    st.carry = carry;
     for (q, s) in &samples {
         st.last.insert(q.clone(), (s.queued, s.started, s.latency));
     }
     for (key, size, full) in done {
         if full {
-            st.reg_size.remove(&key);
+            st.reads.reg_size.remove(&key);
         } else {
-            st.reg_size.insert(key.clone(), size);
+            st.reads.reg_size.insert(key.clone(), size);
         }
-        st.reg_read.insert(key, now);
+        st.reads.reg_read.insert(key, now);
     }
     // Forget queues that are gone.
     if !ov.queues.is_empty() {
         st.last
             .retain(|q, _| q.is_empty() || queue_names.contains(q.as_str()));
-        st.reg_size.retain(|k, _| registries.contains(k.as_str()));
-        st.reg_read.retain(|k, _| registries.contains(k.as_str()));
+        st.reads
+            .reg_size
+            .retain(|k, _| registries.contains(k.as_str()));
+        st.reads
+            .reg_read
+            .retain(|k, _| registries.contains(k.as_str()));
     }
     Ok(!incr.is_empty())
 }

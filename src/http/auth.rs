@@ -17,16 +17,8 @@ use base64::Engine;
 use crate::config::{access, Credentials, Settings};
 use crate::http::context::RequestCtx;
 
-/// Compares two byte strings in time independent of where they differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= usize::from(x ^ y);
-    }
-    diff == 0
-}
+/// The comparison of secrets, also used by the CSRF check ([`crate::http::action`]).
+pub use crate::config::access::constant_time_eq;
 
 /// The user name and password of a basic-auth header.
 fn basic_credentials(req: &ServiceRequest) -> Option<(String, String)> {
@@ -325,17 +317,4 @@ pub fn apply_policy(
     }
     ctx.grants = Some(std::sync::Arc::new(grants));
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::constant_time_eq;
-
-    #[test]
-    fn constant_time_eq_compares_whole_strings() {
-        assert!(constant_time_eq(b"a:b", b"a:b"));
-        assert!(!constant_time_eq(b"a:b", b"a:c"));
-        assert!(!constant_time_eq(b"a:b", b"a:bb"));
-        assert!(!constant_time_eq(b"", b"x"));
-    }
 }

@@ -8,11 +8,14 @@
 //! - [`respond`]: the one responder: a page, a fragment or JSON, and every error rendered the
 //!   same way whatever answers it;
 //! - [`action`]: the one action guard (form, CSRF, permissions) and the one action reply (htmx,
-//!   browser form, JSON), with the audit log.
+//!   browser form, JSON), with the audit log;
+//! - [`csrf`]: where an action may come from (same origin, a script with its token, or
+//!   rq-dashboard's `GET /requeue/<queue>` from a script).
 
 pub mod action;
 pub mod auth;
 pub mod context;
+pub mod csrf;
 pub mod extract;
 pub mod middleware;
 pub mod respond;

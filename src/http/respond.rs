@@ -148,6 +148,14 @@ pub fn error(
                     Vec::new()
                 },
                 retries: redis_down,
+                // Back to the queues would fail the same way: the page asked for, again. (Not
+                // an action's form post: a link cannot post it again.)
+                again: (redis_down
+                    && matches!(
+                        *req.method(),
+                        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+                    ))
+                .then(|| crate::http::viewer::here(state, viewer)),
             };
             let body = p
                 .render()

@@ -163,6 +163,17 @@ impl Viewer {
     }
 }
 
+/// The path and query the browser asked for, under the proxy's prefix, for a link back to it
+/// (the language switcher, an error page's "Try again"): a search's text in it is shown back,
+/// masked as every other echo of what redaction hides from them.
+pub fn here(state: &AppState, viewer: &Viewer) -> String {
+    let here = context::current().here;
+    match viewer.sight(state).hides(None) {
+        Some(r) => r.text(&here).into_owned(),
+        None => here,
+    }
+}
+
 /// Builds the layout of a page of instance `n` (instance 0's when `n` does not exist, so error
 /// pages still render).
 pub fn layout(
@@ -173,13 +184,7 @@ pub fn layout(
     title: impl Into<String>,
 ) -> Layout {
     let shown = if n < state.instances.len() { n } else { 0 };
-    // The language switcher sends them back here: a search's text in it is shown back, masked
-    // as every other echo of what redaction hides from them.
-    let here = context::current().here;
-    let here = match viewer.sight(state).hides(None) {
-        Some(r) => r.text(&here).into_owned(),
-        None => here,
-    };
+    let here = here(state, viewer);
     let (redis_version, rq_versions) = state.instances[shown].versions();
     Layout {
         urls: viewer.urls(shown),

@@ -287,7 +287,7 @@ impl Oidc {
             .filter(|p: &Pending| p.expires > now_secs())
             .ok_or(Failure::NoLogin)?;
         let state = query.get("state").map(String::as_str).unwrap_or("");
-        if !crate::http::auth::constant_time_eq(state.as_bytes(), pending.state.as_bytes()) {
+        if !crate::config::access::constant_time_eq(state.as_bytes(), pending.state.as_bytes()) {
             return Err(Failure::StateMismatch);
         }
         self.use_state(&pending.state)?;

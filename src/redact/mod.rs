@@ -36,8 +36,8 @@ use crate::rq::decode::{Call, Decoded};
 use crate::rq::model::cron::CronJob;
 use crate::rq::model::{JobDetail, JobSummary, ResultEntry};
 
-/// What a hidden value shows as.
-pub const REDACTED: &str = "[redacted]";
+/// What a hidden value shows as (defined beside the decoded values' own [`PyValue::Redacted`]).
+pub use crate::pickle::REDACTED;
 
 /// The hash fields holding a serialized payload: their raw previews are hidden whole, since a
 /// serialized (pickled, compressed) value cannot be redacted in place. Their decoded, redacted

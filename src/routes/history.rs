@@ -88,8 +88,19 @@ pub fn chart_set(inst: &Instance, queue: Option<&str>, range: Range) -> ChartSet
         h.points(queue, range, now)
     };
     let (note, warning) = note(&h.mode(), range);
+    let charts = charts(&pts, range.resolution(), range.as_str(), now);
+    let open = charts
+        .iter()
+        .any(|c| c.lines.iter().any(|l| !l.open.is_empty()))
+        .then(|| {
+            crate::i18n::t(match range.resolution() {
+                crate::history::Resolution::Minute => "charts.open_minute",
+                crate::history::Resolution::Hour => "charts.open_hour",
+            })
+            .to_string()
+        });
     ChartSet {
-        charts: charts(&pts, range.resolution(), range.as_str()),
+        charts,
         ranges: Range::ALL
             .into_iter()
             .map(|r| RangeLink {
@@ -101,6 +112,7 @@ pub fn chart_set(inst: &Instance, queue: Option<&str>, range: Range) -> ChartSet
         url: inst.urls.charts_fragment(queue, range.as_str()),
         note,
         warning,
+        open,
     }
 }
 
@@ -163,7 +175,8 @@ pub async fn functions_fragment(inst: Instance, q: web::Query<StatsQuery>) -> Ht
     inst.fragment(r)
 }
 
-/// `GET /{n}/data/history.json?queue=&range=`: `points[]` with `t`, `finished`, `failed`,
+/// `GET /{n}/data/history.json?queue=&range=`: `points[]` with `t`, `finished`, `failed`
+/// (failed attempts, retried ones included), `retried` (of those, the ones RQ retries),
 /// `queued`, `started`, `latency_s`, and the `resolution`.
 pub async fn json(inst: Instance, q: web::Query<HistoryQuery>) -> HttpResponse {
     let r = scope(&inst, queue_of(&q.queue)).and_then(|()| range_of(q.range.as_deref())).map(|range| {
@@ -178,6 +191,7 @@ pub async fn json(inst: Instance, q: web::Query<HistoryQuery>) -> HttpResponse {
                     "t": p.t,
                     "finished": p.finished,
                     "failed": p.failed,
+                    "retried": p.retried,
                     "queued": p.queued,
                     "started": p.started,
                     "latency_s": p.latency,
@@ -194,6 +208,7 @@ pub async fn json(inst: Instance, q: web::Query<HistoryQuery>) -> HttpResponse {
             "totals": {
                 "finished": points.iter().map(|p| p["finished"].as_u64().unwrap_or(0)).sum::<u64>(),
                 "failed": points.iter().map(|p| p["failed"].as_u64().unwrap_or(0)).sum::<u64>(),
+                "retried": points.iter().map(|p| p["retried"].as_u64().unwrap_or(0)).sum::<u64>(),
             },
             "points": points,
         })

@@ -265,6 +265,17 @@ fn inflate_into(dec: &mut flate2::Decompress, input: &[u8], out: &mut Vec<u8>) -
     }
 }
 
+/// Returns the last non-empty line of a traceback (`Type: message`), trimmed; empty when there
+/// is none.
+pub fn last_line(traceback: &str) -> &str {
+    traceback
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+}
+
 /// The last non-empty line of `text` (lossy UTF-8), trimmed; `None` when there is none.
 fn last_line_of(text: &[u8]) -> Option<String> {
     let line = text
@@ -428,7 +439,7 @@ mod tests {
         let big = format!("{}{tb}", "x".repeat(100_000));
         for text in [tb, big.as_str(), "", "just one line", "ünïcode: ✓\n"] {
             let full = |s: Option<String>| {
-                s.map(|t| crate::rq::failure_groups::last_line(&t).to_string())
+                s.map(|t| last_line(&t).to_string())
                     .filter(|l| !l.is_empty())
             };
             let z = zlib(text.as_bytes());

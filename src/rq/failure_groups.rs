@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use super::decode::{last_line, truncate};
+
 /// One group of failures.
 #[derive(Debug, Clone)]
 pub struct Group {
@@ -19,16 +21,6 @@ pub struct Group {
     pub newest_score: f64,
     /// The ids, newest first.
     pub ids: Vec<String>,
-}
-
-/// Returns the last non-empty line of a traceback (`Type: message`).
-pub fn last_line(traceback: &str) -> &str {
-    traceback
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("")
 }
 
 /// Normalises a failure line: runs of digits become `#`, hex literals and long hex or uuid-like
@@ -90,7 +82,7 @@ pub fn key_of(fingerprint: &str) -> String {
 pub fn group(failures: Vec<(String, f64, Option<String>)>) -> Vec<Group> {
     let mut groups: HashMap<String, Group> = HashMap::new();
     for (id, score, tb) in failures {
-        let line = crate::rq::decode::truncate(tb.as_deref().map(last_line).unwrap_or(""), 500);
+        let line = truncate(tb.as_deref().map(last_line).unwrap_or(""), 500);
         let fp = if line.is_empty() {
             "(no traceback recorded)".to_string()
         } else {

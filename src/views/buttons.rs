@@ -1,6 +1,8 @@
 //! The button catalogue: every action button the pages offer, with its label, endpoint and a
 //! confirmation that says exactly what will happen. Which job status allows which action comes
-//! from the one table in [`crate::rq::actions`]; what the viewer may do from [`Perms`].
+//! from the one table in [`crate::rq::actions`]; what the viewer may do from [`Perms`]. Also
+//! [`describe_search`], a search in words, which the buttons acting on a search's matches
+//! confirm with and the search page shows.
 
 use super::format::{plural, thousands};
 use super::layout::Perms;
@@ -481,7 +483,7 @@ pub fn search_actions(
         return out;
     }
     let form = query.to_form();
-    let what = super::search::describe(query);
+    let what = describe_search(query);
     let n = thousands(total);
     let jobs = if total == 1 {
         t("buttons.job_one")
@@ -523,4 +525,71 @@ pub fn search_actions(
         out.push(b.field("expect", &total.to_string()));
     }
     out
+}
+
+/// What a search looks for, in the current language (the English is
+/// [`SearchQuery::describe`]'s, word for word; JSON and the audit log keep that one).
+pub fn describe_search(query: &SearchQuery) -> String {
+    let registry = i18n::registry(query.registry.as_str());
+    let mut s = match &query.queue {
+        Some(q) => i18n::tf(
+            "search.describe_queue",
+            &[("registry", &registry), ("queue", q)],
+        ),
+        None => i18n::tf("search.describe_every", &[("registry", &registry)]),
+    };
+    let f = query.to_form();
+    let mut parts = Vec::new();
+    for (k, v) in [
+        ("search.field_function", &f.func),
+        ("search.field_exception", &f.exc),
+        ("search.field_text", &f.q),
+        ("search.field_worker", &f.worker),
+        ("search.field_since", &f.since),
+        ("search.field_until", &f.until),
+    ] {
+        if !v.is_empty() {
+            parts.push(i18n::tf(k, &[("v", v)]));
+        }
+    }
+    if !parts.is_empty() {
+        s.push_str(&i18n::tf(
+            "search.describe_with",
+            &[("parts", &parts.join(i18n::t("search.parts_sep")))],
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rq::search::SearchForm;
+
+    #[test]
+    fn the_description_is_the_querys_in_english_and_translated_in_chinese() {
+        for form in [
+            SearchForm {
+                queue: "*".into(),
+                registry: "failed".into(),
+                ..SearchForm::default()
+            },
+            SearchForm {
+                queue: "mail".into(),
+                registry: "finished".into(),
+                func: "app.send".into(),
+                exc: "Timeout".into(),
+                q: "cust-1".into(),
+                worker: "w1".into(),
+                since: "2026-12-01T10:00:00Z".into(),
+                until: "2026-12-01T11:00:00Z".into(),
+            },
+        ] {
+            let q = form.parse().expect("valid search");
+            assert_eq!(describe_search(&q), q.describe());
+            let zh = i18n::Lang::from_code("zh-CN").unwrap();
+            let d = i18n::sync_scope(zh, || describe_search(&q));
+            assert!(d.contains("任务"), "{d}");
+        }
+    }
 }

@@ -10,7 +10,9 @@ use super::format::{plural, time_cell, TimeCell};
 use super::jobs::status_of;
 use super::layout::Layout;
 use super::urls::Urls;
-use crate::rq::model::cron::{CronJobState, CronScheduler};
+use crate::rq::model::cron::{
+    interval_parts, parse_cron, CronJob, CronJobState, CronScheduler, LegacyScheduledJob,
+};
 use crate::rq::model::Registry;
 use crate::rq::repository::cron::CronOverview;
 
@@ -53,6 +55,8 @@ pub struct RunRow {
     pub status_css: &'static str,
     /// When it was enqueued.
     pub enqueued: Option<TimeCell>,
+    /// What its mark says to a pointer's tooltip and a screen reader: id, status, when.
+    pub label: String,
 }
 
 /// A cron job for display.
@@ -66,6 +70,8 @@ pub struct CronJobRow {
     pub queue: Option<(String, String)>,
     /// Schedule in words.
     pub schedule: String,
+    /// For a cron string: in which UTC offset its run times say its scheduler reads it.
+    pub zone_note: Option<String>,
     /// Next run.
     pub next: Option<TimeCell>,
     /// Latest run.
@@ -80,6 +86,40 @@ pub struct CronJobRow {
     pub runs: Vec<RunRow>,
     /// Problems in words (missed runs, late, no live scheduler).
     pub problems: Vec<String>,
+}
+
+/// An interval in the current language: "15 s", "5 min" ("15 秒", "5 分钟").
+pub fn interval_text(secs: f64) -> String {
+    let (n, unit) = interval_parts(secs);
+    i18n::tf(&format!("time.{unit}"), &[("n", &n)])
+}
+
+/// How often a cron job runs, in the current language: "every 15 s", "cron “0 * * * *”: …".
+pub fn schedule_text(job: &CronJob) -> String {
+    match (&job.cron, job.interval) {
+        (Some(c), _) => match parse_cron(c) {
+            Some(cron) => i18n::tf(
+                "cron.cron_string",
+                &[("cron", c), ("described", &cron.describe())],
+            ),
+            None => i18n::tf("cron.cron_unreadable", &[("cron", c)]),
+        },
+        (None, Some(i)) => i18n::tf("cron.every", &[("d", &interval_text(i))]),
+        (None, None) => i18n::t("cron.no_schedule").into(),
+    }
+}
+
+/// The schedule of an `rq-scheduler` job in the current language: "every 5 min, 3 more times".
+pub fn legacy_schedule_text(job: &LegacyScheduledJob) -> String {
+    let base = match (&job.cron, job.interval) {
+        (Some(c), _) => i18n::tf("cron.cron_plain", &[("cron", c)]),
+        (None, Some(i)) => i18n::tf("cron.every", &[("d", &interval_text(i))]),
+        (None, None) => i18n::t("cron.once").into(),
+    };
+    match job.repeat {
+        Some(n) => i18n::tf("cron.more_times", &[("schedule", &base), ("n", &n)]),
+        None => base,
+    }
 }
 
 /// "UTC", "UTC+05:30", "UTC-08:00".
@@ -139,16 +179,10 @@ pub fn job_row(j: &CronJobState, urls: &Urls, now: DateTime<Utc>) -> CronJobRow 
                 urls.jobs_default(&j.job.queue_name, Registry::Queued),
             )
         }),
-        schedule: match j.utc_offset_secs {
-            Some(secs) => i18n::tf(
-                "cron.runs_fit",
-                &[
-                    ("schedule", &j.job.schedule()),
-                    ("offset", &utc_offset(secs)),
-                ],
-            ),
-            None => j.job.schedule(),
-        },
+        schedule: schedule_text(&j.job),
+        zone_note: j
+            .utc_offset_secs
+            .map(|secs| i18n::tf("cron.runs_fit", &[("offset", &utc_offset(secs))])),
         next: time_cell(j.job.next_enqueue_time, now),
         latest: time_cell(j.job.latest_enqueue_time.or(j.last_recorded), now),
         scheduler: j.job.scheduler.clone(),
@@ -163,12 +197,22 @@ pub fn job_row(j: &CronJobState, urls: &Urls, now: DateTime<Utc>) -> CronJobRow 
                     Some(_) => status_of(&r.status),
                     None => ("expired".to_string(), "missing"),
                 };
+                let enqueued = time_cell(r.enqueued_at, now);
+                let label = i18n::tf(
+                    "cron.run_label",
+                    &[
+                        ("id", &r.id),
+                        ("status", &i18n::status(&status)),
+                        ("time", &enqueued.as_ref().map_or("–", |t| t.rel.as_str())),
+                    ],
+                );
                 RunRow {
                     id: r.id.clone(),
                     url: urls.job(&r.id),
                     status,
                     status_css,
-                    enqueued: time_cell(r.enqueued_at, now),
+                    enqueued,
+                    label,
                 }
             })
             .collect(),
@@ -227,7 +271,7 @@ impl CronView {
                     url: urls.job(&j.id),
                     description: j.description.clone().unwrap_or_default(),
                     queue: j.queue.clone().unwrap_or_default(),
-                    schedule: j.schedule(),
+                    schedule: legacy_schedule_text(j),
                     next: time_cell(j.next_run, now),
                     exists: j.exists,
                 })
@@ -255,4 +299,62 @@ pub struct CronPage {
 pub struct CronFragment {
     /// Live part.
     pub v: CronView,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zh<R>(f: impl FnOnce() -> R) -> R {
+        i18n::sync_scope(i18n::Lang::from_code("zh-CN").unwrap(), f)
+    }
+
+    #[test]
+    fn schedules_read_in_the_pages_language() {
+        let every = CronJob {
+            interval: Some(15.0),
+            ..CronJob::default()
+        };
+        let hourly = CronJob {
+            cron: Some("0 * * * *".into()),
+            ..CronJob::default()
+        };
+        let odd = CronJob {
+            cron: Some("not a cron".into()),
+            ..CronJob::default()
+        };
+        // English reads as the model's own words.
+        for j in [&every, &hourly, &odd, &CronJob::default()] {
+            assert_eq!(schedule_text(j), j.schedule());
+        }
+        assert_eq!(zh(|| schedule_text(&every)), "每 15 秒");
+        assert_eq!(
+            zh(|| schedule_text(&CronJob {
+                interval: Some(300.0),
+                ..CronJob::default()
+            })),
+            "每 5 分钟"
+        );
+        assert!(zh(|| schedule_text(&hourly)).starts_with("cron “0 * * * *”："));
+        assert_eq!(zh(|| schedule_text(&CronJob::default())), "无计划");
+        let legacy = LegacyScheduledJob {
+            interval: Some(60.0),
+            repeat: Some(5),
+            ..LegacyScheduledJob::default()
+        };
+        assert_eq!(legacy_schedule_text(&legacy), legacy.schedule());
+        assert_eq!(zh(|| legacy_schedule_text(&legacy)), "每 1 分钟，还剩 5 次");
+        let once = LegacyScheduledJob::default();
+        assert_eq!(legacy_schedule_text(&once), once.schedule());
+    }
+
+    #[test]
+    fn the_zone_note_is_a_sentence() {
+        let en = i18n::tf("cron.runs_fit", &[("offset", &utc_offset(19_800))]);
+        assert_eq!(
+            en,
+            "Judging by its run times, its scheduler reads this cron string in UTC+05:30."
+        );
+        assert!(zh(|| i18n::tf("cron.runs_fit", &[("offset", &utc_offset(0))])).contains("UTC"));
+    }
 }

@@ -158,9 +158,51 @@ pub fn http_date(t: Option<DateTime<Utc>>) -> Value {
     })
 }
 
+/// A name (queue, worker) as HTML that wraps only after a `:` or a `/`: each part up to and
+/// including a separator stays on one line (`<span class="nb">`, `white-space: nowrap`), with a
+/// `<wbr>` between parts, so "reports:eu/ünïcode" may wrap as "reports:" "eu/" "ünïcode" but never
+/// inside a word or at a hyphen. The text is HTML-escaped: output it with `|safe`. Its text
+/// content is the name unchanged.
+pub fn breakable(name: &str) -> String {
+    use askama::filters::Escaper as _;
+    let mut out = String::with_capacity(name.len() + 32);
+    let mut rest = name;
+    while !rest.is_empty() {
+        let end = rest.find([':', '/']).map_or(rest.len(), |i| i + 1);
+        let (part, tail) = rest.split_at(end);
+        if !out.is_empty() {
+            out.push_str("<wbr>");
+        }
+        out.push_str("<span class=\"nb\">");
+        // Writing to a String cannot fail.
+        let _ = askama::filters::Html.write_escaped_str(&mut out, part);
+        out.push_str("</span>");
+        rest = tail;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_break_only_after_a_colon_or_a_slash_and_stay_escaped() {
+        assert_eq!(breakable("default"), "<span class=\"nb\">default</span>");
+        assert_eq!(
+            breakable("reports:eu/ünï code"),
+            "<span class=\"nb\">reports:</span><wbr><span class=\"nb\">eu/</span><wbr><span class=\"nb\">ünï code</span>"
+        );
+        assert_eq!(
+            breakable("<b>x</b>"),
+            "<span class=\"nb\">&#60;b&#62;x&#60;/</span><wbr><span class=\"nb\">b&#62;</span>"
+        );
+        assert_eq!(breakable(""), "");
+        assert_eq!(
+            breakable("a::"),
+            "<span class=\"nb\">a:</span><wbr><span class=\"nb\">:</span>"
+        );
+    }
 
     #[test]
     fn relative_times_read_naturally() {

@@ -194,6 +194,8 @@ impl JobDetailPage {
                     "job.retrying",
                     &[("n", &plural(l.max(0) as u64, "more retry", "more retries"))],
                 ),
+                // Not "up to 0 retries": the retries are used up (or there were none).
+                (None, Some(l)) if l <= 0 => i18n::t("job.no_retries_left").to_string(),
                 (None, Some(l)) => i18n::tf(
                     "job.up_to",
                     &[("n", &plural(l.max(0) as u64, "retry", "retries"))],
@@ -329,7 +331,7 @@ impl JobDetailPage {
             }),
             same_exception: j
                 .exc_info()
-                .map(crate::rq::failure_groups::last_line)
+                .map(crate::rq::decode::last_line)
                 .filter(|l| !l.is_empty())
                 .map(|l| {
                     urls.search(

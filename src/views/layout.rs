@@ -141,6 +141,9 @@ pub struct ErrorPage {
     pub hints: Vec<String>,
     /// Whether the page checks again by itself and reloads when the problem is gone.
     pub retries: bool,
+    /// The page asked for, offered as "Try again" when the problem may pass (Redis down) and
+    /// the request can simply be made again (a GET); otherwise the page links to the queues.
+    pub again: Option<String>,
 }
 
 /// An error inside a polled region.

@@ -38,11 +38,58 @@ pub struct QueueRow {
     /// Age of the oldest queued job.
     pub oldest: Option<TimeCell>,
     /// Who holds the queue's scheduler lock.
-    pub scheduler: Option<String>,
+    pub scheduler: Option<SchedulerCell>,
     /// Scheduled jobs already due while nobody holds the lock: they will not be enqueued.
     pub stranded: u64,
     /// The health problems that concern it.
     pub badge: Option<crate::health::Badge>,
+}
+
+/// The scheduler column of a row: the lock holder's name shortened to fit on one line (a 2.10+
+/// scheduler is named by 32 hex digits), where it runs, and everything on hover.
+#[derive(Debug, Clone)]
+pub struct SchedulerCell {
+    /// The first [`SHORT_NAME`] characters of the name, with "…" when cut.
+    pub short: String,
+    /// Its host and pid, as far as known ("web-1 · pid 42"); empty when the name says it all
+    /// (RQ 1.x, whose lock holds the pid).
+    pub place: String,
+    /// The tooltip: the whole name, host and pid, and what holding the lock means.
+    pub title: String,
+}
+
+/// How many characters of a scheduler's name the overview shows.
+pub const SHORT_NAME: usize = 8;
+
+impl SchedulerCell {
+    /// The cell of `lock`, in the current language.
+    pub fn new(lock: &crate::rq::model::SchedulerLock) -> SchedulerCell {
+        let name = lock.holder.as_str();
+        let short = match name.char_indices().nth(SHORT_NAME) {
+            Some((i, _)) => format!("{}…", &name[..i]),
+            None => name.to_string(),
+        };
+        // Before RQ 2.10 the lock's value is the pid itself: no need to say it twice.
+        let pid = lock
+            .scheduler_pid()
+            .filter(|p| p.to_string() != name.trim());
+        let place = match (&lock.hostname, pid) {
+            (Some(h), Some(p)) => {
+                i18n::tf("overview.scheduler_host_pid", &[("host", h), ("pid", &p)])
+            }
+            (Some(h), None) => h.clone(),
+            (None, Some(p)) => i18n::tf("overview.scheduler_pid", &[("pid", &p)]),
+            (None, None) => String::new(),
+        };
+        SchedulerCell {
+            short,
+            place,
+            title: i18n::tf(
+                "overview.scheduler_title",
+                &[("who", &super::format::scheduler_holder(lock))],
+            ),
+        }
+    }
 }
 
 fn overview_columns(show_ready: bool) -> Vec<Registry> {
@@ -70,7 +117,7 @@ fn queue_row(
             })
             .collect(),
         oldest: time_cell(q.oldest_enqueued_at, now),
-        scheduler: q.scheduler.as_ref().map(super::format::scheduler_holder),
+        scheduler: q.scheduler.as_ref().map(SchedulerCell::new),
         stranded: if q.scheduler.is_none() {
             q.overdue_scheduled
         } else {

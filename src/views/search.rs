@@ -7,12 +7,12 @@ use askama::Template;
 use chrono::Utc;
 use std::sync::atomic::Ordering::Relaxed;
 
-use super::buttons::{search_actions, ActionButton};
+use super::buttons::{describe_search, search_actions, ActionButton};
 use super::jobs::{page_window, JobRow};
 use super::layout::{Layout, Link, Perms};
 use super::urls::Urls;
 use crate::rq::model::JobSummary;
-use crate::rq::search::{SearchForm, SearchQuery, SEARCHABLE};
+use crate::rq::search::{SearchForm, SEARCHABLE};
 use crate::search::{Search, SearchState, MAX_MATCHES};
 
 /// Matches per page on the search page.
@@ -93,7 +93,7 @@ impl SearchView {
         let complete = state == SearchState::Complete;
         let truncated = s.truncated();
         SearchView {
-            description: describe(&s.query),
+            description: describe_search(&s.query),
             state: state.as_str(),
             running: state == SearchState::Running,
             error: match state {
@@ -170,71 +170,4 @@ impl SearchPage {
 pub struct SearchFragment {
     /// Live part.
     pub v: SearchView,
-}
-
-/// What a search looks for, in the current language (the English is
-/// [`SearchQuery::describe`]'s, word for word; JSON and the audit log keep that one).
-pub fn describe(query: &SearchQuery) -> String {
-    let registry = i18n::registry(query.registry.as_str());
-    let mut s = match &query.queue {
-        Some(q) => i18n::tf(
-            "search.describe_queue",
-            &[("registry", &registry), ("queue", q)],
-        ),
-        None => i18n::tf("search.describe_every", &[("registry", &registry)]),
-    };
-    let f = query.to_form();
-    let mut parts = Vec::new();
-    for (k, v) in [
-        ("search.field_function", &f.func),
-        ("search.field_exception", &f.exc),
-        ("search.field_text", &f.q),
-        ("search.field_worker", &f.worker),
-        ("search.field_since", &f.since),
-        ("search.field_until", &f.until),
-    ] {
-        if !v.is_empty() {
-            parts.push(i18n::tf(k, &[("v", v)]));
-        }
-    }
-    if !parts.is_empty() {
-        s.push_str(&i18n::tf(
-            "search.describe_with",
-            &[("parts", &parts.join(i18n::t("search.parts_sep")))],
-        ));
-    }
-    s
-}
-
-#[cfg(test)]
-mod describe_tests {
-    use super::*;
-    use crate::rq::search::SearchForm;
-
-    #[test]
-    fn the_description_is_the_querys_in_english_and_translated_in_chinese() {
-        for form in [
-            SearchForm {
-                queue: "*".into(),
-                registry: "failed".into(),
-                ..SearchForm::default()
-            },
-            SearchForm {
-                queue: "mail".into(),
-                registry: "finished".into(),
-                func: "app.send".into(),
-                exc: "Timeout".into(),
-                q: "cust-1".into(),
-                worker: "w1".into(),
-                since: "2026-12-01T10:00:00Z".into(),
-                until: "2026-12-01T11:00:00Z".into(),
-            },
-        ] {
-            let q = form.parse().expect("valid search");
-            assert_eq!(describe(&q), q.describe());
-            let zh = i18n::Lang::from_code("zh-CN").unwrap();
-            let d = i18n::sync_scope(zh, || describe(&q));
-            assert!(d.contains("任务"), "{d}");
-        }
-    }
 }

@@ -1,6 +1,6 @@
 //! Pages in a real headless Chromium.
 
-use crate::support::browser::Browser;
+use crate::support::browser::{Browser, Scheme};
 use crate::support::{wait_for, Rq, Seeded, TestApp, TestRedis};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -191,6 +191,134 @@ fn keyboard_shortcuts_and_a_phone_sized_layout() {
         "the page fits a phone: {overflow}"
     );
     browser.screenshot(&screenshot_dir().join("phone-overview.png"));
+
+    // A queue with a long name and a worker on it, then the overview, workers and health pages
+    // at 390 px in both colour schemes: they fit, names break only after ":" or "/", and the
+    // health and worker rows are cards (label: value lines).
+    let long = "reports:eu/ünïcode";
+    env.rq.enqueue(&env.redis.url(), long, 2);
+    let _worker = env
+        .rq
+        .idle_worker(&env.redis.url(), long, "reports-eu-worker-1");
+    let names = ".qname";
+    for scheme in Scheme::BOTH {
+        browser.set_color_scheme(scheme);
+        for (page, cards, ready) in [
+            ("queues", "", format!("#queues tr[data-queue=\"{long}\"]")),
+            (
+                "workers",
+                "#worker-list",
+                "#worker-list tr[data-worker=\"reports-eu-worker-1\"]".to_string(),
+            ),
+            ("health", "#problems", "#problems tr[data-rule]".to_string()),
+        ] {
+            wait_for(
+                Duration::from_secs(30),
+                &format!("{ready} on {page}"),
+                || {
+                    browser.goto(&format!("{}/0/view/{page}", env.app.address));
+                    browser.wait_settled();
+                    (browser.eval(&format!(
+                        "return !!document.querySelector({});",
+                        serde_json::json!(ready)
+                    )) == true)
+                        .then_some(())
+                },
+            );
+            let shown = if page == "queues" { "overview" } else { page };
+            let shot = format!("phone-{shown}-{}.png", scheme.as_str());
+            browser.screenshot_full(&screenshot_dir().join(&shot));
+            let f = browser.phone_layout(names, cards);
+            assert!(
+                f.overflow <= 0,
+                "{page} is wider than a phone by {} px",
+                f.overflow
+            );
+            assert!(
+                f.broken_names.is_empty(),
+                "{page}: names broken mid-word: {:?}",
+                f.broken_names
+            );
+            assert!(f.names_seen > 0, "{page}: no name looked at");
+            if !cards.is_empty() {
+                assert!(f.cards_seen > 0, "{page}: no card looked at");
+                assert!(
+                    f.not_cards.is_empty(),
+                    "{page}: rows that are not cards: {:?}",
+                    f.not_cards
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_search_form_lines_up_and_a_chinese_failed_list_keeps_times_on_one_line() {
+    let env = Seeded::new("2.12.0");
+    // A failure with a long message and description, which squeezes the other columns.
+    let long = "the partner API answered 503 Service Unavailable after three retries with backoff; giving up on this batch of customer invoices for now";
+    env.rq
+        .enqueue_call(&env.redis.url(), "default", "fail", &[long], 1);
+    env.rq.burst(&env.redis.url(), &["default"]);
+    let browser = Browser::start_with_size(1400, 900);
+    // The failed list in Chinese at 1400 px: relative times ("7 秒前") and worker names stay on
+    // one line.
+    browser.goto(&format!(
+        "{}/lang/zh-CN?next=/0/view/jobs/default/failed/8/asc/1",
+        env.app.address
+    ));
+    assert_eq!(
+        browser.eval("return document.documentElement.lang;"),
+        "zh-CN"
+    );
+    let cells = browser.text_lines("#job-list time, #job-list td.worker");
+    assert!(cells.iter().any(|(t, _)| t.contains("前")), "{cells:?}");
+    assert!(cells.iter().all(|(_, n)| *n == 1), "wrapped: {cells:?}");
+    // Whatever the other columns hold, the stylesheet keeps them whole.
+    let wrappable = browser.eval(
+        "return Array.from(document.querySelectorAll('#job-list time, #job-list td.worker'))
+            .filter(function (e) { return getComputedStyle(e).whiteSpace !== 'nowrap'; })
+            .map(function (e) { return e.textContent; });",
+    );
+    assert_eq!(wrappable, serde_json::json!([]), "may wrap");
+    browser.screenshot(&screenshot_dir().join("failed-list-zh.png"));
+
+    // The search form, in both languages: the labels of a row start at the same height (the
+    // select's too), and the time fields are wide enough for their placeholders.
+    for lang in ["en", "zh-CN"] {
+        browser.goto(&format!(
+            "{}/lang/{lang}?next=/0/view/search",
+            env.app.address
+        ));
+        let misaligned = browser.eval(
+            "var ls = Array.from(document.querySelectorAll('#search-form label')).map(function (l) {
+                var r = l.getBoundingClientRect();
+                return { text: l.firstChild.textContent.trim(), top: r.top, bottom: r.bottom };
+            });
+            var bad = [];
+            ls.forEach(function (a) { ls.forEach(function (b) {
+                var sameRow = a.top < b.bottom && b.top < a.bottom;
+                if (sameRow && Math.abs(a.top - b.top) > 1) bad.push(a.text + ' ' + a.top + ' / ' + b.text + ' ' + b.top);
+            }); });
+            return bad;",
+        );
+        assert_eq!(
+            misaligned,
+            serde_json::json!([]),
+            "{lang}: labels not level"
+        );
+        let cut = browser.eval(
+            "var ctx = document.createElement('canvas').getContext('2d');
+            return Array.from(document.querySelectorAll('#search-form input[placeholder]')).filter(function (i) {
+                var cs = getComputedStyle(i);
+                ctx.font = cs.font;
+                var room = i.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+                return ctx.measureText(i.placeholder).width > room;
+            }).map(function (i) { return i.name + ': ' + i.placeholder; });",
+        );
+        assert_eq!(cut, serde_json::json!([]), "{lang}: placeholders cut off");
+        browser.screenshot(&screenshot_dir().join(format!("search-form-{lang}.png")));
+    }
 }
 
 #[test]
@@ -200,11 +328,28 @@ fn the_redis_unavailable_page_says_what_to_do_and_recovers_by_itself() {
     s.snapshot_ttl = Duration::ZERO;
     s.poll_interval = Duration::from_millis(1000);
     let app = TestApp::spawn(s);
+    // An error that will not pass by itself leads back to the queues.
+    let r = app.get("/0/view/job/no-such-job");
+    assert_eq!(r.status, 404);
+    let missing = scraper::Html::parse_document(&r.text());
+    assert_eq!(
+        crate::support::html::attrs(&missing, "#error-back", "href"),
+        vec!["/0/view/queues"]
+    );
+    assert_eq!(crate::support::html::count(&missing, "#error-again"), 0);
     redis.stop();
     let b = Browser::start();
-    b.goto(&format!("{}/0/view/queues", app.address));
+    let asked = "/0/view/queues?q=de&hide_empty=1";
+    b.goto(&format!("{}{asked}", app.address));
     let heading = b.text("#error h1").unwrap_or_default();
     assert!(heading.starts_with("Redis is unavailable"), "{heading}");
+    // "Try again" asks for the same page (the queues would fail the same way).
+    assert_eq!(b.text("#error-again").as_deref(), Some("Try again"));
+    assert_eq!(
+        b.eval("return document.querySelector('#error-again').getAttribute('href');"),
+        asked
+    );
+    assert!(b.text("#error-back").is_none());
     let hints = b.text("#error-hints").unwrap_or_default();
     assert!(hints.contains("--redis-url"), "{hints}");
     assert!(hints.contains("redis-server"), "{hints}");

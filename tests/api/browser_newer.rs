@@ -2,8 +2,9 @@
 //! (with an action clicked through its confirmation), rate limits, the job page's executions and
 //! the overview's scheduler column; and names carrying HTML/JS that must stay text.
 
-use crate::support::browser::Browser;
+use crate::support::browser::{Browser, Scheme};
 use crate::support::html::css_str;
+use crate::support::process::signal;
 use crate::support::{wait_for, Rq, TestApp, TestRedis};
 use serde_json::json;
 use std::path::PathBuf;
@@ -164,6 +165,76 @@ fn cron_page_shows_the_live_and_the_stale_schedulers() {
         Some("every 2 s")
     );
     assert!(count(&browser, &format!("{tick} td.runs a")) >= 1);
+    // A cron string's schedule says, in a sentence, which zone its run times show.
+    let note = browser
+        .text(&format!("{minute} td.schedule .zone-note"))
+        .unwrap();
+    assert!(note.contains("UTC") && note.ends_with('.'), "{note}");
+
+    // The runs are a strip of marks, one per run (at most 10), each a link to its job whose
+    // label and tooltip say the id and status in words; with the count of runs beside them.
+    wait_for(Duration::from_secs(30), "a run of the interval job", || {
+        browser.goto(&format!("{}/0/view/cron", app.address));
+        (count(&browser, &format!("{tick} td.runs a.run")) >= 1).then_some(())
+    });
+    // The scheduler paused (SIGSTOP), a burst worker runs every run queued so far (finished);
+    // resumed, it enqueues the next (queued). A worker racing a live scheduler could fall behind
+    // on a slow machine and leave only queued runs among the newest 10.
+    let queue = live.ready()["queue"].as_str().unwrap();
+    signal("STOP", &[live.pid()]);
+    rq.burst(&redis.url(), &[queue]);
+    signal("CONT", &[live.pid()]);
+    wait_for(Duration::from_secs(30), "finished and queued runs", || {
+        browser.goto(&format!("{}/0/view/cron", app.address));
+        (count(&browser, &format!("{tick} td.runs a.run.st-finished")) >= 1
+            && count(&browser, &format!("{tick} td.runs a.run.st-queued")) >= 1)
+            .then_some(())
+    });
+    let marks = browser.eval(&format!(
+        "return Array.from(document.querySelectorAll({})).map(function (a) {{
+            var r = a.getBoundingClientRect();
+            return {{ href: a.getAttribute('href'), label: a.getAttribute('aria-label'),
+                     title: a.title, status: a.dataset.status, w: r.width, h: r.height,
+                     text: a.textContent, mark: getComputedStyle(a, '::before').content }};
+        }});",
+        json!(format!("{tick} td.runs a.run"))
+    ));
+    let marks = marks.as_array().unwrap();
+    assert!(marks.len() <= 10, "{marks:?}");
+    for m in marks {
+        let label = m["label"].as_str().unwrap();
+        let href = m["href"].as_str().unwrap();
+        let id = href.rsplit('/').next().unwrap();
+        assert!(label.contains(id), "{m}");
+        assert!(label.contains(m["status"].as_str().unwrap()), "{m}");
+        assert_eq!(m["title"], m["label"], "{m}");
+        assert_eq!(m["text"], "", "the mark's glyph is decoration: {m}");
+        assert!(m["mark"].as_str().is_some_and(|c| c != "none"), "{m}");
+        assert!(
+            m["w"].as_f64().unwrap() <= 24.0 && m["h"].as_f64().unwrap() <= 24.0,
+            "{m}"
+        );
+    }
+    // Not told by colour alone: a finished and a queued run have different marks.
+    let shape = |status: &str| {
+        marks
+            .iter()
+            .find(|m| m["status"] == status)
+            .map(|m| m["mark"].clone())
+            .unwrap()
+    };
+    assert_ne!(shape("finished"), shape("queued"));
+    let runs = browser.text(&format!("{tick} td.runs .run-count")).unwrap();
+    assert!(runs.ends_with("runs recorded"), "{runs}");
+    // Compact: the whole strip takes at most two lines of marks, not a line per run.
+    let height = browser.eval(&format!(
+        "return document.querySelector({}).getBoundingClientRect().height;",
+        json!(format!("{tick} td.runs .run-strip"))
+    ));
+    assert!(
+        height.as_f64().unwrap() <= 50.0,
+        "the strip is {height} px tall"
+    );
 
     // The table stays live: after a refresh the scheduler is still there and alive.
     wait_for_a_refresh(&browser);
@@ -186,8 +257,46 @@ fn cron_page_shows_the_live_and_the_stale_schedulers() {
     assert_eq!(field, interval);
     shot(&browser, "cron-run-job");
 
+    // In Chinese: the menu, the interval and the zone sentence are translated.
+    browser.goto(&format!("{}/lang/zh-CN?next=/0/view/cron", app.address));
+    assert_eq!(
+        browser.text("header nav a[data-nav=\"cron\"]").as_deref(),
+        Some("定时任务")
+    );
+    assert_eq!(
+        browser.text(&format!("{tick} td.schedule")).as_deref(),
+        Some("每 2 秒")
+    );
+    let note = browser
+        .text(&format!("{minute} td.schedule .zone-note"))
+        .unwrap();
+    assert!(note.contains("UTC") && note.contains("解读"), "{note}");
+    shot(&browser, "cron-zh");
+    browser.goto(&format!("{}/lang/en?next=/0/view/cron", app.address));
+
+    // A phone, light and dark: schedulers and cron jobs are cards, names stay whole.
     let phone = Browser::start_with_size(390, 844);
-    fits_a_phone(&phone, &app, "/0/view/cron", "cron-phone");
+    for scheme in Scheme::BOTH {
+        phone.set_color_scheme(scheme);
+        fits_a_phone(
+            &phone,
+            &app,
+            "/0/view/cron",
+            &format!("cron-phone-{}", scheme.as_str()),
+        );
+        let f = phone.phone_layout(
+            "#cron-jobs .qname, #cron-schedulers .qname",
+            "#cron-schedulers, #cron-jobs",
+        );
+        assert!(f.broken_names.is_empty(), "{:?}", f.broken_names);
+        assert!(f.names_seen >= 4, "{f:?}");
+        assert!(f.cards_seen >= 4, "{f:?}");
+        assert!(f.not_cards.is_empty(), "{:?}", f.not_cards);
+        phone.screenshot_full(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
+            "target/screenshots/phone-cron-{}.png",
+            scheme.as_str()
+        )));
+    }
 }
 
 #[test]
@@ -370,11 +479,28 @@ fn overview_warns_of_a_queue_without_a_scheduler() {
             browser.text(&format!("tr{} td.scheduler", with("data-queue", &orphan))),
             Some("– 1 overdue, no scheduler".to_string())
         );
+        // The 32-hex-digit name, shortened to one line, then where it runs; all of it on hover.
+        let short: String = holder.chars().take(8).collect();
         assert_eq!(
             browser
                 .text("tr[data-queue=\"sched\"] td.scheduler")
                 .as_deref(),
-            Some(format!("{holder} on {host} (pid {pid})").as_str())
+            Some(format!("{short}… {host} · pid {pid}").as_str())
+        );
+        assert_eq!(
+            browser.eval(
+                "return document.querySelector('tr[data-queue=\"sched\"] td.scheduler [title]').title;"
+            ),
+            json!(format!(
+                "{holder} on {host} (pid {pid}) holds rq:scheduler-lock for this queue"
+            ))
+        );
+        // The name, host and pid fit on one line (the test host's name is short).
+        assert_eq!(
+            browser.eval(
+                "return document.querySelector('tr[data-queue=\"sched\"] td.scheduler .holder').getClientRects().length;"
+            ),
+            json!(1)
         );
         assert_eq!(
             count(browser, "tr[data-queue=\"sched\"] [data-stranded]"),
@@ -529,16 +655,19 @@ fn names_with_html_stay_text_and_run_nothing() {
         inert(&browser, path);
     };
 
-    // The overview (polled): the lock holder is text.
+    // The overview (polled): the lock holder is text, shortened, and whole on hover.
     open("/0/view/queues");
     wait_for_a_refresh(&browser);
     inert(&browser, "/0/view/queues, refreshed");
-    assert_eq!(
-        browser
-            .text("tr[data-queue=\"hostile-groups-pending\"] td.scheduler")
-            .as_deref(),
-        Some(LOCK)
-    );
+    let cell = "tr[data-queue=\"hostile-groups-pending\"] td.scheduler";
+    let shown = browser.text(cell).unwrap_or_default();
+    let short: String = LOCK.chars().take(8).collect();
+    assert!(shown.starts_with(&short), "{shown:?}");
+    let title = browser.eval(&format!(
+        "return document.querySelector({}).title;",
+        json!(format!("{cell} [title]"))
+    ));
+    assert!(title.as_str().unwrap_or_default().contains(LOCK), "{title}");
     shot(&browser, "hostile-overview");
 
     // Cron (polled): RQ's cron job names, and the raw scheduler's host, config and job.

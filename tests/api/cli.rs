@@ -48,22 +48,46 @@ fn help_lists_every_rq_dashboard_variable() {
 }
 
 #[test]
-fn invalid_configuration_stops_with_one_clear_line() {
+fn invalid_configuration_stops_with_exit_code_2_and_says_what_is_wrong() {
+    // A value rqdash refuses: one line.
     for (args, needle) in [
         (vec!["-u", "http://nope"], "invalid --redis-url"),
         (vec!["--poll-interval", "10"], "--poll-interval"),
         (vec!["--username", "admin"], "--username and --password"),
-        (vec!["--port", "notaport"], "invalid value"),
     ] {
         let out = rqdash().args(&args).stdin(Stdio::null()).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(err.starts_with("rqdash: "), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: one line: {err}");
+    }
+    // What the flag parser cannot read: its message, 3 to 7 lines (the README says so).
+    for (args, needle) in [
+        (
+            vec!["--port", "notaport"],
+            "invalid value 'notaport' for '--port <PORT>'",
+        ),
+        (vec!["-p"], "a value is required for '--port <PORT>'"),
+        (vec!["--nope"], "unexpected argument '--nope'"),
+        (
+            vec!["--prot", "1"],
+            "tip: a similar argument exists: '--port'",
+        ),
+    ] {
+        let out = rqdash().args(&args).stdin(Stdio::null()).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = err.trim().lines().collect();
+        assert!(err.contains(needle), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
-        assert!(
-            err.trim().lines().count() <= 4,
-            "{args:?}: short message: {err}"
+        assert!(lines[0].starts_with("error: "), "{args:?}: {err}");
+        assert_eq!(
+            lines.last(),
+            Some(&"For more information, try '--help'."),
+            "{args:?}: {err}"
         );
+        assert!((3..=7).contains(&lines.len()), "{args:?}: {err}");
     }
 }
 

@@ -102,6 +102,38 @@ fn the_demo_runs_by_itself_and_sigint_leaves_nothing_behind() {
             (t.0 > finished0 && t.1 > failed0 && all).then_some(t)
         },
     );
+    // What the banner promises is there within the first minute: each exception it names
+    // among the failed jobs (the last 100 of each queue).
+    let said = output(&log);
+    let named: Vec<String> = said
+        .split_once("Failed jobs (")
+        .and_then(|(_, rest)| rest.split_once("..."))
+        .map(|(list, _)| {
+            list.split(',')
+                .map(|e| e.trim().to_string())
+                .filter(|e| !e.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        named.iter().any(|e| e == "TimeoutError"),
+        "the banner names the exceptions to look at:\n{said}"
+    );
+    let seen = wait_for(
+        Duration::from_secs(60),
+        "every exception the banner names among the failed jobs",
+        || {
+            let failed: String = QUEUES
+                .iter()
+                .map(|q| http::get(&format!("{base}/0/data/jobs/{q}/failed/100/dsc/1.json")).text())
+                .collect();
+            named
+                .iter()
+                .all(|e| failed.contains(&format!("{e}:")))
+                .then_some(named.len())
+        },
+    );
+    eprintln!("demo: the {seen} exceptions the banner names are all in the failed lists");
     let workers = http::get(&format!("{base}/0/data/workers.json")).json();
     assert_eq!(
         workers["workers"].as_array().map(Vec::len),

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::support::html::{attrs, count, text};
 use crate::support::{wait_for, Rq, TestApp, TestRedis};
 
 fn settings(redis: &TestRedis) -> rqdash::config::Settings {
@@ -109,6 +110,102 @@ fn exact_totals(version: &'static str) {
 per_rq_version!(
     exact_totals_on_every_replica_across_restarts,
     super::exact_totals
+);
+
+/// (failed, retried) over the last hour, of a queue or all, from `history.json`.
+fn failed_and_retried(app: &TestApp, queue: Option<&str>) -> (u64, u64) {
+    let q = queue.map(|q| format!("&queue={q}")).unwrap_or_default();
+    let v = app.json(&format!("/0/data/history.json?range=1h{q}"));
+    (
+        v["totals"]["failed"].as_u64().unwrap(),
+        v["totals"]["retried"].as_u64().unwrap(),
+    )
+}
+
+fn retried_attempts_apart(version: &'static str) {
+    let redis = TestRedis::start();
+    let url = redis.url();
+    let rq = Rq::new(version);
+    // The minute before, as an older rqdash wrote it (no `retried` field): the charts have a
+    // closed minute before the one running, so they draw a line.
+    let prev = chrono::Utc::now().timestamp().div_euclid(60) - 1;
+    let _: () = redis::cmd("HSET")
+        .arg(format!("rqdash:rq:hist:m:{}", prev.div_euclid(60)))
+        .arg("")
+        .arg(format!("{},0,0,0,0,0;", prev.rem_euclid(60)))
+        .query(&mut redis.conn())
+        .unwrap();
+    let app = TestApp::spawn(settings(&redis));
+    redis.wait_history_started();
+
+    // Two jobs fail three times each (Retry(max=2): two attempts retried, then failed for
+    // good), three fail once without a retry: 9 failed attempts, 5 jobs failed for good.
+    let retrying = rq.enqueue_with(&url, "r", "fail", &["again"], 2, &["--retry", "2"]);
+    rq.enqueue_call(&url, "r", "fail", &["boom"], 3);
+    rq.burst(&url, &["r"]);
+    let in_registry: u64 = redis::cmd("ZCARD")
+        .arg("rq:failed:r")
+        .query(&mut redis.conn())
+        .unwrap();
+    assert_eq!(in_registry, 5, "RQ {version}: jobs failed for good");
+    for queue in [None, Some("r")] {
+        let mut last = (0, 0);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            wait_for(
+                Duration::from_secs(30),
+                "9 failed attempts, 4 retried",
+                || {
+                    last = failed_and_retried(&app, queue);
+                    (last == (9, 4)).then_some(())
+                },
+            )
+        }));
+        if r.is_err() {
+            panic!("RQ {version}, queue {queue:?}: wanted (9, 4), last saw {last:?}");
+        }
+    }
+    // The failed chart says 5, as the failed column does, and the 4 retried attempts beside.
+    let doc = app.html("/0/view/queues");
+    assert_eq!(
+        text(&doc, "tr[data-queue=\"r\"] td[data-registry=\"failed\"]"),
+        in_registry.to_string()
+    );
+    let failed = "figure[data-chart=\"failed\"]";
+    // Two lines on the overview (whose total has the minute before); the queue's own chart
+    // collects its first minute still, with the same figures.
+    assert!(count(&doc, &format!("{failed} polyline.retried")) >= 1);
+    for doc in [doc, app.html("/0/view/jobs/r/failed/8/asc/1")] {
+        assert_eq!(
+            text(&doc, &format!("{failed} figcaption strong")),
+            "5 in 24h"
+        );
+        assert_eq!(text(&doc, &format!("{failed} .aside")), "+ 4 retried");
+        assert!(!attrs(&doc, failed, "title")[0].is_empty());
+    }
+
+    // The job page of a job whose retries are used up says so (never "up to 0 retries").
+    let job = app.html(&format!("/0/view/job/{}", retrying[0]));
+    let retries = text(&job, "td[data-field=\"retries\"]");
+    assert!(
+        retries == "none left" || retries == "attempt 3 of 3",
+        "RQ {version}: {retries:?}"
+    );
+
+    // The minute still running is drawn apart, dashed, and the range links say so.
+    let doc = wait_for(
+        Duration::from_secs(10),
+        "the open minute drawn apart",
+        || {
+            let doc = app.html("/0/view/queues");
+            (count(&doc, "#charts svg polyline.open") >= 4).then_some(doc)
+        },
+    );
+    assert_eq!(text(&doc, "#chart-open"), "dashed: this minute so far");
+}
+
+per_rq_version!(
+    failed_attempts_rq_retried_are_told_from_jobs_failed_for_good,
+    super::retried_attempts_apart
 );
 
 #[test]

@@ -45,6 +45,17 @@ fn check_job(app: &TestApp, version: &str, id: &str, o: &Value, pickle: bool) {
 
     let doc = app.html(&format!("/0/view/job/{}", seg(id)));
     assert_eq!(text(&doc, "#job-id"), id);
+    // Every label reads alike: "Queue", "Function", "Timeout (s)", "Key expires", "Last
+    // heartbeat", never a lower-case one among capitalised ones.
+    let labels = texts(&doc, "#job-fields th, #job-times th");
+    assert!(labels.len() >= 8, "{labels:?}");
+    for l in &labels {
+        assert!(
+            l.starts_with(|c: char| c.is_uppercase()),
+            "{}: label {l:?} among {labels:?}",
+            what("labels")
+        );
+    }
     assert_eq!(text(&doc, "#job-status"), o["status"].as_str().unwrap());
     assert_eq!(text(&doc, "#job-func"), o["func_name"].as_str().unwrap());
     assert_eq!(

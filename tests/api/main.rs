@@ -24,6 +24,7 @@ macro_rules! per_rq_version {
     };
 }
 
+mod accessibility;
 mod action_safety;
 mod actions;
 mod alerts;
@@ -54,11 +55,13 @@ mod outages;
 mod overview;
 mod policy;
 mod proxy;
+mod readme;
 mod redaction;
 mod replicas;
 mod search;
 mod security;
 mod sentinel;
+mod source_layout;
 mod sso;
 mod users;
 mod workers;

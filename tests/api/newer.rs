@@ -199,7 +199,7 @@ fn broken_cron_data_is_a_sentence_not_an_error() {
     );
 }
 
-fn scheduler_locks_match_rq(version: &'static str) {
+fn scheduler_locks_match(version: &'static str) {
     let redis = TestRedis::start();
     let rq = Rq::new(version);
     let worker = rq.scheduler_worker(&redis.url(), &["sched"], "sched-w");
@@ -219,6 +219,12 @@ fn scheduler_locks_match_rq(version: &'static str) {
     let holder = &oracle["queues"]["sched"]["lock_holder"];
     assert!(holder.is_string(), "RQ {version}: {oracle}");
     assert_eq!(find("sched")["scheduler"], *holder, "RQ {version}");
+    // `scheduler_pid` is RQ's `Queue.scheduler_pid`: the scheduler hash's pid on 2.10+, the
+    // lock's value itself on 1.x (where the lock holds the pid).
+    let pid = &oracle["queues"]["sched"]["scheduler_pid"];
+    assert!(pid.is_u64(), "RQ {version}: {oracle}");
+    assert_eq!(find("sched")["scheduler_pid"], *pid, "RQ {version}");
+    assert_eq!(find(&orphan)["scheduler_pid"], Value::Null);
     assert_eq!(find("sched")["overdue_scheduled"], 0);
     assert_eq!(find(&orphan)["scheduler"], Value::Null);
     let overdue = oracle["queues"][orphan.as_str()]["scheduled"]
@@ -236,8 +242,20 @@ fn scheduler_locks_match_rq(version: &'static str) {
         attrs(&doc, &row, "data-stranded"),
         vec![overdue.to_string()]
     );
-    let sched = text(&doc, "tr[data-queue=\"sched\"] td.scheduler");
-    assert!(sched.contains(holder.as_str().unwrap()), "{sched}");
+    // A short name in the cell, the whole one on hover.
+    let holder = holder.as_str().unwrap();
+    let sched = text(&doc, "tr[data-queue=\"sched\"] td.scheduler code");
+    let short: String = holder.chars().take(8).collect();
+    assert!(
+        sched.starts_with(&short) && sched.chars().count() <= 9,
+        "{sched}"
+    );
+    let title = attrs(
+        &doc,
+        "tr[data-queue=\"sched\"] td.scheduler [title]",
+        "title",
+    );
+    assert!(title[0].contains(holder), "{title:?}");
     let page = app.html("/0/view/jobs/sched/scheduled/8/asc/1");
     assert!(text(&page, "#queue-scheduler").starts_with("Scheduler: "));
     let page = app.html(&format!("/0/view/jobs/{orphan}/scheduled/8/asc/1"));
@@ -245,15 +263,7 @@ fn scheduler_locks_match_rq(version: &'static str) {
     drop(worker);
 }
 
-#[test]
-fn scheduler_locks_match_rq_2_12() {
-    scheduler_locks_match_rq("2.12.0")
-}
-
-#[test]
-fn scheduler_locks_match_rq_3_0() {
-    scheduler_locks_match_rq("3.0.0")
-}
+per_rq_version!(scheduler_locks_match_rq, super::scheduler_locks_match);
 
 fn statuses_of(oracle_group: &Value) -> Value {
     // RQ's roll-up calls jobs whose hash is gone "missing"; the dashboard says "expired".
@@ -334,16 +344,6 @@ fn groups_match_rq_and_act_like_rq(version: &'static str) {
     );
 }
 
-#[test]
-fn groups_match_rq_and_act_like_rq_2_12() {
-    groups_match_rq_and_act_like_rq("2.12.0")
-}
-
-#[test]
-fn groups_match_rq_and_act_like_rq_3_0() {
-    groups_match_rq_and_act_like_rq("3.0.0")
-}
-
 /// 1,500 groups made by RQ's Group API: every one reachable by paging, newest first, none
 /// twice, with `total` and `truncated` as search gives them.
 #[test]
@@ -414,6 +414,16 @@ fn groups_past_a_thousand_are_paged_not_dropped() {
     let doc = app.html("/0/view/groups");
     let note = text(&doc, "#groups-capped");
     assert!(note.contains("10,000") && note.contains("10,001"), "{note}");
+}
+
+#[test]
+fn groups_match_rq_and_act_like_rq_2_12() {
+    groups_match_rq_and_act_like_rq("2.12.0")
+}
+
+#[test]
+fn groups_match_rq_and_act_like_rq_3_0() {
+    groups_match_rq_and_act_like_rq("3.0.0")
 }
 
 #[test]

@@ -639,6 +639,10 @@ def cmd_enqueue(args):
         options['at_front'] = True
     if args.result_ttl is not None:
         options['result_ttl'] = args.result_ttl
+    if args.retry is not None:
+        from rq import Retry
+
+        options['retry'] = Retry(max=args.retry)
     values = [parse_cli_value(a) for a in args.args]
     if args.schedule_in is not None:
         from datetime import timedelta
@@ -925,6 +929,7 @@ def build_parser():
     p.add_argument('--count', type=int, default=1, help='enqueue this many identical jobs; prints {"ids": [...]}')
     p.add_argument('--result-ttl', type=int, help="the jobs' result_ttl (0: no finished-registry entry)")
     p.add_argument('--schedule-in', type=int, help='schedule it this many seconds ahead (negative: already due)')
+    p.add_argument('--retry', type=int, help='Retry(max=N): a failure is retried at once, N times')
     p.set_defaults(handler=cmd_enqueue)
 
     p = sub.add_parser('act', parents=[common], help="do one operator action through RQ's own API")

@@ -137,14 +137,22 @@ impl CronJob {
     }
 }
 
-/// An interval in words: "every 30 s", "every 5 min", "every 2 h".
+/// An interval in words: "30 s", "5 min", "2 h" (English; pages say it in their language from
+/// [`interval_parts`]).
 fn human_interval(secs: f64) -> String {
+    let (n, unit) = interval_parts(secs);
+    format!("{n} {unit}")
+}
+
+/// An interval as a whole count of its largest exact unit: `(30, "s")`, `(5, "min")`,
+/// `(2, "h")`, `(3, "d")` (a count of seconds when no larger unit divides it).
+pub fn interval_parts(secs: f64) -> (i64, &'static str) {
     let s = secs.round() as i64;
     match s {
-        s if s < 60 || s % 60 != 0 => format!("{s} s"),
-        s if s < 3600 || s % 3600 != 0 => format!("{} min", s / 60),
-        s if s < 86_400 || s % 86_400 != 0 => format!("{} h", s / 3600),
-        s => format!("{} d", s / 86_400),
+        s if s < 60 || s % 60 != 0 => (s, "s"),
+        s if s < 3600 || s % 3600 != 0 => (s / 60, "min"),
+        s if s < 86_400 || s % 86_400 != 0 => (s / 3600, "h"),
+        s => (s / 86_400, "d"),
     }
 }
 

@@ -129,6 +129,14 @@ pub struct SchedulerLock {
 }
 
 impl SchedulerLock {
+    /// The scheduler's process id as RQ's `Queue.scheduler_pid` gives it: the `pid` of its hash
+    /// (RQ 2.10+, where the lock holds the scheduler's name), or the lock's value itself when it
+    /// is a number (before 2.10 the lock holds the pid). A 2.10+ name (32 hex digits) never
+    /// reads as a number, so a name whose hash is gone gives `None`, as RQ does.
+    pub fn scheduler_pid(&self) -> Option<i64> {
+        self.pid.or_else(|| self.holder.trim().parse().ok())
+    }
+
     /// "name on host (pid 42)", as much as is known.
     pub fn describe(&self) -> String {
         let mut s = self.holder.clone();
@@ -335,5 +343,23 @@ mod tests {
         let w = Worker::from_hash("w", &RawHash::new(), &["job1:exec9".to_string()]);
         assert_eq!(w.current_job.as_deref(), Some("job1"));
         assert_eq!(w.state, "?");
+    }
+
+    #[test]
+    fn the_scheduler_pid_comes_from_the_hash_or_a_lock_holding_a_pid() {
+        let lock = |holder: &str, pid| SchedulerLock {
+            holder: holder.into(),
+            hostname: None,
+            pid,
+        };
+        assert_eq!(lock("5f0c", Some(42)).scheduler_pid(), Some(42));
+        // RQ before 2.10: the lock holds the pid.
+        assert_eq!(lock("4711", None).scheduler_pid(), Some(4711));
+        // A 2.10+ name whose hash is gone: unknown, even when its 32 hex digits are all decimal.
+        assert_eq!(lock("8c1d9e2a", None).scheduler_pid(), None);
+        assert_eq!(
+            lock("12345678901234567890123456789012", None).scheduler_pid(),
+            None
+        );
     }
 }

@@ -31,7 +31,7 @@ if seq ~= doc.seq then return 0 end
 if doc.since then redis.call('HSETNX', meta, 'since', doc.since) end
 local function put(key, field, o, s)
   local cur = redis.call('HGET', key, field) or ''
-  local f, x = s[2], s[3]
+  local f, x, r = s[2], s[3], s[7]
   local last = string.match(cur, '([^;]*);$')
   if last then
     local lo, lf, lx = string.match(last, '^(%d+),(%d+),(%d+),')
@@ -39,10 +39,11 @@ local function put(key, field, o, s)
       cur = string.sub(cur, 1, #cur - #last - 1)
       f = f + tonumber(lf)
       x = x + tonumber(lx)
+      r = r + tonumber(string.match(last, '^%d+,%d+,%d+,%d+,%d+,%d+,(%d+)$') or '0')
     end
   end
   redis.call('HSET', key, field,
-    cur .. string.format('%d,%d,%d,%d,%d,%d;', o, f, x, s[4], s[5], s[6]))
+    cur .. string.format('%d,%d,%d,%d,%d,%d,%d;', o, f, x, s[4], s[5], s[6], r))
 end
 for _, s in ipairs(doc.series) do
   put(doc.mkey, s[1], doc.mo, s)
@@ -87,8 +88,8 @@ pub struct RoundWrite {
     pub ho: i64,
     /// Seconds the hour key lives.
     pub httl: i64,
-    /// Per series: name, finished, failed, queued, started, latency.
-    pub series: Vec<(String, u64, u64, u64, u64, u64)>,
+    /// Per series: name, finished, failed, queued, started, latency, retried.
+    pub series: Vec<(String, u64, u64, u64, u64, u64, u64)>,
     /// Workers' counters as counted: name, `successful failed birth`.
     pub workers_set: Vec<(String, String)>,
     /// Workers whose key is gone.
